@@ -1,0 +1,105 @@
+package dev.parley.schemas;
+
+import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.AgentReply;
+import dev.parley.events.DeadLetter;
+import dev.parley.events.PlaybackEvent;
+import dev.parley.events.RoutedEvent;
+import dev.parley.events.RoutingDecision;
+import dev.parley.events.RoutingRulesSnapshot;
+import dev.parley.events.SessionEvent;
+import dev.parley.events.UserEvent;
+import dev.parley.schemas.Topic.Cleanup;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The topic catalogue: every topic the pipeline carries, with its serdes and creation settings.
+ * Every key is the session id, except on the config topics. Entries are immutable.
+ */
+public final class Topics {
+  /** Partitions of every session-keyed topic; a session's events all land in one of them. */
+  public static final int SESSION_PARTITIONS = 6;
+
+  /** Session lifecycle (started, ended). Writer: ingress-worker. */
+  public static final Topic<String, SessionEvent> SESSIONS =
+      sessionTopic("parley.sessions.v1", AvroSerde.of(SessionEvent.class));
+
+  /** Speech started/stopped and final user turns. Writer: ingress-worker. */
+  public static final Topic<String, UserEvent> USER_TURNS =
+      sessionTopic("parley.user-turns.v1", AvroSerde.of(UserEvent.class));
+
+  /** Which agent and config version each session is pinned to, and why. Writer: router-stream. */
+  public static final Topic<String, RoutingDecision> ROUTING_DECISIONS =
+      sessionTopic("parley.routing-decisions.v1", AvroSerde.of(RoutingDecision.class));
+
+  /** Sentence chunks and final structured agent turns. Writer: llm-processor. */
+  public static final Topic<String, AgentReply> AGENT_REPLIES =
+      sessionTopic("parley.agent-replies.v1", AvroSerde.of(AgentReply.class));
+
+  /** What the caller heard: playback started, finished, interrupted. Writer: tts-egress. */
+  public static final Topic<String, PlaybackEvent> PLAYBACK =
+      sessionTopic("parley.playback.v1", AvroSerde.of(PlaybackEvent.class));
+
+  /** Current config per agent (compacted, key agent_id). Writer: config-service. */
+  public static final Topic<String, AgentConfigSnapshot> AGENT_CONFIGS =
+      new Topic<>("parley.agent-configs.v1", Serdes.String(), AvroSerde.of(AgentConfigSnapshot.class), 1,
+          Cleanup.COMPACT);
+
+  /** Current routing rules (compacted, key rules id). Writer: config-service. */
+  public static final Topic<String, RoutingRulesSnapshot> ROUTING_RULES =
+      new Topic<>("parley.routing-rules.v1", Serdes.String(), AvroSerde.of(RoutingRulesSnapshot.class), 1,
+          Cleanup.COMPACT);
+
+  private static final String AGENT_PREFIX = "parley.agent.";
+  private static final String VERSION_SUFFIX = ".v1";
+  private static final String DEAD_LETTER_SUFFIX = ".dlt";
+
+  private Topics() {}
+
+  /** Every fixed topic, in pipeline order. Per-agent and dead-letter topics are derived. */
+  public static List<Topic<?, ?>> all() {
+    return List.of(SESSIONS, USER_TURNS, ROUTING_DECISIONS, AGENT_REPLIES, PLAYBACK, AGENT_CONFIGS,
+        ROUTING_RULES);
+  }
+
+  /** The topic of one agent's routed events: {@code parley.agent.<agent-id>.v1}. */
+  public static Topic<String, RoutedEvent> agent(String agentId) {
+    if (!TopicNames.isValidAgentId(agentId)) {
+      throw new IllegalArgumentException("invalid agent id '" + agentId + "': expected " + TopicNames.AGENT_ID);
+    }
+    return sessionTopic(AGENT_PREFIX + agentId + VERSION_SUFFIX, AvroSerde.of(RoutedEvent.class));
+  }
+
+  /** The agent id of a per-agent topic name, or null when the name is not one. */
+  public static String agentIdOf(String topicName) {
+    if (!topicName.startsWith(AGENT_PREFIX) || !topicName.endsWith(VERSION_SUFFIX)) {
+      return null;
+    }
+    String id = topicName.substring(AGENT_PREFIX.length(), topicName.length() - VERSION_SUFFIX.length());
+    return TopicNames.isValidAgentId(id) ? id : null;
+  }
+
+  /** Regex matching every per-agent topic, for pattern subscriptions. */
+  public static String agentTopicPattern() {
+    return "parley\\.agent\\.[a-z0-9][a-z0-9_-]*\\.v1";
+  }
+
+  /**
+   * The dead-letter topic of {@code origin}: {@code <origin>.dlt}. Keys are kept as the raw bytes of
+   * the failed record's key.
+   */
+  public static Topic<byte[], DeadLetter> deadLetters(Topic<?, ?> origin) {
+    return deadLetters(origin.name(), origin.partitions());
+  }
+
+  /** The dead-letter topic for an origin topic known only by name. */
+  public static Topic<byte[], DeadLetter> deadLetters(String originName, int partitions) {
+    return new Topic<>(originName + DEAD_LETTER_SUFFIX, Serdes.ByteArray(), AvroSerde.of(DeadLetter.class),
+        partitions, Cleanup.DELETE);
+  }
+
+  private static <V> Topic<String, V> sessionTopic(String name, org.apache.kafka.common.serialization.Serde<V> value) {
+    return new Topic<>(name, Serdes.String(), value, SESSION_PARTITIONS, Cleanup.DELETE);
+  }
+}

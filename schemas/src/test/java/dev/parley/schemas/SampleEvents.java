@@ -1,0 +1,112 @@
+package dev.parley.schemas;
+
+import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.AgentReply;
+import dev.parley.events.AgentReplyChunk;
+import dev.parley.events.AgentTurn;
+import dev.parley.events.ConfigStatus;
+import dev.parley.events.DeadLetter;
+import dev.parley.events.PlaybackEvent;
+import dev.parley.events.PlaybackKind;
+import dev.parley.events.RoutedEvent;
+import dev.parley.events.RoutingDecision;
+import dev.parley.events.RoutingRulesSnapshot;
+import dev.parley.events.RoutingStrategy;
+import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionEvent;
+import dev.parley.events.SessionStarted;
+import dev.parley.events.TurnOutcome;
+import dev.parley.events.UserEvent;
+import dev.parley.events.UserSpeechStarted;
+import dev.parley.events.UserSpeechStopped;
+import dev.parley.events.UserTurn;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+
+/** One fully populated record of every event type, for a given session. */
+final class SampleEvents {
+  private static final Instant T0 = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+
+  private SampleEvents() {}
+
+  static SessionStarted sessionStarted(String session) {
+    return SessionStarted.newBuilder().setSessionId(session).setRoomName("room-" + session)
+        .setRoomSid("RM_1").setParticipantIdentity("caller-1").setParticipantSid("PA_1").setTenantId("acme")
+        .setUserId("user-7").setRoomMetadata("{\"purpose\":\"support\"}").setParticipantMetadata("{}")
+        .setParticipantAttributes(Map.of("tier", "premium")).setWorkerId("AW_1").setJobId("AJ_1")
+        .setStartedAt(T0).build();
+  }
+
+  static UserTurn userTurn(String session) {
+    return UserTurn.newBuilder().setSessionId(session).setTurnId(session + "-t0").setTurnIndex(0)
+        .setTranscript("My account login isn't working").setConfidence(0.93).setSpeechStartedAt(T0)
+        .setSpeechStoppedAt(T0.plusMillis(1800)).setTranscribedAt(T0.plusMillis(2100)).setSttProvider("pocketsphinx")
+        .setSttLatencyMs(300).setLanguage("en-US").build();
+  }
+
+  static SessionEvent[] sessionEvents(String session) {
+    return new SessionEvent[] {
+        new SessionEvent(sessionStarted(session)),
+        new SessionEvent(SessionEnded.newBuilder().setSessionId(session).setReason("caller_left")
+            .setEndedAt(T0.plusSeconds(60)).build())};
+  }
+
+  static UserEvent[] userEvents(String session) {
+    return new UserEvent[] {
+        new UserEvent(new UserSpeechStarted(session, "sp-1", T0)),
+        new UserEvent(new UserSpeechStopped(session, "sp-1", T0, T0.plusMillis(1800))),
+        new UserEvent(userTurn(session))};
+  }
+
+  static RoutingDecision routingDecision(String session) {
+    return RoutingDecision.newBuilder().setSessionId(session).setAgentId("support-agent-v1").setConfigVersion(3)
+        .setStrategy(RoutingStrategy.PURPOSE).setRuleId("purpose:support").setReason("purpose 'support' maps to support-agent-v1")
+        .setRulesVersion(2).setDecidedAt(T0.plusMillis(5)).build();
+  }
+
+  static RoutedEvent routedEvent(String session) {
+    return RoutedEvent.newBuilder().setSessionId(session).setAgentId("support-agent-v1").setConfigVersion(3)
+        .setRoutedAt(T0.plusMillis(2105)).setEvent(userTurn(session)).build();
+  }
+
+  static AgentReply[] agentReplies(String session) {
+    AgentReplyChunk chunk = AgentReplyChunk.newBuilder().setSessionId(session).setTurnId(session + "-t0")
+        .setAgentId("support-agent-v1").setConfigVersion(3).setChunkIndex(0)
+        .setText("I'm sorry to hear that, let's get you back in.").setCreatedAt(T0.plusMillis(2400)).build();
+    AgentTurn turn = AgentTurn.newBuilder().setSessionId(session).setTurnId(session + "-t0")
+        .setAgentId("support-agent-v1").setConfigVersion(3).setSchemaId("support_turn_v1")
+        .setSystemResponse("I'm sorry to hear that, let's get you back in.")
+        .setStructuredFields("{\"issue_category\":\"account\",\"sentiment\":\"negative\"}")
+        .setProvider("openai").setModel("gpt-4o-mini").setPromptTokens(210).setCompletionTokens(48)
+        .setTimeToFirstTokenMs(180L).setTimeToFirstChunkMs(320L).setTotalMs(900).setChunkCount(1)
+        .setOutcome(TurnOutcome.OK).setCreatedAt(T0.plusMillis(3000)).build();
+    return new AgentReply[] {new AgentReply(chunk), new AgentReply(turn)};
+  }
+
+  static PlaybackEvent playback(String session) {
+    return PlaybackEvent.newBuilder().setSessionId(session).setTurnId(session + "-t0")
+        .setKind(PlaybackKind.INTERRUPTED).setAt(T0.plusMillis(3500)).setAudioMsPlayed(1200).setChunksPlayed(1)
+        .setHeardText("I'm sorry to hear that,").setUnheardText("let's get you back in.").build();
+  }
+
+  static AgentConfigSnapshot agentConfig(String agentId) {
+    return AgentConfigSnapshot.newBuilder().setAgentId(agentId).setTenantId("acme").setVersion(4)
+        .setStatus(ConfigStatus.ACTIVE).setConfigJson("{\"agent_id\":\"" + agentId + "\"}").setUpdatedAt(T0).build();
+  }
+
+  static RoutingRulesSnapshot routingRules(String rulesId) {
+    return RoutingRulesSnapshot.newBuilder().setRulesId(rulesId).setVersion(2)
+        .setRulesJson("{\"default_agent\":\"support-agent-v1\"}").setUpdatedAt(T0).build();
+  }
+
+  static DeadLetter deadLetter(String session) {
+    return DeadLetter.newBuilder().setOriginTopic("parley.user-turns.v1").setOriginPartition(2).setOriginOffset(41)
+        .setOriginTimestamp(T0).setKey(ByteBuffer.wrap(session.getBytes(StandardCharsets.UTF_8)))
+        .setValue(ByteBuffer.wrap(new byte[] {1, 2, 3})).setStage("router-stream")
+        .setErrorClass("org.apache.kafka.common.errors.SerializationException")
+        .setErrorMessage("UserEvent: not Avro single-object encoded").setFailedAt(T0.plusMillis(1)).build();
+  }
+}
