@@ -1,0 +1,82 @@
+package dev.parley.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The production-like stack's compose file is checked without a Docker engine: Debian's
+ * docker-compose parses and validates it, and its services match the modules.
+ */
+class DockerComposeFileTest {
+  private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  private static final Path COMPOSE = ROOT.resolve("docker-compose.yml");
+  private static final List<String> SERVICES =
+      List.of("config-service", "router-stream", "llm-processor", "ingress-worker", "tts-egress");
+
+  @Test
+  void dockerComposeAcceptsTheFile() throws Exception {
+    Result result = compose(Map.of("PARLEY_ADMIN_API_KEY", "test-key"));
+    assertThat(result.exitCode).as("docker-compose config -q said: %s", result.output).isZero();
+  }
+
+  @Test
+  void theAdminKeyIsRequiredNotDefaulted() throws Exception {
+    Result result = compose(Map.of());
+    assertThat(result.exitCode).isNotZero();
+    assertThat(result.output).contains("PARLEY_ADMIN_API_KEY");
+  }
+
+  @Test
+  void everyServiceIsBuiltFromItsModuleAndScalesByReplicas() throws Exception {
+    // The resolved file, as docker-compose itself sees it (anchors and variables expanded).
+    Result resolved = compose(Map.of("PARLEY_ADMIN_API_KEY", "test-key"), "config");
+    assertThat(resolved.exitCode).isZero();
+    JsonNode services = new ObjectMapper(new YAMLFactory()).readTree(resolved.output).get("services");
+    assertThat(services.has("kafka")).isTrue();
+    assertThat(services.has("mongodb")).isTrue();
+    assertThat(services.has("livekit")).isTrue();
+    for (String service : SERVICES) {
+      JsonNode node = services.get(service);
+      assertThat(node).as("service %s in docker-compose.yml", service).isNotNull();
+      Path dockerfile = Path.of(node.at("/build/context").asText()).resolve("Dockerfile");
+      assertThat(dockerfile).exists();
+      assertThat(Files.readString(dockerfile)).contains("target/parley-" + service + "-");
+      assertThat(node.at("/deploy/replicas").asInt()).as("%s replicas", service).isPositive();
+      assertThat(node.at("/environment/PARLEY_KAFKA_BOOTSTRAP").asText()).isEqualTo("kafka:9092");
+    }
+  }
+
+  private static Result compose(Map<String, String> env) throws IOException, InterruptedException {
+    return compose(env, "config", "-q");
+  }
+
+  private static Result compose(Map<String, String> env, String... command) throws IOException, InterruptedException {
+    List<String> line = new java.util.ArrayList<>(List.of("docker-compose", "-f", COMPOSE.toString()));
+    line.addAll(List.of(command));
+    ProcessBuilder builder = new ProcessBuilder(line).redirectErrorStream(true);
+    builder.environment().remove("PARLEY_ADMIN_API_KEY");
+    builder.environment().putAll(env);
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new AssertionError("docker-compose is not installed; run ./parley setup", e);
+    }
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Result(process.exitValue(), output);
+  }
+
+  private record Result(int exitCode, String output) {}
+}
