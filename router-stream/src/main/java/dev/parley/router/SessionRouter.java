@@ -1,0 +1,219 @@
+package dev.parley.router;
+
+import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.ConfigStatus;
+import dev.parley.events.PendingEvents;
+import dev.parley.events.RoutedEvent;
+import dev.parley.events.RoutingDecision;
+import dev.parley.events.RoutingRulesSnapshot;
+import dev.parley.events.SessionAssignment;
+import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionStarted;
+import dev.parley.routing.AgentDirectory;
+import dev.parley.routing.RouteDecision;
+import dev.parley.routing.Router;
+import dev.parley.routing.RoutingRules;
+import dev.parley.routing.SessionMetadata;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Pins each session to an agent and config version on its SessionStarted, then forwards every
+ * event of the session to that agent, in order. Events that arrive before their session's decision
+ * wait in a store; if the start never comes they are routed by the default rules after a timeout.
+ */
+final class SessionRouter implements Processor<String, SpecificRecord, String, RouterOutput> {
+  static final String DEFAULT_RULES_ID = "default";
+  private static final Duration SWEEP_EVERY = Duration.ofSeconds(5);
+
+  private final RouterTopology.StoreNames stores;
+  private final AgentTopics agentTopics;
+  private final Duration pendingTimeout;
+  private final Duration endedRetention;
+  private ProcessorContext<String, RouterOutput> context;
+  private KeyValueStore<String, SessionAssignment> assignments;
+  private KeyValueStore<String, PendingEvents> pending;
+  private KeyValueStore<String, AgentConfigSnapshot> agents;
+  private KeyValueStore<String, RoutingRulesSnapshot> rules;
+
+  SessionRouter(RouterTopology.StoreNames stores, AgentTopics agentTopics, Duration pendingTimeout, Duration endedRetention) {
+    this.stores = stores;
+    this.agentTopics = agentTopics;
+    this.pendingTimeout = pendingTimeout;
+    this.endedRetention = endedRetention;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, RouterOutput> context) {
+    this.context = context;
+    assignments = context.getStateStore(stores.assignments());
+    pending = context.getStateStore(stores.pending());
+    agents = context.getStateStore(stores.agents());
+    rules = context.getStateStore(stores.rules());
+    context.schedule(SWEEP_EVERY, PunctuationType.WALL_CLOCK_TIME, this::sweep);
+  }
+
+  @Override
+  public void process(Record<String, SpecificRecord> record) {
+    String session = record.key();
+    if (session == null || session.isBlank()) {
+      throw new IllegalArgumentException("record has no session id key");
+    }
+    if (record.value() == null) {
+      throw new IllegalArgumentException("record for session " + session + " has no value");
+    }
+    SessionAssignment assignment = assignments.get(session);
+    if (assignment == null) {
+      if (record.value() instanceof SessionStarted started) {
+        RoutingDecision decision = decide(started, List.of());
+        assignment = assign(session, decision);
+        route(session, decision, record.value());
+        flushPending(session, decision);
+      } else {
+        buffer(session, record.value());
+      }
+      return;
+    }
+    route(session, assignment.getDecision(), record.value());
+    if (record.value() instanceof SessionEnded) {
+      assignment.setEndedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()));
+      assignments.put(session, assignment);
+    }
+  }
+
+  private RoutingDecision decide(SessionStarted started, List<String> extraNotes) {
+    SessionMetadata metadata = started == null ? SessionMetadata.empty()
+        : SessionMetadata.parse(started.getRoomMetadata(), started.getParticipantMetadata(),
+            started.getParticipantAttributes());
+    String tenant = started == null ? null : started.getTenantId();
+    RulesChoice choice = rulesFor(tenant);
+    RouteDecision route = Router.decide(metadata, choice.rules(), agentDirectory());
+    List<String> reason = new ArrayList<>(extraNotes);
+    reason.addAll(choice.notes());
+    reason.add(route.reason());
+    String session = started == null ? null : started.getSessionId();
+    return RoutingDecision.newBuilder()
+        .setSessionId(session == null ? "" : session)
+        .setAgentId(route.agentId())
+        .setConfigVersion(route.configVersion())
+        .setStrategy(route.strategy())
+        .setRuleId(route.ruleId())
+        .setReason(String.join("; ", reason))
+        .setExperimentId(route.experimentId())
+        .setVariant(route.variant())
+        .setRulesVersion(route.rulesVersion())
+        .setDecidedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+        .build();
+  }
+
+  private record RulesChoice(RoutingRules rules, List<String> notes) {}
+
+  private RulesChoice rulesFor(String tenant) {
+    RoutingRulesSnapshot snapshot = tenant == null ? null : rules.get(tenant);
+    if (snapshot == null) {
+      snapshot = rules.get(DEFAULT_RULES_ID);
+    }
+    if (snapshot == null) {
+      return new RulesChoice(RoutingRules.defaults(), List.of());
+    }
+    try {
+      return new RulesChoice(RoutingRules.fromJson(snapshot.getRulesJson()).withVersion(snapshot.getVersion()),
+          List.of());
+    } catch (IllegalArgumentException e) {
+      return new RulesChoice(RoutingRules.defaults(), List.of("rules '" + snapshot.getRulesId() + "' v"
+          + snapshot.getVersion() + " unreadable (" + e.getMessage() + "); built-in rules used"));
+    }
+  }
+
+  private AgentDirectory agentDirectory() {
+    return id -> {
+      AgentConfigSnapshot snapshot = id == null ? null : agents.get(id);
+      return Optional.ofNullable(snapshot).map(s -> new AgentDirectory.AgentRef(s.getAgentId(), s.getVersion(),
+          s.getStatus() == ConfigStatus.ACTIVE));
+    };
+  }
+
+  private SessionAssignment assign(String session, RoutingDecision decision) {
+    decision.setSessionId(session);
+    SessionAssignment assignment = new SessionAssignment(decision, null);
+    assignments.put(session, assignment);
+    agentTopics.ensure(decision.getAgentId());
+    context.forward(new Record<>(session, new RouterOutput.Decision(decision), context.currentSystemTimeMs()));
+    return assignment;
+  }
+
+  private void route(String session, RoutingDecision decision, Object event) {
+    long now = context.currentSystemTimeMs();
+    RoutedEvent routed = RoutedEvent.newBuilder()
+        .setSessionId(session)
+        .setAgentId(decision.getAgentId())
+        .setConfigVersion(decision.getConfigVersion())
+        .setRoutedAt(Instant.ofEpochMilli(now))
+        .setEvent(event)
+        .build();
+    context.forward(new Record<>(session, new RouterOutput.Routed(routed), now));
+  }
+
+  private void buffer(String session, SpecificRecord event) {
+    PendingEvents waiting = pending.get(session);
+    if (waiting == null) {
+      waiting = new PendingEvents(Instant.ofEpochMilli(context.currentSystemTimeMs()), new ArrayList<>());
+    }
+    waiting.getEvents().add(event);
+    pending.put(session, waiting);
+  }
+
+  private void flushPending(String session, RoutingDecision decision) {
+    PendingEvents waiting = pending.delete(session);
+    if (waiting != null) {
+      waiting.getEvents().forEach(event -> {
+        route(session, decision, event);
+        if (event instanceof SessionEnded) {
+          SessionAssignment ended = assignments.get(session);
+          ended.setEndedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()));
+          assignments.put(session, ended);
+        }
+      });
+    }
+  }
+
+  /** Routes events whose session never started, and forgets sessions that ended a while ago. */
+  private void sweep(long now) {
+    List<KeyValue<String, PendingEvents>> expired = new ArrayList<>();
+    try (KeyValueIterator<String, PendingEvents> all = pending.all()) {
+      all.forEachRemaining(kv -> {
+        if (now - kv.value.getFirstBufferedAt().toEpochMilli() >= pendingTimeout.toMillis()) {
+          expired.add(kv);
+        }
+      });
+    }
+    for (KeyValue<String, PendingEvents> kv : expired) {
+      RoutingDecision decision = decide(null, List.of("no SessionStarted within " + pendingTimeout.toSeconds()
+          + " s of the session's first event; routed without metadata"));
+      assign(kv.key, decision);
+      flushPending(kv.key, decision);
+    }
+    List<String> forgotten = new ArrayList<>();
+    try (KeyValueIterator<String, SessionAssignment> all = assignments.all()) {
+      all.forEachRemaining(kv -> {
+        Instant ended = kv.value.getEndedAt();
+        if (ended != null && now - ended.toEpochMilli() >= endedRetention.toMillis()) {
+          forgotten.add(kv.key);
+        }
+      });
+    }
+    forgotten.forEach(assignments::delete);
+  }
+
+}
