@@ -18,7 +18,8 @@ import org.apache.kafka.streams.StreamsConfig;
  *                       routed by the default rules
  */
 public record RouterConfig(String bootstrapServers, String applicationId, String guarantee, int commitIntervalMs,
-    int threads, Path stateDir, Duration pendingTimeout, Duration endedRetention, short replicationFactor) {
+    int threads, Path stateDir, Duration pendingTimeout, Duration endedRetention, short replicationFactor,
+    String instanceId) {
 
   public static final String AT_LEAST_ONCE = "at_least_once";
   public static final String EXACTLY_ONCE = "exactly_once_v2";
@@ -36,9 +37,11 @@ public record RouterConfig(String bootstrapServers, String applicationId, String
     int pendingMs = settings.integer("PARLEY_ROUTER_PENDING_TIMEOUT_MS", 60_000, 1_000, 3_600_000,
         "how long events wait for their session's start before default routing");
     int replication = settings.integer("PARLEY_REPLICATION_FACTOR", 1, 1, 5, "replication factor of created topics");
+    String instance = settings.string("PARLEY_ROUTER_INSTANCE_ID", "",
+        "stable instance name (e.g. the pod name): a restarted instance takes its partitions back at once");
     settings.validate("router-stream");
     return new RouterConfig(bootstrap, appId, guarantee, commit, threads, Path.of(stateDir),
-        Duration.ofMillis(pendingMs), Duration.ofMinutes(10), (short) replication);
+        Duration.ofMillis(pendingMs), Duration.ofMinutes(10), (short) replication, instance);
   }
 
   /** Kafka Streams properties: low-latency producer settings for either guarantee. */
@@ -58,6 +61,11 @@ public record RouterConfig(String bootstrapServers, String applicationId, String
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 100);
+    // A dead instance's partitions move after 10 s; a restarted one with the same id gets them back at once.
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+    if (!instanceId.isBlank()) {
+      props.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
+    }
     return props;
   }
 }

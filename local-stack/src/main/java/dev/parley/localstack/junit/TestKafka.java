@@ -10,7 +10,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /** The broker a test talks to, and small helpers for its clients. */
 @SuppressWarnings("deprecation") // CloseableResource: still the contract JUnit 5.14 calls
-public final class TestKafka implements ExtensionContext.Store.CloseableResource {
+public final class TestKafka implements ExtensionContext.Store.CloseableResource, AutoCloseable {
   private final String bootstrapServers;
   private final KafkaBroker ownedBroker;
 

@@ -1,0 +1,163 @@
+package dev.parley.router;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.ConfigStatus;
+import dev.parley.events.RoutedEvent;
+import dev.parley.events.SessionEvent;
+import dev.parley.events.SessionStarted;
+import dev.parley.events.UserEvent;
+import dev.parley.events.UserTurn;
+import dev.parley.kit.TurnDeduplicator;
+import dev.parley.localstack.junit.KafkaBrokerExtension;
+import dev.parley.localstack.junit.TestKafka;
+import dev.parley.schemas.AvroSerde;
+import dev.parley.schemas.TopicProvisioner;
+import dev.parley.schemas.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Concurrent sessions for the four seed agents through a real router process on the real broker;
+ * the router is killed with SIGKILL mid-stream and restarted. Every turn must reach its agent's
+ * topic in session order, and the duplicates an at-least-once restart replays must all be
+ * recognisable by turn id, so that downstream processes each turn exactly once.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class RouterFailoverIT {
+  private static final Map<String, String> PURPOSES = Map.of("support", "support-agent-v1", "sales",
+      "sales-agent-v1", "onboarding", "onboarding-agent-v1", "interview", "pte-interview-agent-v1");
+  private static final int SESSIONS_PER_AGENT = 6;
+  private static final int TURNS_PER_SESSION = 12;
+
+  @Test
+  void everyTurnReachesItsAgentInOrderAcrossARouterCrash(TestKafka kafka, @TempDir Path dir) throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    try (Admin admin = kafka.admin()) {
+      List<dev.parley.schemas.Topic<?, ?>> topics = new ArrayList<>(Topics.all());
+      PURPOSES.values().forEach(a -> topics.add(Topics.agent(a)));
+      new TopicProvisioner(admin, (short) 1).ensure(topics);
+    }
+    Map<String, Object> producerConfig = kafka.clientConfig();
+    producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    try (var configs = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
+        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
+      for (String agent : PURPOSES.values()) {
+        configs.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
+            .setAgentId(agent).setTenantId("acme").setVersion(1).setStatus(ConfigStatus.ACTIVE).setConfigJson("{}")
+            .setUpdatedAt(Instant.now()).build())).get();
+      }
+    }
+
+    Map<String, String> env = Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+        "PARLEY_ROUTER_APP_ID", "router-failover-" + run,
+        "PARLEY_ROUTER_STATE_DIR", dir.resolve("state").toString(),
+        "PARLEY_ROUTER_INSTANCE_ID", "router-0");
+    Path log = dir.resolve("router.log");
+    RouterProcess router = RouterProcess.start(env, log);
+
+    // Sessions: SESSIONS_PER_AGENT per purpose, all talking at once, turn by turn.
+    Map<String, String> expectedAgent = new LinkedHashMap<>();
+    PURPOSES.forEach((purpose, agent) -> {
+      for (int i = 0; i < SESSIONS_PER_AGENT; i++) {
+        expectedAgent.put(run + "-" + purpose + "-" + i, agent);
+      }
+    });
+    try (var sessions = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
+        Topics.SESSIONS.valueSerde().serializer());
+        var turns = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
+            Topics.USER_TURNS.valueSerde().serializer())) {
+      for (String session : expectedAgent.keySet()) {
+        String purpose = session.split("-")[1];
+        sessions.send(new ProducerRecord<>(Topics.SESSIONS.name(), session, new SessionEvent(SessionStarted.newBuilder()
+            .setSessionId(session).setRoomName(session).setParticipantIdentity("caller")
+            .setRoomMetadata("{\"purpose\":\"" + purpose + "\"}").setStartedAt(Instant.now()).build())));
+      }
+      for (int turn = 0; turn < TURNS_PER_SESSION; turn++) {
+        if (turn == TURNS_PER_SESSION / 2) {
+          awaitRouted(kafka, expectedAgent, run, turn / 2);
+          router.kill();
+          router = RouterProcess.start(env, log);
+        }
+        for (String session : expectedAgent.keySet()) {
+          turns.send(new ProducerRecord<>(Topics.USER_TURNS.name(), session, new UserEvent(UserTurn.newBuilder()
+              .setSessionId(session).setTurnId(session + "#" + turn).setTurnIndex(turn).setTranscript("turn " + turn)
+              .setSpeechStartedAt(Instant.now()).setSpeechStoppedAt(Instant.now()).setTranscribedAt(Instant.now())
+              .build())));
+        }
+        turns.flush();
+        Thread.sleep(100);
+      }
+    }
+
+    try {
+      Map<String, List<RoutedEvent>> raw = awaitRouted(kafka, expectedAgent, run, TURNS_PER_SESSION);
+      TurnDeduplicator dedup = new TurnDeduplicator(100_000);
+      int duplicates = 0;
+      for (Map.Entry<String, List<RoutedEvent>> entry : raw.entrySet()) {
+        List<Integer> processed = new ArrayList<>();
+        for (RoutedEvent event : entry.getValue()) {
+          assertThat(event.getAgentId()).as("agent of %s", entry.getKey()).isEqualTo(expectedAgent.get(entry.getKey()));
+          UserTurn turn = (UserTurn) event.getEvent();
+          if (dedup.firstTime(turn.getTurnId())) {
+            processed.add(turn.getTurnIndex());
+          } else {
+            duplicates++;
+          }
+        }
+        assertThat(processed).as("turns of %s, each processed once, in order", entry.getKey())
+            .containsExactlyElementsOf(java.util.stream.IntStream.range(0, TURNS_PER_SESSION).boxed().toList());
+      }
+      System.out.printf("router failover: %d sessions, %d turns, %d replayed duplicates removed by turn id%n",
+          raw.size(), raw.size() * TURNS_PER_SESSION, duplicates);
+      assertThat(Files.readString(log)).contains("router-stream started");
+    } finally {
+      router.close();
+    }
+  }
+
+  /** Reads the agent topics until every session has at least {@code turns} distinct turns; returns each session's turns. */
+  private static Map<String, List<RoutedEvent>> awaitRouted(TestKafka kafka, Map<String, String> expectedAgent,
+      String run, int turns) {
+    Map<String, Object> config = kafka.clientConfig();
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    Map<String, List<RoutedEvent>> bySession = new HashMap<>();
+    try (var consumer = new KafkaConsumer<>(config, Serdes.String().deserializer(),
+        AvroSerde.of(RoutedEvent.class).deserializer())) {
+      consumer.subscribe(PURPOSES.values().stream().map(a -> Topics.agent(a).name()).toList());
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ZERO).until(() -> {
+        for (ConsumerRecord<String, RoutedEvent> record : consumer.poll(Duration.ofMillis(200))) {
+          if (record.key().startsWith(run) && record.value().getEvent() instanceof UserTurn) {
+            bySession.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(record.value());
+          }
+        }
+        return expectedAgent.keySet().stream().allMatch(s -> bySession.getOrDefault(s, List.of()).stream()
+            .map(e -> ((UserTurn) e.getEvent()).getTurnId()).distinct().count() >= turns);
+      });
+    }
+    return bySession;
+  }
+}
