@@ -1,0 +1,98 @@
+package dev.parley.agentconfig;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One agent, as data: who it is, what it says, what it extracts, and how it listens and speaks.
+ * {@code version}, {@code status} and the timestamps are set by config-service; clients may omit them.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record AgentConfig(
+    @JsonProperty("agent_id") String agentId,
+    @JsonProperty("tenant_id") String tenantId,
+    @JsonProperty("name") String name,
+    @JsonProperty("description") String description,
+    @JsonProperty("prompt_config") PromptConfig promptConfig,
+    @JsonProperty("schema_config") SchemaConfig schemaConfig,
+    @JsonProperty("llm_config") LlmConfig llmConfig,
+    @JsonProperty("voice_config") VoiceConfig voiceConfig,
+    @JsonProperty("stt_config") SttConfig sttConfig,
+    @JsonProperty("version") Integer version,
+    @JsonProperty("status") String status,
+    @JsonProperty("created_at") Instant createdAt,
+    @JsonProperty("updated_at") Instant updatedAt) {
+
+  public static final String ACTIVE = "active";
+  public static final String ARCHIVED = "archived";
+
+  /** The system prompt and the first thing the agent says. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record PromptConfig(@JsonProperty("instructions") String instructions,
+      @JsonProperty("greeting") String greeting) {}
+
+  /** The structured output the LLM returns with every reply, besides the spoken {@code system_response}. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record SchemaConfig(@JsonProperty("schema_id") String schemaId,
+      @JsonProperty("fields") List<SchemaField> fields) {}
+
+  /** One structured field. {@code min}/{@code max} bound numbers; {@code items} describes array elements. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record SchemaField(@JsonProperty("name") String name, @JsonProperty("type") String type,
+      @JsonProperty("description") String description, @JsonProperty("required") Boolean required,
+      @JsonProperty("enum_values") List<String> enumValues, @JsonProperty("min") Double min,
+      @JsonProperty("max") Double max, @JsonProperty("items") SchemaField items) {
+
+    @JsonIgnore
+    public boolean isRequired() {
+      return required == null || required;
+    }
+  }
+
+  /** Which model answers, and how. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record LlmConfig(@JsonProperty("provider") String provider, @JsonProperty("model") String model,
+      @JsonProperty("temperature") Double temperature, @JsonProperty("max_tokens") Integer maxTokens,
+      @JsonProperty("base_url") String baseUrl) {}
+
+  /** How the agent sounds. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record VoiceConfig(@JsonProperty("provider") String provider, @JsonProperty("voice") String voice,
+      @JsonProperty("speed") Double speed) {}
+
+  /** How the agent hears. {@code endpointing_ms}: silence that ends a user turn. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record SttConfig(@JsonProperty("provider") String provider, @JsonProperty("language") String language,
+      @JsonProperty("endpointing_ms") Integer endpointingMs) {}
+
+  @JsonIgnore
+  public boolean isActive() {
+    return !ARCHIVED.equals(status);
+  }
+
+  /** A copy with the server-managed fields set. */
+  public AgentConfig withServerFields(int newVersion, String newStatus, Instant created, Instant updated) {
+    return new AgentConfig(agentId, tenantId, name, description, promptConfig, schemaConfig, llmConfig, voiceConfig,
+        sttConfig, newVersion, newStatus, created, updated);
+  }
+
+  /** A copy with defaults filled in for the optional sections. */
+  public AgentConfig withDefaults() {
+    LlmConfig llm = llmConfig == null ? new LlmConfig(null, null, null, null, null) : llmConfig;
+    VoiceConfig voice = voiceConfig == null ? new VoiceConfig(null, null, null) : voiceConfig;
+    SttConfig stt = sttConfig == null ? new SttConfig(null, null, null) : sttConfig;
+    return new AgentConfig(agentId, tenantId, name, description, promptConfig, schemaConfig,
+        new LlmConfig(or(llm.provider(), "local"), or(llm.model(), "local-default"), or(llm.temperature(), 0.3),
+            or(llm.maxTokens(), 400), llm.baseUrl()),
+        new VoiceConfig(or(voice.provider(), "local"), or(voice.voice(), "kevin16"), or(voice.speed(), 1.0)),
+        new SttConfig(or(stt.provider(), "local"), or(stt.language(), "en-US"), or(stt.endpointingMs(), 600)),
+        version, status, createdAt, updatedAt);
+  }
+
+  private static <T> T or(T value, T fallback) {
+    return value == null ? fallback : value;
+  }
+}

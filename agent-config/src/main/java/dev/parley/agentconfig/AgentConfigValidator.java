@@ -1,0 +1,205 @@
+package dev.parley.agentconfig;
+
+import dev.parley.agentconfig.AgentConfig.LlmConfig;
+import dev.parley.agentconfig.AgentConfig.SchemaConfig;
+import dev.parley.agentconfig.AgentConfig.SchemaField;
+import dev.parley.agentconfig.AgentConfig.SttConfig;
+import dev.parley.agentconfig.AgentConfig.VoiceConfig;
+import dev.parley.schemas.TopicNames;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Every rule an agent config must satisfy; each failure names the field and the rule. */
+public final class AgentConfigValidator {
+  public static final List<String> FIELD_TYPES = List.of("string", "integer", "number", "boolean", "enum", "array");
+  public static final List<String> LLM_PROVIDERS = List.of("local", "openai", "openai-compatible");
+  public static final List<String> TTS_PROVIDERS = List.of("local", "openai", "elevenlabs", "cartesia");
+  public static final List<String> STT_PROVIDERS = List.of("local", "deepgram", "openai");
+  /** The spoken reply is always {@code system_response}; a schema field may not take its name. */
+  public static final String SPOKEN_FIELD = "system_response";
+  static final int MAX_FIELDS = 50;
+  static final int MAX_ENUM_VALUES = 100;
+  static final int MAX_INSTRUCTIONS = 20_000;
+  private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,63}");
+
+  private AgentConfigValidator() {}
+
+  public static List<FieldError> validate(AgentConfig config) {
+    List<FieldError> errors = new ArrayList<>();
+    if (config == null) {
+      errors.add(new FieldError("$", "a JSON object is required"));
+      return errors;
+    }
+    if (blank(config.agentId())) {
+      errors.add(new FieldError("agent_id", "is required"));
+    } else if (!TopicNames.isValidAgentId(config.agentId())) {
+      errors.add(new FieldError("agent_id", "must match " + TopicNames.AGENT_ID
+          + " (lowercase letters, digits, '-', '_'; at most 63 characters)"));
+    }
+    if (blank(config.tenantId())) {
+      errors.add(new FieldError("tenant_id", "is required"));
+    } else if (!TENANT.matcher(config.tenantId()).matches()) {
+      errors.add(new FieldError("tenant_id", "must be 1-64 letters, digits, '-' or '_'"));
+    }
+    text(errors, "name", config.name(), true, 200);
+    text(errors, "description", config.description(), false, 2000);
+    if (config.promptConfig() == null) {
+      errors.add(new FieldError("prompt_config", "is required"));
+    } else {
+      text(errors, "prompt_config.instructions", config.promptConfig().instructions(), true, MAX_INSTRUCTIONS);
+      text(errors, "prompt_config.greeting", config.promptConfig().greeting(), false, 1000);
+    }
+    schema(errors, config.schemaConfig());
+    llm(errors, config.llmConfig());
+    voice(errors, config.voiceConfig());
+    stt(errors, config.sttConfig());
+    if (config.status() != null && !List.of(AgentConfig.ACTIVE, AgentConfig.ARCHIVED).contains(config.status())) {
+      errors.add(new FieldError("status", "must be 'active' or 'archived'"));
+    }
+    return errors;
+  }
+
+  private static void schema(List<FieldError> errors, SchemaConfig schema) {
+    if (schema == null) {
+      errors.add(new FieldError("schema_config", "is required"));
+      return;
+    }
+    if (blank(schema.schemaId()) || !IDENTIFIER.matcher(schema.schemaId()).matches()) {
+      errors.add(new FieldError("schema_config.schema_id", "is required: lowercase letters, digits and '_'"));
+    }
+    List<SchemaField> fields = schema.fields() == null ? List.of() : schema.fields();
+    if (fields.size() > MAX_FIELDS) {
+      errors.add(new FieldError("schema_config.fields", "at most " + MAX_FIELDS + " fields"));
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < fields.size(); i++) {
+      String at = "schema_config.fields[" + i + "]";
+      SchemaField field = fields.get(i);
+      if (field == null) {
+        errors.add(new FieldError(at, "must be an object"));
+        continue;
+      }
+      if (blank(field.name()) || !IDENTIFIER.matcher(field.name()).matches()) {
+        errors.add(new FieldError(at + ".name", "is required: lowercase letters, digits and '_', starting with a letter"));
+      } else if (field.name().equals(SPOKEN_FIELD)) {
+        errors.add(new FieldError(at + ".name", "'" + SPOKEN_FIELD + "' is reserved for the spoken reply"));
+      } else if (!names.add(field.name())) {
+        errors.add(new FieldError(at + ".name", "'" + field.name() + "' is used twice"));
+      }
+      text(errors, at + ".description", field.description(), false, 1000);
+      fieldType(errors, at, field, true);
+    }
+  }
+
+  private static void fieldType(List<FieldError> errors, String at, SchemaField field, boolean arrayAllowed) {
+    if (field.type() == null || !FIELD_TYPES.contains(field.type())) {
+      errors.add(new FieldError(at + ".type", "must be one of " + FIELD_TYPES));
+      return;
+    }
+    boolean numeric = field.type().equals("integer") || field.type().equals("number");
+    if ((field.min() != null || field.max() != null) && !numeric) {
+      errors.add(new FieldError(at + ".min", "min/max apply only to integer and number fields"));
+    }
+    if (field.min() != null && field.max() != null && field.min() > field.max()) {
+      errors.add(new FieldError(at + ".max", "must be at least min (" + field.min() + ")"));
+    }
+    if (field.type().equals("integer") && ((field.min() != null && field.min() % 1 != 0)
+        || (field.max() != null && field.max() % 1 != 0))) {
+      errors.add(new FieldError(at + ".min", "an integer field needs whole-number bounds"));
+    }
+    if (field.type().equals("enum")) {
+      List<String> values = field.enumValues();
+      if (values == null || values.isEmpty()) {
+        errors.add(new FieldError(at + ".enum_values", "an enum needs at least one value"));
+      } else if (values.size() > MAX_ENUM_VALUES) {
+        errors.add(new FieldError(at + ".enum_values", "at most " + MAX_ENUM_VALUES + " values"));
+      } else if (new HashSet<>(values).size() != values.size() || values.stream().anyMatch(AgentConfigValidator::blank)) {
+        errors.add(new FieldError(at + ".enum_values", "values must be unique and non-empty"));
+      }
+    } else if (field.enumValues() != null) {
+      errors.add(new FieldError(at + ".enum_values", "only enum fields take enum_values"));
+    }
+    if (field.type().equals("array")) {
+      if (!arrayAllowed) {
+        errors.add(new FieldError(at + ".type", "arrays of arrays are not supported"));
+      } else if (field.items() == null) {
+        errors.add(new FieldError(at + ".items", "an array needs items: {type, ...}"));
+      } else {
+        fieldType(errors, at + ".items", field.items(), false);
+      }
+    } else if (field.items() != null) {
+      errors.add(new FieldError(at + ".items", "only array fields take items"));
+    }
+  }
+
+  private static void llm(List<FieldError> errors, LlmConfig llm) {
+    if (llm == null) {
+      return;
+    }
+    oneOf(errors, "llm_config.provider", llm.provider(), LLM_PROVIDERS);
+    text(errors, "llm_config.model", llm.model(), false, 200);
+    range(errors, "llm_config.temperature", llm.temperature(), 0, 2);
+    if (llm.maxTokens() != null && (llm.maxTokens() < 16 || llm.maxTokens() > 8192)) {
+      errors.add(new FieldError("llm_config.max_tokens", "must be between 16 and 8192"));
+    }
+    if (llm.baseUrl() != null) {
+      try {
+        URI uri = URI.create(llm.baseUrl());
+        if (!List.of("http", "https").contains(String.valueOf(uri.getScheme())) || uri.getHost() == null) {
+          throw new IllegalArgumentException();
+        }
+      } catch (IllegalArgumentException e) {
+        errors.add(new FieldError("llm_config.base_url", "must be an http(s) URL"));
+      }
+    }
+  }
+
+  private static void voice(List<FieldError> errors, VoiceConfig voice) {
+    if (voice != null) {
+      oneOf(errors, "voice_config.provider", voice.provider(), TTS_PROVIDERS);
+      text(errors, "voice_config.voice", voice.voice(), false, 200);
+      range(errors, "voice_config.speed", voice.speed(), 0.5, 2.0);
+    }
+  }
+
+  private static void stt(List<FieldError> errors, SttConfig stt) {
+    if (stt != null) {
+      oneOf(errors, "stt_config.provider", stt.provider(), STT_PROVIDERS);
+      text(errors, "stt_config.language", stt.language(), false, 35);
+      if (stt.endpointingMs() != null && (stt.endpointingMs() < 100 || stt.endpointingMs() > 5000)) {
+        errors.add(new FieldError("stt_config.endpointing_ms", "must be between 100 and 5000"));
+      }
+    }
+  }
+
+  private static void oneOf(List<FieldError> errors, String field, String value, List<String> allowed) {
+    if (value != null && !allowed.contains(value)) {
+      errors.add(new FieldError(field, "must be one of " + allowed));
+    }
+  }
+
+  private static void range(List<FieldError> errors, String field, Double value, double min, double max) {
+    if (value != null && (value.isNaN() || value < min || value > max)) {
+      errors.add(new FieldError(field, "must be between " + min + " and " + max));
+    }
+  }
+
+  private static void text(List<FieldError> errors, String field, String value, boolean required, int maxLength) {
+    if (blank(value)) {
+      if (required) {
+        errors.add(new FieldError(field, "is required"));
+      }
+    } else if (value.length() > maxLength) {
+      errors.add(new FieldError(field, "at most " + maxLength + " characters"));
+    }
+  }
+
+  private static boolean blank(String value) {
+    return value == null || value.isBlank();
+  }
+}

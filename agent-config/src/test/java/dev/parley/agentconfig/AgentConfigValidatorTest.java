@@ -1,0 +1,106 @@
+package dev.parley.agentconfig;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class AgentConfigValidatorTest {
+
+  @Test
+  void theSeedAgentsAreValid() {
+    assertThat(SeedAgents.all()).hasSize(4)
+        .allSatisfy(config -> assertThat(AgentConfigValidator.validate(config)).isEmpty());
+  }
+
+  /** Each row: a JSON merge patch applied to the support seed, the field and the rule the error names. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "{\"agent_id\":null}                                         | agent_id                          | is required",
+      "{\"agent_id\":\"Support Agent\"}                            | agent_id                          | must match",
+      "{\"agent_id\":\"../../etc\"}                                | agent_id                          | must match",
+      "{\"tenant_id\":\"acme corp\"}                               | tenant_id                         | letters, digits",
+      "{\"name\":\"\"}                                             | name                              | is required",
+      "{\"prompt_config\":{\"instructions\":null}}                 | prompt_config.instructions        | is required",
+      "{\"schema_config\":null}                                    | schema_config                     | is required",
+      "{\"schema_config\":{\"schema_id\":\"Bad-Id\"}}              | schema_config.schema_id           | lowercase",
+      "{\"llm_config\":{\"temperature\":3}}                        | llm_config.temperature            | between 0.0 and 2.0",
+      "{\"llm_config\":{\"max_tokens\":5}}                         | llm_config.max_tokens             | between 16 and 8192",
+      "{\"llm_config\":{\"provider\":\"skynet\"}}                  | llm_config.provider               | must be one of",
+      "{\"llm_config\":{\"base_url\":\"file:///etc/passwd\"}}      | llm_config.base_url               | http(s) URL",
+      "{\"voice_config\":{\"speed\":9}}                            | voice_config.speed                | between 0.5 and 2.0",
+      "{\"stt_config\":{\"endpointing_ms\":1}}                     | stt_config.endpointing_ms         | between 100 and 5000",
+      "{\"status\":\"deleted\"}                                    | status                            | 'active' or 'archived'"})
+  void everyBrokenRuleNamesItsField(String patch, String field, String rule) throws Exception {
+    List<FieldError> errors = AgentConfigValidator.validate(patched(patch));
+
+    assertThat(errors).anySatisfy(e -> {
+      assertThat(e.field()).isEqualTo(field);
+      assertThat(e.rule()).contains(rule);
+    });
+  }
+
+  @Test
+  void schemaFieldRulesAreChecked() throws Exception {
+    String fields = "{\"schema_config\":{\"fields\":["
+        + "{\"name\":\"system_response\",\"type\":\"string\"},"
+        + "{\"name\":\"score\",\"type\":\"integer\",\"min\":10,\"max\":1},"
+        + "{\"name\":\"score\",\"type\":\"float\"},"
+        + "{\"name\":\"mood\",\"type\":\"enum\"},"
+        + "{\"name\":\"tags\",\"type\":\"array\"},"
+        + "{\"name\":\"flag\",\"type\":\"boolean\",\"min\":0},"
+        + "{\"name\":\"ratio\",\"type\":\"integer\",\"min\":0.5}]}}";
+
+    assertThat(AgentConfigValidator.validate(patched(fields))).extracting(FieldError::toString).containsExactlyInAnyOrder(
+        "schema_config.fields[0].name: 'system_response' is reserved for the spoken reply",
+        "schema_config.fields[1].max: must be at least min (10.0)",
+        "schema_config.fields[2].name: 'score' is used twice",
+        "schema_config.fields[2].type: must be one of [string, integer, number, boolean, enum, array]",
+        "schema_config.fields[3].enum_values: an enum needs at least one value",
+        "schema_config.fields[4].items: an array needs items: {type, ...}",
+        "schema_config.fields[5].min: min/max apply only to integer and number fields",
+        "schema_config.fields[6].min: an integer field needs whole-number bounds");
+  }
+
+  @Test
+  void malformedJsonAndUnknownOrMistypedFieldsNameTheField() {
+    assertThatThrownBy(() -> AgentConfigJson.read("{\"agent_id\": "))
+        .isInstanceOfSatisfying(InvalidConfigException.class,
+            e -> assertThat(e.errors().get(0).rule()).startsWith("not valid JSON"));
+    assertThatThrownBy(() -> AgentConfigJson.read("{\"agent_id\":\"a\",\"prompt\":\"hi\"}"))
+        .isInstanceOfSatisfying(InvalidConfigException.class,
+            e -> assertThat(e.errors()).containsExactly(new FieldError("prompt", "unknown field")));
+    assertThatThrownBy(() -> AgentConfigJson.read("{\"llm_config\":{\"max_tokens\":\"lots\"}}"))
+        .isInstanceOfSatisfying(InvalidConfigException.class,
+            e -> assertThat(e.errors().get(0).field()).isEqualTo("llm_config.max_tokens"));
+  }
+
+  @Test
+  void mergePatchMergesObjectsReplacesValuesAndRemovesNulls() throws Exception {
+    JsonNode target = AgentConfigJson.MAPPER.readTree("{\"a\":1,\"b\":{\"c\":2,\"d\":3},\"e\":[1,2]}");
+    JsonNode patch = AgentConfigJson.MAPPER.readTree("{\"a\":null,\"b\":{\"c\":5},\"e\":[9],\"f\":\"new\"}");
+
+    assertThat(AgentConfigJson.mergePatch(target, patch).toString())
+        .isEqualTo("{\"b\":{\"c\":5,\"d\":3},\"e\":[9],\"f\":\"new\"}");
+  }
+
+  @Test
+  void defaultsFillTheOptionalSections() {
+    AgentConfig bare = new AgentConfig("a", "t", "n", null, new AgentConfig.PromptConfig("i", null),
+        new AgentConfig.SchemaConfig("s", List.of()), null, null, null, null, null, null, null).withDefaults();
+
+    assertThat(bare.llmConfig().provider()).isEqualTo("local");
+    assertThat(bare.voiceConfig().speed()).isEqualTo(1.0);
+    assertThat(bare.sttConfig().endpointingMs()).isEqualTo(600);
+    assertThat(AgentConfigValidator.validate(bare)).isEmpty();
+  }
+
+  private static AgentConfig patched(String patch) throws Exception {
+    JsonNode seed = AgentConfigJson.tree(SeedAgents.all().get(0));
+    return AgentConfigJson.fromTree(AgentConfigJson.mergePatch(seed, AgentConfigJson.MAPPER.readTree(patch)));
+  }
+}
