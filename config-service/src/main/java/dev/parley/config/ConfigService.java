@@ -1,0 +1,111 @@
+package dev.parley.config;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
+import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.schemas.TopicProvisioner;
+import dev.parley.schemas.Topics;
+import io.javalin.Javalin;
+import io.javalin.json.JavalinJackson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** config-service wired together: MongoDB stores, the change feed, its reconciler, and the HTTP API. */
+public final class ConfigService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ConfigService.class);
+  static final String FAULT_ENV = "PARLEY_FAULT";
+  private final MongoClient mongo;
+  private final ChangeFeed feed;
+  private final ScheduledExecutorService scheduler;
+  private final Javalin app;
+
+  private ConfigService(MongoClient mongo, ChangeFeed feed, ScheduledExecutorService scheduler, Javalin app) {
+    this.mongo = mongo;
+    this.feed = feed;
+    this.scheduler = scheduler;
+    this.app = app;
+  }
+
+  static ConfigService start(ConfigServiceConfig config, String fault) {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+      new TopicProvisioner(admin, config.replicationFactor()).ensure(List.of(Topics.AGENT_CONFIGS, Topics.ROUTING_RULES));
+    }
+    MongoClient mongo = MongoClients.create(config.mongoUri());
+    MongoDatabase db = mongo.getDatabase(config.database());
+    Clock clock = Clock.systemUTC();
+    AgentStore agents = new AgentStore(db, clock);
+    RulesStore rules = new RulesStore(db, clock);
+    ChangeFeed feed = ChangeFeed.connect(config.bootstrapServers());
+    Reconciler reconciler = new Reconciler(agents, rules, feed);
+    int repaired = reconciler.run();
+    if (repaired > 0) {
+      log.info("published {} change(s) left unpublished by an earlier run", repaired);
+    }
+    ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "change-feed-reconciler");
+      t.setDaemon(true);
+      return t;
+    });
+    scheduler.scheduleWithFixedDelay(reconciler::run, 5, 5, TimeUnit.SECONDS);
+
+    Runnable afterWrite = "halt-after-write".equals(fault)
+        ? () -> Runtime.getRuntime().halt(137) // test hook: die between the MongoDB write and the publish
+        : reconciler::run;
+    AdminApi api = new AdminApi(agents, rules, reconciler, new Resolver(agents, rules),
+        new TokenIssuer(config.livekitApiKey(), config.livekitApiSecret(), config.agentName(), config.tokenTtlSeconds()),
+        new RateLimiter(config.tokenRequestsPerMinute(), clock), new ApiKeys(config.adminApiKey(),
+        config.readOnlyApiKey()), config.livekitUrl(), afterWrite);
+    String spec = resource("openapi.yaml");
+    String docs = resource("docs.html");
+    Javalin app = Javalin.create(javalin -> {
+      javalin.jsonMapper(new JavalinJackson(AgentConfigJson.MAPPER, false));
+      javalin.http.maxRequestSize = 256 * 1024L;
+      javalin.showJavalinBanner = false;
+      javalin.staticFiles.enableWebjars();
+    });
+    AdminApi.registerErrors(app);
+    api.register(app);
+    app.get("/health", ctx -> {
+      db.runCommand(new org.bson.Document("ping", 1));
+      ctx.result("UP");
+    });
+    app.get("/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(spec));
+    app.get("/docs", ctx -> ctx.contentType("text/html").result(docs));
+    app.start(config.host(), config.port());
+    log.info("config-service listening on http://{}:{} (docs at /docs)", config.host(), app.port());
+    return new ConfigService(mongo, feed, scheduler, app);
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  private static String resource(String name) {
+    try (InputStream in = ConfigService.class.getResourceAsStream("/public/" + name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    app.stop();
+    scheduler.shutdownNow();
+    feed.close();
+    mongo.close();
+  }
+}

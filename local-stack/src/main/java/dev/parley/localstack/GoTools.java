@@ -1,0 +1,35 @@
+package dev.parley.localstack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** Builds a Go program of ours (from the Go module proxy) into a binary, once. */
+final class GoTools {
+  private GoTools() {}
+
+  static void build(Path moduleDir, Path output) {
+    try {
+      Files.createDirectories(output.getParent());
+      Path log = output.resolveSibling(output.getFileName() + ".build.log");
+      Process go = new ProcessBuilder("go", "build", "-o", output.toAbsolutePath().toString(), ".")
+          .directory(moduleDir.toFile())
+          .redirectErrorStream(true)
+          .redirectOutput(log.toFile())
+          .start();
+      if (!go.waitFor(15, TimeUnit.MINUTES) || go.exitValue() != 0) {
+        go.destroyForcibly();
+        throw new IllegalStateException("go build in " + moduleDir + " failed:\n"
+            + Files.readString(log, StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run 'go build' (is Go installed?) in " + moduleDir, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
