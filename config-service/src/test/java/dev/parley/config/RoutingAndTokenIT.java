@@ -1,0 +1,155 @@
+package dev.parley.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.auth0.jwt.JWT;
+import com.auth0.jwt.algorithms.Algorithm;
+import com.auth0.jwt.interfaces.DecodedJWT;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.agentconfig.SeedAgents;
+import dev.parley.localstack.junit.FerretDbExtension;
+import dev.parley.localstack.junit.KafkaBrokerExtension;
+import dev.parley.localstack.junit.TestKafka;
+import dev.parley.localstack.junit.TestMongo;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Routing rules CRUD, resolve (the router's own code) and LiveKit tokens. */
+@ExtendWith({KafkaBrokerExtension.class, FerretDbExtension.class})
+class RoutingAndTokenIT {
+  private static final String RULES = "{\"default_agent\":\"support-agent-v1\","
+      + "\"purposes\":{\"support\":\"support-agent-v1\",\"sales\":\"sales-agent-v1\"},"
+      + "\"attribute_rules\":[{\"id\":\"new\",\"attribute\":\"is_new_user\",\"equals\":\"true\",\"agent_id\":\"onboarding-agent-v1\"}],"
+      + "\"experiments\":[]}";
+  private ConfigService service;
+  private Api api;
+
+  @BeforeEach
+  void start(TestKafka kafka, TestMongo mongo) {
+    service = ConfigServiceHarness.start(kafka, mongo, mongo.freshDatabase(), 5);
+    api = new Api(service.port());
+    SeedAgents.json().forEach(json -> api.post("/api/v1/agents/config", json));
+  }
+
+  @AfterEach
+  void stop() {
+    service.close();
+  }
+
+  @Test
+  void rulesAreVersionedAndTenantRulesCanBeDeleted() {
+    assertThat(api.get("/api/v1/routing/rules").status()).isEqualTo(404);
+
+    Api.Response v1 = api.put("/api/v1/routing/rules", RULES);
+    Api.Response v2 = api.put("/api/v1/routing/rules", RULES.replace("sales-agent-v1", "support-agent-v1"),
+        "If-Match", "\"1\"");
+    Api.Response stale = api.put("/api/v1/routing/rules", RULES, "If-Match", "\"1\"");
+
+    assertThat(v1.status()).isEqualTo(200);
+    assertThat(v2.json().get("version").asInt()).isEqualTo(2);
+    assertThat(stale.status()).isEqualTo(412);
+    assertThat(api.get("/api/v1/routing/rules").json().at("/rules/purposes/sales").asText())
+        .isEqualTo("support-agent-v1");
+    assertThat(api.get("/api/v1/routing/rules/versions").json().get("items")).hasSize(2);
+
+    api.put("/api/v1/routing/rules?rules_id=globex", RULES);
+    assertThat(api.delete("/api/v1/routing/rules?rules_id=globex").status()).isEqualTo(200);
+    assertThat(api.get("/api/v1/routing/rules?rules_id=globex").status()).isEqualTo(404);
+    assertThat(api.delete("/api/v1/routing/rules?rules_id=globex").status()).isEqualTo(404);
+  }
+
+  @Test
+  void invalidRulesAreRefusedNamingTheField() {
+    Api.Response badAgent = api.put("/api/v1/routing/rules", RULES.replace("\"default_agent\":\"support-agent-v1\"",
+        "\"default_agent\":\"Bad Agent\""));
+    Api.Response unknownField = api.put("/api/v1/routing/rules", "{\"default_agent\":\"a\",\"purpose_map\":{}}");
+    Api.Response badId = api.put("/api/v1/routing/rules?rules_id=a%20b", RULES);
+
+    assertThat(badAgent.status()).isEqualTo(400);
+    assertThat(badAgent.json().at("/details/0/field").asText()).isEqualTo("default_agent");
+    assertThat(unknownField.status()).isEqualTo(400);
+    assertThat(unknownField.json().get("message").asText()).contains("purpose_map");
+    assertThat(badId.status()).isEqualTo(400);
+  }
+
+  @Test
+  void resolveRunsTheRoutersRulesOnStoredConfigs() {
+    api.put("/api/v1/routing/rules", RULES);
+    api.patch("/api/v1/agents/config/sales-agent-v1", "{\"description\":\"v2\"}");
+
+    JsonNode sales = api.post("/api/v1/routing/resolve",
+        "{\"room_metadata\":{\"purpose\":\"sales\"},\"participant_metadata\":\"{}\"}").json();
+    JsonNode newUser = api.post("/api/v1/routing/resolve",
+        "{\"participant_metadata\":{\"user_details\":{\"is_new_user\":true}}}").json();
+    JsonNode garbage = api.post("/api/v1/routing/resolve", "{\"room_metadata\":\"not json at all\"}").json();
+
+    assertThat(sales.get("agent_id").asText()).isEqualTo("sales-agent-v1");
+    assertThat(sales.get("config_version").asInt()).isEqualTo(2);
+    assertThat(sales.get("strategy").asText()).isEqualTo("PURPOSE");
+    assertThat(sales.get("rules_version").asInt()).isEqualTo(1);
+    assertThat(newUser.get("agent_id").asText()).isEqualTo("onboarding-agent-v1");
+    assertThat(garbage.get("strategy").asText()).isEqualTo("DEFAULT");
+    assertThat(garbage.get("reason").asText()).contains("room metadata is not JSON");
+  }
+
+  @Test
+  void anArchivedAgentIsNotResolvedAnyMore() {
+    api.delete("/api/v1/agents/config/sales-agent-v1");
+
+    JsonNode decision = api.post("/api/v1/routing/resolve", "{\"room_metadata\":{\"purpose\":\"sales\"}}").json();
+
+    assertThat(decision.get("agent_id").asText()).isEqualTo("support-agent-v1");
+    assertThat(decision.get("reason").asText()).contains("archived");
+    assertThat(decision.get("rules_id").asText()).isEqualTo("built-in");
+  }
+
+  @Test
+  void resolveRefusesBadBodies() {
+    assertThat(api.post("/api/v1/routing/resolve", "nope").status()).isEqualTo(400);
+    assertThat(api.post("/api/v1/routing/resolve", "{\"attributes\":[1]}").status()).isEqualTo(400);
+    assertThat(api.call("POST", "/api/v1/routing/resolve", "{}", null).status()).isEqualTo(401);
+  }
+
+  @Test
+  void aTokenIsScopedToOneRoomShortLivedAndDispatchesTheAgent() throws Exception {
+    Api.Response response = api.call("POST", "/api/v1/livekit/token", "{\"room_name\":\"call-42\",\"identity\":"
+        + "\"caller-7\",\"metadata\":{\"purpose\":\"support\",\"user_id\":\"u7\",\"user_details\":{\"tier\":\"premium\"}}}",
+        null);
+
+    assertThat(response.status()).isEqualTo(200);
+    DecodedJWT jwt = JWT.require(Algorithm.HMAC256("secret")).withIssuer("devkey").build()
+        .verify(response.json().get("token").asText());
+    assertThat(jwt.getSubject()).isEqualTo("caller-7");
+    Map<String, Object> video = jwt.getClaim("video").asMap();
+    assertThat(video).containsEntry("room", "call-42").containsEntry("roomJoin", true);
+    assertThat(jwt.getExpiresAt().getTime() - System.currentTimeMillis()).isBetween(500_000L, 601_000L);
+    JsonNode metadata = new ObjectMapper().readTree(jwt.getClaim("metadata").asString());
+    assertThat(metadata.get("purpose").asText()).isEqualTo("support");
+    assertThat(jwt.getClaim("roomConfig").toString()).contains("parley");
+    assertThat(response.json().get("url").asText()).startsWith("ws://");
+  }
+
+  @Test
+  void tokenRequestsAreValidatedAndRateLimited() {
+    Api.Response noRoom = api.call("POST", "/api/v1/livekit/token", "{\"identity\":\"x\"}", null);
+    Api.Response badRoom = api.call("POST", "/api/v1/livekit/token", "{\"room_name\":\"../../x y\",\"identity\":\"x\"}",
+        null);
+    assertThat(noRoom.status()).isEqualTo(400);
+    assertThat(noRoom.json().at("/details/0/field").asText()).isEqualTo("room_name");
+    assertThat(badRoom.status()).isEqualTo(400);
+
+    int limited = 0;
+    for (int i = 0; i < 8; i++) {
+      Api.Response r = api.call("POST", "/api/v1/livekit/token", "{\"room_name\":\"r\",\"identity\":\"i\"}", null);
+      if (r.status() == 429) {
+        limited++;
+        assertThat(r.header("Retry-After")).isNotNull();
+      }
+    }
+    assertThat(limited).as("5 per minute allowed, 2 spent on bad requests").isGreaterThanOrEqualTo(5);
+  }
+}
