@@ -1,12 +1,24 @@
 package dev.parley.launcher;
 
+import dev.parley.config.SeedCommand;
+import dev.parley.localstack.FerretDb;
+import dev.parley.localstack.FreePorts;
 import dev.parley.localstack.KafkaBroker;
 import dev.parley.schemas.Topic;
 import dev.parley.schemas.TopicProvisioner;
 import dev.parley.schemas.Topics;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
@@ -16,42 +28,145 @@ import picocli.CommandLine.Option;
 
 /** {@code parley up}: starts the embedded local stack and keeps it running until Ctrl-C. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-    description = "Start the embedded local stack (Kafka broker, topics, services) until Ctrl-C.")
+    description = "Start the embedded local stack (Kafka, FerretDB, config-service, router-stream) until Ctrl-C.")
 final class UpCommand implements Callable<Integer> {
   @Option(names = "--data-dir", description = "Where the stack keeps its data (default: ${DEFAULT-VALUE}).")
   Path dataDir = Path.of(".parley", "stack");
 
-  @Option(names = "--kafka-port", description = "Kafka listener port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--kafka-port", description = "Kafka port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
   int kafkaPort = 9092;
+
+  @Option(names = "--mongo-port", description = "FerretDB (MongoDB wire) port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+  int mongoPort = 27017;
+
+  @Option(names = "--api-port", description = "Admin API port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
+  int apiPort = 8080;
+
+  private final List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
 
   @Override
   public Integer call() throws Exception {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      System.out.println("\nstopping the local stack...");
+      stopAll();
+      stopped.countDown();
+    }, "parley-stop"));
+    try {
+      start();
+    } catch (RuntimeException e) {
+      System.out.println("FAILED");
+      System.err.println("\nparley up failed: " + e.getMessage());
+      return 1;
+    }
+    stopped.await();
+    return 0;
+  }
+
+  private void start() throws Exception {
     Progress progress = new Progress();
+    Path logs = dataDir.resolve("logs");
+
     progress.step("Kafka broker (KRaft) on 127.0.0.1:" + kafkaPort);
     KafkaBroker broker = KafkaBroker.start(dataDir.resolve("kafka"), kafkaPort);
+    running.add(broker);
     progress.done("pid " + broker.pid());
 
     progress.step("topics from the catalogue");
     List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
     Topics.all().forEach(t -> topics.add(Topics.deadLetters(t)));
-    try (Admin admin = Admin.create(java.util.Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-        broker.bootstrapServers()))) {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
       List<String> created = new TopicProvisioner(admin, (short) 1).ensure(topics);
       progress.done(created.size() + " created, " + (topics.size() - created.size()) + " already there");
     }
 
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      System.out.println("\nstopping the local stack...");
-      broker.close();
-      stopped.countDown();
-    }, "parley-stop"));
+    progress.step("FerretDB (MongoDB wire, SQLite on disk) on 127.0.0.1:" + mongoPort);
+    FerretDb mongo = FerretDb.start(dataDir.resolve("ferretdb"), mongoPort);
+    running.add(mongo);
+    progress.done(mongo.uri());
+
+    String adminKey = adminKey();
+    Map<String, String> env = Map.of("PARLEY_KAFKA_BOOTSTRAP", broker.bootstrapServers(),
+        "PARLEY_MONGODB_URI", mongo.uri(), "PARLEY_ADMIN_API_KEY", adminKey,
+        "PARLEY_CONFIG_PORT", String.valueOf(apiPort),
+        "PARLEY_ROUTER_STATE_DIR", dataDir.resolve("router-state").toAbsolutePath().toString(),
+        "PARLEY_ROUTER_INSTANCE_ID", "router-local",
+        "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(FreePorts.pick()));
+
+    progress.step("config-service (Admin API) on 127.0.0.1:" + apiPort);
+    ServiceProcess config = service("config-service", "dev.parley.config.ConfigServiceMain", env, logs);
+    config.awaitHealthy("http://127.0.0.1:" + apiPort + "/health", Duration.ofSeconds(90));
+    progress.done("log " + config.log());
+
+    progress.step("seed agents");
+    ByteArrayOutputStream seedOut = new ByteArrayOutputStream();
+    boolean seeded = new SeedCommand("http://127.0.0.1:" + apiPort, adminKey,
+        new PrintStream(seedOut, true, StandardCharsets.UTF_8)).run();
+    String[] seedLines = seedOut.toString(StandardCharsets.UTF_8).strip().split("\n");
+    progress.done(seedLines[seedLines.length - 1]);
+    if (!seeded) {
+      throw new IllegalStateException("seeding failed:\n" + seedOut.toString(StandardCharsets.UTF_8));
+    }
+
+    progress.step("router-stream");
+    ServiceProcess router = service("router-stream", "dev.parley.router.RouterMain", env, logs);
+    router.awaitHealthy("http://127.0.0.1:" + env.get("PARLEY_ROUTER_HEALTH_PORT") + "/health",
+        Duration.ofSeconds(90));
+    progress.done("log " + router.log());
+
     System.out.println();
     System.out.println("Parley local stack is up.");
+    System.out.println("  Admin API         http://127.0.0.1:" + apiPort + "/api/v1   (key in " + keyFile() + ")");
+    System.out.println("  API docs          http://127.0.0.1:" + apiPort + "/docs");
     System.out.println("  Kafka bootstrap   " + broker.bootstrapServers());
-    System.out.println("  Data              " + dataDir.toAbsolutePath());
+    System.out.println("  MongoDB (FerretDB) " + mongo.uri());
+    System.out.println("  Logs              " + logs.toAbsolutePath());
+    System.out.println("Try: curl -H \"Authorization: Bearer $(cat " + keyFile() + ")\" http://127.0.0.1:" + apiPort
+        + "/api/v1/agents/list");
     System.out.println("Press Ctrl-C to stop.");
-    stopped.await();
-    return 0;
+  }
+
+  private ServiceProcess service(String name, String main, Map<String, String> env, Path logs) {
+    ServiceProcess process = ServiceProcess.start(name, main, env, logs);
+    running.add(process);
+    return process;
+  }
+
+  /** PARLEY_ADMIN_API_KEY, or a random key kept in the data folder so it stays the same across runs. */
+  private String adminKey() throws Exception {
+    String fromEnv = System.getenv("PARLEY_ADMIN_API_KEY");
+    Path file = keyFile();
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, fromEnv.strip());
+      return fromEnv.strip();
+    }
+    if (Files.exists(file)) {
+      return Files.readString(file).strip();
+    }
+    byte[] random = new byte[24];
+    new SecureRandom().nextBytes(random);
+    String key = HexFormat.of().formatHex(random);
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, key);
+    file.toFile().setReadable(false, false);
+    file.toFile().setReadable(true, true);
+    return key;
+  }
+
+  private Path keyFile() {
+    return dataDir.resolve("admin-api-key");
+  }
+
+  private void stopAll() {
+    List<AutoCloseable> reversed = new ArrayList<>(running);
+    Collections.reverse(reversed);
+    for (AutoCloseable resource : reversed) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        System.err.println("while stopping: " + e.getMessage());
+      }
+    }
   }
 }
