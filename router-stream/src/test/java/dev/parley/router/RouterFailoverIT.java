@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.parley.events.AgentConfigSnapshot;
 import dev.parley.events.ConfigStatus;
 import dev.parley.events.RoutedEvent;
+import dev.parley.events.RoutingRulesSnapshot;
+import dev.parley.routing.RoutingRules;
 import dev.parley.events.SessionEvent;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.UserEvent;
@@ -46,17 +48,21 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(KafkaBrokerExtension.class)
 class RouterFailoverIT {
-  private static final Map<String, String> PURPOSES = Map.of("support", "support-agent-v1", "sales",
-      "sales-agent-v1", "onboarding", "onboarding-agent-v1", "interview", "pte-interview-agent-v1");
+  private static final List<String> PURPOSE_NAMES = List.of("support", "sales", "onboarding", "interview");
   private static final int SESSIONS_PER_AGENT = 6;
+  private Map<String, String> agentsByPurpose;
   private static final int TURNS_PER_SESSION = 12;
 
   @Test
   void everyTurnReachesItsAgentInOrderAcrossARouterCrash(TestKafka kafka, @TempDir Path dir) throws Exception {
-    String run = UUID.randomUUID().toString().substring(0, 8);
+    String run = "r" + UUID.randomUUID().toString().substring(0, 8);
+    // This run's own tenant, agents and rules: the compacted config topics are shared with other tests.
+    Map<String, String> purposes = new LinkedHashMap<>();
+    PURPOSE_NAMES.forEach(p -> purposes.put(p, run + "-" + p + "-agent"));
+    agentsByPurpose = purposes;
     try (Admin admin = kafka.admin()) {
       List<dev.parley.schemas.Topic<?, ?>> topics = new ArrayList<>(Topics.all());
-      PURPOSES.values().forEach(a -> topics.add(Topics.agent(a)));
+      agentsByPurpose.values().forEach(a -> topics.add(Topics.agent(a)));
       new TopicProvisioner(admin, (short) 1).ensure(topics);
     }
     Map<String, Object> producerConfig = kafka.clientConfig();
@@ -64,11 +70,17 @@ class RouterFailoverIT {
     producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     try (var configs = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
         Topics.AGENT_CONFIGS.valueSerde().serializer())) {
-      for (String agent : PURPOSES.values()) {
+      for (String agent : agentsByPurpose.values()) {
         configs.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
             .setAgentId(agent).setTenantId("acme").setVersion(1).setStatus(ConfigStatus.ACTIVE).setConfigJson("{}")
             .setUpdatedAt(Instant.now()).build())).get();
       }
+    }
+    try (var rules = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
+        Topics.ROUTING_RULES.valueSerde().serializer())) {
+      RoutingRules tenantRules = new RoutingRules(1, purposes.get("support"), purposes, List.of(), List.of());
+      rules.send(new ProducerRecord<>(Topics.ROUTING_RULES.name(), run, RoutingRulesSnapshot.newBuilder()
+          .setRulesId(run).setVersion(1).setRulesJson(tenantRules.toJson()).setUpdatedAt(Instant.now()).build())).get();
     }
 
     Map<String, String> env = Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
@@ -80,7 +92,7 @@ class RouterFailoverIT {
 
     // Sessions: SESSIONS_PER_AGENT per purpose, all talking at once, turn by turn.
     Map<String, String> expectedAgent = new LinkedHashMap<>();
-    PURPOSES.forEach((purpose, agent) -> {
+    agentsByPurpose.forEach((purpose, agent) -> {
       for (int i = 0; i < SESSIONS_PER_AGENT; i++) {
         expectedAgent.put(run + "-" + purpose + "-" + i, agent);
       }
@@ -92,7 +104,7 @@ class RouterFailoverIT {
       for (String session : expectedAgent.keySet()) {
         String purpose = session.split("-")[1];
         sessions.send(new ProducerRecord<>(Topics.SESSIONS.name(), session, new SessionEvent(SessionStarted.newBuilder()
-            .setSessionId(session).setRoomName(session).setParticipantIdentity("caller")
+            .setSessionId(session).setRoomName(session).setParticipantIdentity("caller").setTenantId(run)
             .setRoomMetadata("{\"purpose\":\"" + purpose + "\"}").setStartedAt(Instant.now()).build())));
       }
       for (int turn = 0; turn < TURNS_PER_SESSION; turn++) {
@@ -139,7 +151,7 @@ class RouterFailoverIT {
   }
 
   /** Reads the agent topics until every session has at least {@code turns} distinct turns; returns each session's turns. */
-  private static Map<String, List<RoutedEvent>> awaitRouted(TestKafka kafka, Map<String, String> expectedAgent,
+  private Map<String, List<RoutedEvent>> awaitRouted(TestKafka kafka, Map<String, String> expectedAgent,
       String run, int turns) {
     Map<String, Object> config = kafka.clientConfig();
     config.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
@@ -147,7 +159,7 @@ class RouterFailoverIT {
     Map<String, List<RoutedEvent>> bySession = new HashMap<>();
     try (var consumer = new KafkaConsumer<>(config, Serdes.String().deserializer(),
         AvroSerde.of(RoutedEvent.class).deserializer())) {
-      consumer.subscribe(PURPOSES.values().stream().map(a -> Topics.agent(a).name()).toList());
+      consumer.subscribe(agentsByPurpose.values().stream().map(a -> Topics.agent(a).name()).toList());
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ZERO).until(() -> {
         for (ConsumerRecord<String, RoutedEvent> record : consumer.poll(Duration.ofMillis(200))) {
           if (record.key().startsWith(run) && record.value().getEvent() instanceof UserTurn) {
