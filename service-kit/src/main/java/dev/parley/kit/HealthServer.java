@@ -39,6 +39,19 @@ public final class HealthServer implements AutoCloseable {
     }
   }
 
+  /** Also serves {@code GET path} with the supplier's text (for example {@code /metrics} in Prometheus format). */
+  public HealthServer serve(String path, Supplier<String> body) {
+    server.createContext(path, exchange -> {
+      byte[] bytes = body.get().getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      exchange.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes);
+      }
+    });
+    return this;
+  }
+
   public int port() {
     return server.getAddress().getPort();
   }

@@ -1,0 +1,84 @@
+package dev.parley.agentconfig;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfig.SchemaConfig;
+import dev.parley.agentconfig.AgentConfig.SchemaField;
+import java.util.List;
+
+/**
+ * The JSON Schema an agent's reply must match, built from its {@code schema_config}, in the form
+ * OpenAI's strict structured outputs accept: every property listed in {@code required} (an
+ * optional field may be null instead), {@code additionalProperties: false}, and
+ * {@code system_response} first so the spoken text streams before the structured fields.
+ */
+public final class StructuredOutputSchema {
+  private StructuredOutputSchema() {}
+
+  public static ObjectNode build(SchemaConfig config) {
+    ObjectNode schema = AgentConfigJson.MAPPER.createObjectNode();
+    schema.put("type", "object");
+    ObjectNode properties = schema.putObject("properties");
+    ArrayNode required = schema.putArray("required");
+    properties.putObject(AgentConfigValidator.SPOKEN_FIELD).put("type", "string")
+        .put("description", "What the agent says to the caller, in plain spoken sentences.");
+    required.add(AgentConfigValidator.SPOKEN_FIELD);
+    List<SchemaField> fields = config.fields() == null ? List.of() : config.fields();
+    for (SchemaField field : fields) {
+      ObjectNode property = property(field);
+      if (!field.isRequired()) {
+        property = nullable(property);
+      }
+      properties.set(field.name(), property);
+      required.add(field.name());
+    }
+    schema.put("additionalProperties", false);
+    return schema;
+  }
+
+  private static ObjectNode property(SchemaField field) {
+    ObjectNode node = AgentConfigJson.MAPPER.createObjectNode();
+    switch (field.type()) {
+      case "enum" -> {
+        node.put("type", "string");
+        ArrayNode values = node.putArray("enum");
+        field.enumValues().forEach(values::add);
+      }
+      case "array" -> {
+        node.put("type", "array");
+        node.set("items", property(field.items()));
+      }
+      default -> node.put("type", field.type());
+    }
+    if (field.min() != null) {
+      putNumber(node, "minimum", field.min(), field.type());
+    }
+    if (field.max() != null) {
+      putNumber(node, "maximum", field.max(), field.type());
+    }
+    if (field.description() != null) {
+      node.put("description", field.description());
+    }
+    return node;
+  }
+
+  private static void putNumber(ObjectNode node, String key, double value, String type) {
+    if (type.equals("integer")) {
+      node.put(key, (long) value);
+    } else {
+      node.put(key, value);
+    }
+  }
+
+  /** {"anyOf": [property, {"type": "null"}]}, keeping the description on the outside. */
+  private static ObjectNode nullable(ObjectNode property) {
+    ObjectNode node = AgentConfigJson.MAPPER.createObjectNode();
+    if (property.has("description")) {
+      node.set("description", property.remove("description"));
+    }
+    ArrayNode anyOf = node.putArray("anyOf");
+    anyOf.add(property);
+    anyOf.addObject().put("type", "null");
+    return node;
+  }
+}

@@ -1,0 +1,336 @@
+package dev.parley.processor;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfig;
+import dev.parley.events.AgentReply;
+import dev.parley.events.AgentReplyChunk;
+import dev.parley.events.AgentTurn;
+import dev.parley.events.RoutedEvent;
+import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionStarted;
+import dev.parley.events.TurnOutcome;
+import dev.parley.events.UserTurn;
+import dev.parley.kit.DeadLetters;
+import dev.parley.kit.TurnDeduplicator;
+import dev.parley.schemas.AvroSerde;
+import dev.parley.schemas.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves one agent: a consumer in the agent's own group ({@code parley-llm-<agent>}) on
+ * {@code parley.agent.<agent>.v1}, answering each session's turns in order while sessions run in
+ * parallel. Offsets are committed only up to the oldest unfinished record; a turn whose answer is
+ * already on {@code parley.agent-replies.v1} (seen at take-over or earlier) is not answered again.
+ */
+final class AgentWorker implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AgentWorker.class);
+  static final String STAGE = "llm-processor";
+  private final String agentId;
+  private final ProcessorConfig config;
+  private final AgentConfigCache configs;
+  private final TurnResponder responder;
+  private final Producer<byte[], byte[]> producer;
+  private final ProcessorMetrics metrics;
+  private final HistoryBootstrap bootstrap;
+  private final KeyedExecutor executor;
+  private final OffsetTracker tracker = new OffsetTracker();
+  private final TurnDeduplicator answered = new TurnDeduplicator(200_000);
+  private final Map<String, SessionHistory> histories = new ConcurrentHashMap<>();
+  private final KafkaConsumer<String, byte[]> consumer;
+  private volatile boolean running = true;
+
+  AgentWorker(String agentId, ProcessorConfig config, AgentConfigCache configs, TurnResponder responder,
+      Producer<byte[], byte[]> producer, ProcessorMetrics metrics, ExecutorService pool) {
+    this.agentId = agentId;
+    this.config = config;
+    this.configs = configs;
+    this.responder = responder;
+    this.producer = producer;
+    this.metrics = metrics;
+    this.bootstrap = new HistoryBootstrap(config.bootstrapServers(), config.historyLookback());
+    this.executor = new KeyedExecutor(pool);
+    Map<String, Object> props = new HashMap<>();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, "parley-llm-" + agentId);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+    if (!config.instanceId().isBlank()) {
+      props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, config.instanceId() + "-" + agentId);
+    }
+    this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  @Override
+  public void run() {
+    consumer.subscribe(List.of(Topics.agent(agentId).name()), new Rebalance());
+    try {
+      while (running) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+          TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+          tracker.started(partition, record.offset());
+          executor.submit(record.key() == null ? "" : record.key(), () -> handle(record),
+              () -> tracker.finished(partition, record.offset()));
+        }
+        applyBackPressure();
+        var offsets = tracker.committable();
+        if (!offsets.isEmpty()) {
+          consumer.commitAsync(offsets, (o, e) -> {
+            if (e != null) {
+              log.warn("offset commit for {} failed: {}", agentId, e.getMessage());
+            }
+          });
+        }
+      }
+      drain(consumer.assignment());
+    } catch (org.apache.kafka.common.errors.WakeupException e) {
+      // closing
+    } finally {
+      consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  private void applyBackPressure() {
+    List<TopicPartition> pause = new ArrayList<>();
+    List<TopicPartition> resume = new ArrayList<>();
+    for (TopicPartition partition : consumer.assignment()) {
+      int inFlight = tracker.inFlight(partition);
+      if (inFlight >= config.maxInFlightPerPartition()) {
+        pause.add(partition);
+      } else if (inFlight < config.maxInFlightPerPartition() / 2 && consumer.paused().contains(partition)) {
+        resume.add(partition);
+      }
+    }
+    consumer.pause(pause);
+    consumer.resume(resume);
+  }
+
+  /** Waits (bounded) for the partitions' unfinished records, then commits them synchronously. */
+  private void drain(Collection<TopicPartition> partitions) {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (partitions.stream().anyMatch(p -> tracker.inFlight(p) > 0) && System.currentTimeMillis() < deadline) {
+      sleep(20);
+    }
+    try {
+      consumer.commitSync(tracker.committable(), Duration.ofSeconds(5));
+    } catch (RuntimeException e) {
+      log.warn("final commit for {} failed: {}", agentId, e.getMessage());
+    }
+  }
+
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      drain(partitions);
+      tracker.forget(partitions);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      List<Integer> numbers = partitions.stream().map(TopicPartition::partition).toList();
+      int turns = bootstrap.replay(agentId, numbers, (session, turn) -> {
+        answered.firstTime(turn.getTurnId());
+        history(session).add(new SessionHistory.Exchange(turn.getTurnId(), turn.getUserTranscript(),
+            turn.getSystemResponse()));
+      });
+      log.info("{}: took over partitions {}; {} earlier turns read back from the replies topic", agentId, numbers,
+          turns);
+    }
+  }
+
+  private void handle(ConsumerRecord<String, byte[]> record) {
+    RoutedEvent event;
+    try {
+      event = AvroSerde.of(RoutedEvent.class).decode(record.value());
+      if (event == null || record.key() == null) {
+        throw new IllegalArgumentException("routed record without session key or value");
+      }
+    } catch (RuntimeException e) {
+      deadLetter(record, e);
+      return;
+    }
+    try {
+      if (event.getEvent() instanceof UserTurn turn) {
+        respond(record.key(), event, turn.getTurnId(), turn.getTranscript());
+      } else if (event.getEvent() instanceof SessionStarted) {
+        greet(record.key(), event);
+      } else if (event.getEvent() instanceof SessionEnded) {
+        histories.remove(record.key());
+      }
+    } catch (RuntimeException e) {
+      log.error("{}: turn of session {} failed unexpectedly", agentId, record.key(), e);
+      deadLetter(record, e);
+    }
+  }
+
+  private void greet(String session, RoutedEvent event) {
+    String turnId = session + "#greeting";
+    if (!answered.firstTime(turnId)) {
+      metrics.duplicate(agentId);
+      return;
+    }
+    configs.find(agentId, event.getConfigVersion()).map(f -> f.config().promptConfig().greeting())
+        .filter(g -> g != null && !g.isBlank())
+        .ifPresent(greeting -> {
+          long start = System.nanoTime();
+          List<Future<RecordMetadata>> sent = new ArrayList<>();
+          sent.add(send(session, new AgentReply(chunk(session, turnId, event, 0, greeting))));
+          TurnResponder.Answer answer = new TurnResponder.Answer(greeting,
+              dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(), TurnOutcome.OK, null, null, 0, 1);
+          finish(session, event, turnId, "", answer, sent, start, null);
+        });
+  }
+
+  private void respond(String session, RoutedEvent event, String turnId, String transcript) {
+    SessionHistory history = history(session);
+    if (history.answered(turnId) || !answered.firstTime(turnId)) {
+      metrics.duplicate(agentId);
+      return;
+    }
+    long start = System.nanoTime();
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    AgentConfigCache.Found found = findConfig(event);
+    TurnResponder.Answer answer;
+    String note = null;
+    if (found == null) {
+      TurnResponder.ChunkSink sink = (i, text) -> sent.add(send(session, new AgentReply(chunk(session, turnId, event,
+          i, text))));
+      sink.chunk(0, TurnResponder.APOLOGY);
+      answer = new TurnResponder.Answer(TurnResponder.APOLOGY, dev.parley.agentconfig.AgentConfigJson.MAPPER
+          .createObjectNode(), TurnOutcome.FALLBACK, "no config for agent " + agentId, null, -1, 1);
+    } else {
+      note = found.note();
+      answer = responder.answer(found.config(), history.exchanges(), transcript,
+          (i, text) -> sent.add(send(session, new AgentReply(chunk(session, turnId, event, i, text)))));
+    }
+    finish(session, event, turnId, transcript, answer, sent, start, note);
+    history.add(new SessionHistory.Exchange(turnId, transcript, answer.spoken()));
+  }
+
+  private AgentConfigCache.Found findConfig(RoutedEvent event) {
+    var found = configs.find(agentId, event.getConfigVersion());
+    if (found.isEmpty()) {
+      try {
+        configs.awaitCaughtUp(Duration.ofSeconds(10));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      found = configs.find(agentId, event.getConfigVersion());
+    }
+    return found.orElse(null);
+  }
+
+  private void finish(String session, RoutedEvent event, String turnId, String transcript,
+      TurnResponder.Answer answer, List<Future<RecordMetadata>> sent, long start, String note) {
+    long total = System.nanoTime() - start;
+    ObjectNode fields = answer.fields();
+    String reason = answer.fallbackReason();
+    if (note != null) {
+      reason = reason == null ? note : note + "; " + reason;
+    }
+    AgentTurn turn = AgentTurn.newBuilder()
+        .setSessionId(session)
+        .setTurnId(turnId)
+        .setAgentId(agentId)
+        .setConfigVersion(event.getConfigVersion())
+        .setSchemaId(configs.find(agentId, event.getConfigVersion())
+            .map(f -> f.config().schemaConfig().schemaId()).orElse("unknown"))
+        .setSystemResponse(answer.spoken())
+        .setStructuredFields(fields.toString())
+        .setProvider(answer.completion() == null ? "none" : responderProvider(event))
+        .setModel(answer.completion() == null ? "none" : answer.completion().model())
+        .setPromptTokens(answer.completion() == null ? 0 : answer.completion().promptTokens())
+        .setCompletionTokens(answer.completion() == null ? 0 : answer.completion().completionTokens())
+        .setTimeToFirstTokenMs(answer.completion() == null || answer.completion().firstTokenNanos() < 0 ? null
+            : answer.completion().firstTokenNanos() / 1_000_000)
+        .setTimeToFirstChunkMs(answer.firstChunkNanos() < 0 ? null : answer.firstChunkNanos() / 1_000_000)
+        .setTotalMs(total / 1_000_000)
+        .setChunkCount(answer.chunks())
+        .setOutcome(answer.outcome())
+        .setFallbackReason(reason)
+        .setCreatedAt(Instant.now())
+        .setUserTranscript(transcript)
+        .build();
+    sent.add(send(session, new AgentReply(turn)));
+    awaitAcks(sent);
+    metrics.turn(agentId, answer, total);
+  }
+
+  private String responderProvider(RoutedEvent event) {
+    return configs.find(agentId, event.getConfigVersion()).map(f -> f.config().llmConfig().provider()).orElse("none");
+  }
+
+  private AgentReplyChunk chunk(String session, String turnId, RoutedEvent event, int index, String text) {
+    return AgentReplyChunk.newBuilder().setSessionId(session).setTurnId(turnId).setAgentId(agentId)
+        .setConfigVersion(event.getConfigVersion()).setChunkIndex(index).setText(text).setCreatedAt(Instant.now())
+        .build();
+  }
+
+  private Future<RecordMetadata> send(String session, AgentReply reply) {
+    return producer.send(new ProducerRecord<>(Topics.AGENT_REPLIES.name(),
+        session.getBytes(java.nio.charset.StandardCharsets.UTF_8), AvroSerde.of(AgentReply.class).encode(reply)));
+  }
+
+  /** The record counts as done only once Kafka has every reply of it. */
+  private void awaitAcks(List<Future<RecordMetadata>> sent) {
+    for (Future<RecordMetadata> future : sent) {
+      try {
+        future.get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException("reply not acknowledged by Kafka: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private void deadLetter(ConsumerRecord<String, byte[]> record, Exception error) {
+    metrics.deadLetter(agentId);
+    byte[] key = record.key() == null ? null : record.key().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      producer.send(DeadLetters.of(record.topic(), record.partition(), record.offset(), record.timestamp(), key,
+          record.value(), STAGE, error)).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot dead-letter " + record.topic() + "@" + record.offset(), e);
+    }
+  }
+
+  private SessionHistory history(String session) {
+    return histories.computeIfAbsent(session, s -> new SessionHistory(config.historyExchanges(),
+        config.historyChars()));
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+  }
+}

@@ -1,0 +1,37 @@
+package dev.parley.processor;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** A chat model that answers with JSON matching a schema, streaming its raw output. */
+interface LlmProvider {
+
+  /** One message of the conversation sent to the model. */
+  record Message(String role, String content) {}
+
+  /**
+   * What to ask. {@code provider} and {@code baseUrl} come from the agent's llm_config;
+   * {@code schema} is the strict JSON Schema of the whole reply.
+   */
+  record Request(String provider, String baseUrl, String model, List<Message> messages, ObjectNode schema,
+      String schemaName, double temperature, int maxTokens) {}
+
+  /** What came back: the whole raw text, token counts, and when the first token arrived. */
+  record Completion(String text, int promptTokens, int completionTokens, long firstTokenNanos, String model) {}
+
+  /**
+   * Streams a completion; {@code onDelta} receives each piece of raw output text as it arrives.
+   * Throws {@link LlmException} when the provider fails (after its own retries).
+   */
+  Completion complete(Request request, Consumer<String> onDelta);
+
+  String name();
+
+  /** The provider failed: unreachable, timed out, refused, or answered something unusable. */
+  final class LlmException extends RuntimeException {
+    LlmException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

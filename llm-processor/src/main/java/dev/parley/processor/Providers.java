@@ -1,0 +1,44 @@
+package dev.parley.processor;
+
+import java.util.function.Consumer;
+
+/**
+ * Picks the provider an agent config names: {@code openai}/{@code openai-compatible} go to
+ * {@code OPENAI_BASE_URL} (or the agent's own {@code base_url}), {@code local} to the local model
+ * server at {@code PARLEY_LOCAL_LLM_URL}. A provider that is not configured fails each call with a
+ * clear message, which the caller hears as an apology and the turn records as its fallback reason.
+ */
+final class Providers implements LlmProvider {
+  private final ProcessorConfig config;
+  private final java.util.Map<String, LlmProvider> byUrl = new java.util.concurrent.ConcurrentHashMap<>();
+
+  Providers(ProcessorConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public String name() {
+    return "by-agent-config";
+  }
+
+  @Override
+  public Completion complete(Request request, Consumer<String> onDelta) {
+    String providerName = request.provider() == null ? "local" : request.provider();
+    String baseUrl = request.baseUrl();
+    String url = switch (providerName) {
+      case "local" -> config.localLlmUrl();
+      default -> baseUrl != null && !baseUrl.isBlank() ? baseUrl : config.openAiBaseUrl();
+    };
+    if (providerName.equals("local") && url.isBlank()) {
+      throw new LlmException("provider 'local' is not configured: set PARLEY_LOCAL_LLM_URL to an OpenAI-compatible"
+          + " local model server", null);
+    }
+    if (!providerName.equals("local") && url.isBlank() && config.openAiApiKey().isBlank()) {
+      throw new LlmException("provider '" + providerName + "' is not configured: set OPENAI_API_KEY (and"
+          + " OPENAI_BASE_URL for a compatible server)", null);
+    }
+    LlmProvider provider = byUrl.computeIfAbsent(providerName + "|" + url, k -> new OpenAiProvider(url,
+        providerName.equals("local") ? "" : config.openAiApiKey(), config.llmTimeout(), config.llmRetries()));
+    return provider.complete(request, onDelta);
+  }
+}

@@ -1,0 +1,44 @@
+package dev.parley.processor;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+
+/**
+ * A session's conversation so far, as alternating user and agent messages, bounded by a number of
+ * exchanges and a character budget (about four characters per token): the oldest exchanges go first.
+ */
+final class SessionHistory {
+  /** One user turn and what the agent answered. */
+  record Exchange(String turnId, String user, String agent) {}
+
+  private final Deque<Exchange> exchanges = new ArrayDeque<>();
+  private final int maxExchanges;
+  private final int maxChars;
+  private int chars;
+
+  SessionHistory(int maxExchanges, int maxChars) {
+    this.maxExchanges = maxExchanges;
+    this.maxChars = maxChars;
+  }
+
+  synchronized void add(Exchange exchange) {
+    exchanges.addLast(exchange);
+    chars += size(exchange);
+    while (exchanges.size() > maxExchanges || (chars > maxChars && exchanges.size() > 1)) {
+      chars -= size(exchanges.removeFirst());
+    }
+  }
+
+  synchronized List<Exchange> exchanges() {
+    return List.copyOf(exchanges);
+  }
+
+  synchronized boolean answered(String turnId) {
+    return exchanges.stream().anyMatch(e -> e.turnId().equals(turnId));
+  }
+
+  private static int size(Exchange exchange) {
+    return exchange.user().length() + exchange.agent().length();
+  }
+}

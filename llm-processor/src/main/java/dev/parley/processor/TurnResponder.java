@@ -1,0 +1,160 @@
+package dev.parley.processor;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfig;
+import dev.parley.agentconfig.AgentConfigValidator;
+import dev.parley.agentconfig.StructuredOutputSchema;
+import dev.parley.events.TurnOutcome;
+import dev.parley.processor.LlmProvider.Completion;
+import dev.parley.processor.LlmProvider.LlmException;
+import dev.parley.processor.LlmProvider.Message;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Answers one user turn: streams the spoken sentences of {@code system_response} as they arrive,
+ * validates the whole reply against the agent's schema, asks once for a repair when it does not
+ * match, and falls back to a safe reply (marked as such) when the repair fails or the provider is
+ * down. Only {@code system_response} is ever spoken; structured fields never reach the voice.
+ */
+final class TurnResponder {
+  static final String APOLOGY = "I'm sorry, I'm having trouble answering right now. Could you say that again?";
+  private final LlmProvider provider;
+  private final CircuitBreaker breaker;
+  private final Map<String, ReplyValidator> validators = new ConcurrentHashMap<>();
+
+  TurnResponder(LlmProvider provider, CircuitBreaker breaker) {
+    this.provider = provider;
+    this.breaker = breaker;
+  }
+
+  /** Receives each spoken sentence, in order, as soon as it is complete. */
+  interface ChunkSink {
+    void chunk(int index, String text);
+  }
+
+  /** The finished turn. {@code completion} is null when the provider was not (successfully) called. */
+  record Answer(String spoken, ObjectNode fields, TurnOutcome outcome, String fallbackReason, Completion completion,
+      long firstChunkNanos, int chunks) {}
+
+  Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText, ChunkSink sink) {
+    long start = System.nanoTime();
+    Spoken spoken = new Spoken(sink, start);
+    ObjectNode schema = StructuredOutputSchema.build(config.schemaConfig());
+    ReplyValidator validator = validators.computeIfAbsent(config.agentId() + "@" + config.version(),
+        k -> new ReplyValidator(schema));
+    List<Message> messages = messages(config, history, userText);
+    if (!breaker.allowed()) {
+      return spoken.fallback(null, "LLM circuit open after repeated failures");
+    }
+    Completion first;
+    try {
+      SentenceStream stream = new SentenceStream(spoken::say);
+      first = provider.complete(request(config, messages, schema), stream::accept);
+      if (!stream.finished()) {
+        stream.flush();
+      }
+      breaker.succeeded();
+    } catch (LlmException e) {
+      breaker.failed();
+      return spoken.fallback(null, e.getMessage());
+    }
+    ReplyValidator.Result result = validator.check(first.text());
+    TurnOutcome outcome = TurnOutcome.OK;
+    Completion used = first;
+    if (!result.valid()) {
+      List<Message> repair = new ArrayList<>(messages);
+      repair.add(new Message("assistant", first.text()));
+      repair.add(new Message("user", "Your reply did not match the required JSON schema: "
+          + String.join("; ", result.problems()) + ". Reply again with only the corrected JSON object."));
+      try {
+        used = provider.complete(request(config, repair, schema), delta -> { });
+        breaker.succeeded();
+      } catch (LlmException e) {
+        breaker.failed();
+        return spoken.fallback(first, "schema: " + String.join("; ", result.problems()) + "; repair failed: "
+            + e.getMessage());
+      }
+      ReplyValidator.Result repaired = validator.check(used.text());
+      if (!repaired.valid()) {
+        return spoken.fallback(used, "schema after repair: " + String.join("; ", repaired.problems()));
+      }
+      result = repaired;
+      outcome = TurnOutcome.REPAIRED;
+    }
+    ObjectNode fields = result.reply().deepCopy();
+    String text = fields.remove(AgentConfigValidator.SPOKEN_FIELD).asText("");
+    if (spoken.count() == 0) {
+      new SentenceStream(spoken::say).accept("{\"system_response\":" + quote(text) + "}");
+    }
+    if (spoken.count() == 0) {
+      return spoken.fallback(used, "the reply had an empty system_response");
+    }
+    return new Answer(spoken.text(), fields, outcome, null, used, spoken.firstChunkNanos, spoken.count());
+  }
+
+  private static LlmProvider.Request request(AgentConfig config, List<Message> messages, ObjectNode schema) {
+    return new LlmProvider.Request(config.llmConfig().provider(), config.llmConfig().baseUrl(),
+        config.llmConfig().model(), messages, schema, config.schemaConfig().schemaId(),
+        config.llmConfig().temperature(), config.llmConfig().maxTokens());
+  }
+
+  static List<Message> messages(AgentConfig config, List<SessionHistory.Exchange> history, String userText) {
+    List<Message> messages = new ArrayList<>();
+    messages.add(new Message("system", config.promptConfig().instructions()
+        + "\n\nAnswer with one JSON object that matches the given schema. Put what you say to the caller in"
+        + " \"system_response\" first: short spoken sentences, no markup. Fill the other fields from the"
+        + " conversation so far."));
+    for (SessionHistory.Exchange exchange : history) {
+      messages.add(new Message("user", exchange.user()));
+      messages.add(new Message("assistant", exchange.agent()));
+    }
+    messages.add(new Message("user", userText));
+    return messages;
+  }
+
+  private static String quote(String text) {
+    return dev.parley.agentconfig.AgentConfigJson.MAPPER.getNodeFactory().textNode(text).toString();
+  }
+
+  /** What has been spoken of this turn so far. */
+  private static final class Spoken {
+    private final ChunkSink sink;
+    private final long start;
+    private final List<String> sentences = new ArrayList<>();
+    private long firstChunkNanos = -1;
+
+    Spoken(ChunkSink sink, long start) {
+      this.sink = sink;
+      this.start = start;
+    }
+
+    void say(String sentence) {
+      if (firstChunkNanos < 0) {
+        firstChunkNanos = System.nanoTime() - start;
+      }
+      sink.chunk(sentences.size(), sentence);
+      sentences.add(sentence);
+    }
+
+    int count() {
+      return sentences.size();
+    }
+
+    String text() {
+      return String.join(" ", sentences);
+    }
+
+    /** Keeps what was already spoken; if nothing was, apologises. Structured fields stay empty. */
+    Answer fallback(Completion completion, String reason) {
+      if (sentences.isEmpty()) {
+        say(APOLOGY);
+      }
+      return new Answer(text(), dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(), TurnOutcome.FALLBACK,
+          reason, completion, firstChunkNanos, sentences.size());
+    }
+  }
+
+}
