@@ -192,7 +192,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
       metrics.duplicate(agentId);
       return;
     }
-    configs.find(agentId, event.getConfigVersion()).map(f -> f.config().promptConfig().greeting())
+    java.util.Optional.ofNullable(findConfig(event)).map(f -> f.config().promptConfig().greeting())
         .filter(g -> g != null && !g.isBlank())
         .ifPresent(greeting -> {
           long start = System.nanoTime();
@@ -201,6 +201,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
           TurnResponder.Answer answer = new TurnResponder.Answer(greeting,
               dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(), TurnOutcome.OK, null, null, 0, 1);
           finish(session, event, turnId, "", answer, sent, start, null);
+          history(session).add(new SessionHistory.Exchange(turnId, "", greeting));
         });
   }
 

@@ -108,7 +108,9 @@ final class TurnResponder {
         + " \"system_response\" first: short spoken sentences, no markup. Fill the other fields from the"
         + " conversation so far."));
     for (SessionHistory.Exchange exchange : history) {
-      messages.add(new Message("user", exchange.user()));
+      if (!exchange.user().isBlank()) { // the greeting has no user turn before it
+        messages.add(new Message("user", exchange.user()));
+      }
       messages.add(new Message("assistant", exchange.agent()));
     }
     messages.add(new Message("user", userText));

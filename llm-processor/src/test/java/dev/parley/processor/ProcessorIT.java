@@ -1,0 +1,228 @@
+package dev.parley.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfig;
+import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.agentconfig.SeedAgents;
+import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.AgentReply;
+import dev.parley.events.AgentReplyChunk;
+import dev.parley.events.AgentTurn;
+import dev.parley.events.ConfigStatus;
+import dev.parley.events.RoutedEvent;
+import dev.parley.events.SessionStarted;
+import dev.parley.events.TurnOutcome;
+import dev.parley.events.UserTurn;
+import dev.parley.localstack.FreePorts;
+import dev.parley.localstack.JavaProcess;
+import dev.parley.localstack.junit.KafkaBrokerExtension;
+import dev.parley.localstack.junit.TestKafka;
+import dev.parley.schemas.AvroSerde;
+import dev.parley.schemas.Topic;
+import dev.parley.schemas.TopicProvisioner;
+import dev.parley.schemas.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * 50 concurrent sessions across four agents through a real processor process on the real broker,
+ * answered by a local OpenAI-compatible server process through the official SDK. One session is
+ * slow, one breaks the schema, and the processor is killed with SIGKILL mid-run and restarted.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class ProcessorIT {
+  private static final int SESSIONS = 50;
+  private static final int TURNS = 6;
+
+  @Test
+  void fiftySessionsAreAnsweredInOrderOnceEachAcrossAProcessorCrash(TestKafka kafka) throws Exception {
+    String run = "p" + UUID.randomUUID().toString().substring(0, 8);
+    Path dir = Path.of("target", "it-logs", run); // kept for a look after a failure
+    int llmPort = FreePorts.pick();
+    List<String> agents = new ArrayList<>();
+    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
+        dir.resolve("llm.log"), String.valueOf(llmPort), "20").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+      publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
+      Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+          "PARLEY_AGENTS", String.join(",", agents), "OPENAI_API_KEY", "stand-in",
+          "PARLEY_PROCESSOR_INSTANCE_ID", "processor-0"));
+      JavaProcess processor = startProcessor(env, dir, agents.size());
+
+      Map<String, String> sessionAgent = new LinkedHashMap<>();
+      for (int i = 0; i < SESSIONS; i++) {
+        sessionAgent.put(run + "-s" + i, agents.get(i % agents.size()));
+      }
+      String slowSession = run + "-s0";
+      String brokenSession = run + "-s1";
+      Instant slowStarted;
+      try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
+        for (Map.Entry<String, String> session : sessionAgent.entrySet()) {
+          send(producer, session.getValue(), session.getKey(), SessionStarted.newBuilder()
+              .setSessionId(session.getKey()).setRoomName(session.getKey()).setParticipantIdentity("caller")
+              .setStartedAt(Instant.now()).build());
+        }
+        slowStarted = Instant.now();
+        for (int turn = 0; turn < TURNS; turn++) {
+          if (turn == TURNS / 2) {
+            awaitTurns(kafka, run, sessionAgent.size() * 2); // well into the run, some turns mid-answer
+            processor.kill();
+            processor = startProcessor(env, dir, agents.size());
+          }
+          for (Map.Entry<String, String> session : sessionAgent.entrySet()) {
+            String words = session.getKey().equals(slowSession) ? "please answer slowly number " + turn
+                : session.getKey().equals(brokenSession) && turn == 1 ? "break the schema" : "turn number " + turn;
+            send(producer, session.getValue(), session.getKey(), UserTurn.newBuilder().setSessionId(session.getKey())
+                .setTurnId(session.getKey() + "#" + turn).setTurnIndex(turn).setTranscript(words)
+                .setSpeechStartedAt(Instant.now()).setSpeechStoppedAt(Instant.now()).setTranscribedAt(Instant.now())
+                .build());
+          }
+          producer.flush();
+        }
+      }
+
+      try {
+        Replies replies = awaitTurns(kafka, run, SESSIONS * (TURNS + 1));
+        for (String session : sessionAgent.keySet()) {
+          List<AgentTurn> turns = replies.turns.get(session);
+          assertThat(turns).extracting(AgentTurn::getTurnId).as("answers of %s: each turn once, in order", session)
+              .containsExactlyElementsOf(expectedTurnIds(session));
+          AgentTurn last = turns.get(turns.size() - 1);
+          assertThat(last.getSystemResponse()).as("history survived the crash")
+              .isEqualTo("You said turn number 5. I remember 5 earlier turns.".replace("turn number",
+                  session.equals(slowSession) ? "please answer slowly number" : "turn number"));
+          assertThat(last.getAgentId()).isEqualTo(sessionAgent.get(session));
+          for (AgentTurn turn : turns) {
+            Set<Integer> heard = replies.chunkIndexes.getOrDefault(turn.getTurnId(), Set.of());
+            assertThat(heard).as("every sentence of %s reached the egress", turn.getTurnId())
+                .containsAll(java.util.stream.IntStream.range(0, turn.getChunkCount()).boxed().toList());
+          }
+        }
+        AgentTurn repaired = replies.turns.get(brokenSession).get(2);
+        assertThat(repaired.getOutcome()).isEqualTo(TurnOutcome.REPAIRED);
+        assertThat(repaired.getStructuredFields()).doesNotContain("surprise_field");
+        // No head-of-line blocking: a fast session on the slow session's partition finished long before it.
+        Instant slowDone = replies.finishedAt.get(slowSession);
+        long fasterOnSamePartition = sessionAgent.keySet().stream()
+            .filter(s -> !s.equals(slowSession) && sessionAgent.get(s).equals(sessionAgent.get(slowSession)))
+            .filter(s -> replies.partition.get(s).equals(replies.partition.get(slowSession)))
+            .filter(s -> replies.finishedAt.get(s).isBefore(slowDone.minusSeconds(2))).count();
+        assertThat(fasterOnSamePartition).as("sessions sharing the slow session's partition did not wait for it")
+            .isPositive();
+        System.out.printf("processor IT: %d sessions, %d turns answered once each; slow session took %d s%n",
+            SESSIONS, SESSIONS * TURNS, Duration.between(slowStarted, slowDone).toSeconds());
+      } finally {
+        processor.close();
+      }
+    }
+  }
+
+  private static List<String> expectedTurnIds(String session) {
+    List<String> ids = new ArrayList<>(List.of(session + "#greeting"));
+    for (int turn = 0; turn < TURNS; turn++) {
+      ids.add(session + "#" + turn);
+    }
+    return ids;
+  }
+
+  private static JavaProcess startProcessor(Map<String, String> env, Path dir, int agents) {
+    return JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env, dir.resolve("processor.log"))
+        .awaitLog("took over partitions", Duration.ofSeconds(60));
+  }
+
+  private static void publishAgents(TestKafka kafka, String run, String llmUrl, List<String> agents)
+      throws Exception {
+    List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
+    for (AgentConfig seed : SeedAgents.all()) {
+      String id = run + "-" + seed.agentId().substring(0, seed.agentId().indexOf('-'));
+      agents.add(id);
+      topics.add(Topics.agent(id));
+    }
+    try (Admin admin = kafka.admin()) {
+      new TopicProvisioner(admin, (short) 1).ensure(topics);
+    }
+    try (var producer = new KafkaProducer<>(kafka.clientConfig(), Serdes.String().serializer(),
+        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
+      for (int i = 0; i < agents.size(); i++) {
+        ObjectNode json = AgentConfigJson.tree(SeedAgents.all().get(i).withDefaults());
+        json.put("agent_id", agents.get(i)).put("version", 1).put("status", "active");
+        json.with("llm_config").put("provider", "openai-compatible").put("base_url", llmUrl).put("model", "stand-in");
+        producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agents.get(i), AgentConfigSnapshot.newBuilder()
+            .setAgentId(agents.get(i)).setTenantId("it").setVersion(1).setStatus(ConfigStatus.ACTIVE)
+            .setConfigJson(json.toString()).setUpdatedAt(Instant.now()).build())).get();
+      }
+    }
+  }
+
+  private static KafkaProducer<String, byte[]> producer(TestKafka kafka) {
+    Map<String, Object> config = kafka.clientConfig();
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    return new KafkaProducer<>(config, Serdes.String().serializer(), Serdes.ByteArray().serializer());
+  }
+
+  private static void send(KafkaProducer<String, byte[]> producer, String agent, String session, Object event) {
+    RoutedEvent routed = RoutedEvent.newBuilder().setSessionId(session).setAgentId(agent).setConfigVersion(1)
+        .setRoutedAt(Instant.now()).setEvent(event).build();
+    producer.send(new ProducerRecord<>(Topics.agent(agent).name(), session, AvroSerde.of(RoutedEvent.class)
+        .encode(routed)));
+  }
+
+  /** What the replies topic holds for this run. */
+  private static final class Replies {
+    final Map<String, List<AgentTurn>> turns = new HashMap<>();
+    final Map<String, Set<Integer>> chunkIndexes = new HashMap<>();
+    final Map<String, Instant> finishedAt = new HashMap<>();
+    final Map<String, Integer> partition = new HashMap<>();
+    int count;
+  }
+
+  private static Replies awaitTurns(TestKafka kafka, String run, int expected) {
+    Map<String, Object> config = kafka.clientConfig();
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    Replies replies = new Replies();
+    try (var consumer = new KafkaConsumer<>(config, Serdes.String().deserializer(),
+        Topics.AGENT_REPLIES.valueSerde().deserializer())) {
+      consumer.subscribe(List.of(Topics.AGENT_REPLIES.name()));
+      long deadline = System.currentTimeMillis() + 120_000;
+      while (replies.count < expected && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, AgentReply> record : consumer.poll(Duration.ofMillis(200))) {
+          if (!record.key().startsWith(run + "-")) {
+            continue;
+          }
+          if (record.value().getEvent() instanceof AgentTurn turn) {
+            replies.turns.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(turn);
+            replies.finishedAt.put(record.key(), Instant.ofEpochMilli(record.timestamp()));
+            replies.partition.put(record.key(), record.partition());
+            replies.count++;
+          } else if (record.value().getEvent() instanceof AgentReplyChunk chunk) {
+            replies.chunkIndexes.computeIfAbsent(chunk.getTurnId(), k -> new TreeSet<>()).add(chunk.getChunkIndex());
+          }
+        }
+      }
+    }
+    return replies;
+  }
+}
