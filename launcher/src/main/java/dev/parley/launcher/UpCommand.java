@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
 
 /** {@code parley up}: starts the embedded local stack and keeps it running until Ctrl-C. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-    description = "Start the embedded local stack (Kafka, FerretDB, config-service, router-stream) until Ctrl-C.")
+    description = "Start the embedded local stack (Kafka, FerretDB, config-service, router-stream, llm-processor)"
+        + " until Ctrl-C.")
 final class UpCommand implements Callable<Integer> {
   @Option(names = "--data-dir", description = "Where the stack keeps its data (default: ${DEFAULT-VALUE}).")
   Path dataDir = Path.of(".parley", "stack");
@@ -86,12 +87,17 @@ final class UpCommand implements Callable<Integer> {
     progress.done(mongo.uri());
 
     String adminKey = adminKey();
-    Map<String, String> env = Map.of("PARLEY_KAFKA_BOOTSTRAP", broker.bootstrapServers(),
+    Map<String, String> env = new java.util.HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", broker.bootstrapServers(),
         "PARLEY_MONGODB_URI", mongo.uri(), "PARLEY_ADMIN_API_KEY", adminKey,
         "PARLEY_CONFIG_PORT", String.valueOf(apiPort),
         "PARLEY_ROUTER_STATE_DIR", dataDir.resolve("router-state").toAbsolutePath().toString(),
         "PARLEY_ROUTER_INSTANCE_ID", "router-local",
-        "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(FreePorts.pick()));
+        "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(FreePorts.pick()),
+        "PARLEY_PROCESSOR_HEALTH_PORT", String.valueOf(FreePorts.pick())));
+    Path model = Path.of(".parley", "models", "gemma-3-270m-q4_k_m.gguf");
+    if (System.getenv("PARLEY_LOCAL_MODEL") == null && Files.exists(model)) {
+      env.put("PARLEY_LOCAL_MODEL", model.toAbsolutePath().toString());
+    }
 
     progress.step("config-service (Admin API) on 127.0.0.1:" + apiPort);
     ServiceProcess config = service("config-service", "dev.parley.config.ConfigServiceMain", env, logs);
@@ -113,6 +119,12 @@ final class UpCommand implements Callable<Integer> {
     router.awaitHealthy("http://127.0.0.1:" + env.get("PARLEY_ROUTER_HEALTH_PORT") + "/health",
         Duration.ofSeconds(90));
     progress.done("log " + router.log());
+
+    progress.step("llm-processor (every agent, offline model unless OPENAI_API_KEY is set)");
+    ServiceProcess processor = service("llm-processor", "dev.parley.processor.ProcessorMain", env, logs);
+    processor.awaitHealthy("http://127.0.0.1:" + env.get("PARLEY_PROCESSOR_HEALTH_PORT") + "/health",
+        Duration.ofSeconds(90));
+    progress.done("metrics http://127.0.0.1:" + env.get("PARLEY_PROCESSOR_HEALTH_PORT") + "/metrics");
 
     System.out.println();
     System.out.println("Parley local stack is up.");

@@ -6,7 +6,7 @@ import java.util.List;
 
 /** llm-processor's settings, read once at start-up. */
 record ProcessorConfig(String bootstrapServers, List<String> agents, String openAiBaseUrl, String openAiApiKey,
-    String localLlmUrl, Duration llmTimeout, int llmRetries, int threads, int maxInFlightPerPartition,
+    String localLlmUrl, String localModel, int localThreads, Duration llmTimeout, int llmRetries, int threads, int maxInFlightPerPartition,
     int historyExchanges, int historyChars, Duration historyLookback, int healthPort, String instanceId) {
 
   static ProcessorConfig from(Settings settings) {
@@ -17,6 +17,9 @@ record ProcessorConfig(String bootstrapServers, List<String> agents, String open
         settings.string("OPENAI_API_KEY", "", "API key for the OpenAI-compatible provider"),
         settings.string("PARLEY_LOCAL_LLM_URL", "", "OpenAI-compatible URL of the local model server for provider"
             + " 'local' (for example llama.cpp's llama-server)"),
+        settings.string("PARLEY_LOCAL_MODEL", "", "GGUF model file for provider 'local', run in-process"),
+        settings.integer("PARLEY_LOCAL_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 256,
+            "CPU threads of the in-process model"),
         Duration.ofMillis(settings.integer("PARLEY_LLM_TIMEOUT_MS", 30_000, 100, 600_000, "LLM request timeout")),
         settings.integer("PARLEY_LLM_MAX_RETRIES", 2, 0, 10, "LLM retries with back-off"),
         settings.integer("PARLEY_PROCESSOR_THREADS", 32, 1, 1024, "turns answered at once by this instance"),

@@ -13,6 +13,7 @@ import dev.parley.events.SessionStarted;
 import dev.parley.events.UserEvent;
 import dev.parley.events.UserTurn;
 import dev.parley.kit.TurnDeduplicator;
+import dev.parley.localstack.JavaProcess;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
 import dev.parley.schemas.AvroSerde;
@@ -88,7 +89,7 @@ class RouterFailoverIT {
         "PARLEY_ROUTER_STATE_DIR", dir.resolve("state").toString(),
         "PARLEY_ROUTER_INSTANCE_ID", "router-0");
     Path log = dir.resolve("router.log");
-    RouterProcess router = RouterProcess.start(env, log);
+    JavaProcess router = JavaProcess.start("router-stream", RouterMain.class.getName(), env, log);
 
     // Sessions: SESSIONS_PER_AGENT per purpose, all talking at once, turn by turn.
     Map<String, String> expectedAgent = new LinkedHashMap<>();
@@ -111,7 +112,7 @@ class RouterFailoverIT {
         if (turn == TURNS_PER_SESSION / 2) {
           awaitRouted(kafka, expectedAgent, run, turn / 2);
           router.kill();
-          router = RouterProcess.start(env, log);
+          router = JavaProcess.start("router-stream", RouterMain.class.getName(), env, log);
         }
         for (String session : expectedAgent.keySet()) {
           turns.send(new ProducerRecord<>(Topics.USER_TURNS.name(), session, new UserEvent(UserTurn.newBuilder()

@@ -1,0 +1,119 @@
+package dev.parley.processor;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
+import de.kherud.llama.Pair;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.function.Consumer;
+
+/**
+ * The offline provider: llama.cpp in this JVM (de.kherud:llama) with a small GGUF model (Gemma 3
+ * 270M from PyPI by default), its output constrained by a grammar built from the reply's JSON
+ * Schema, so the JSON always parses and matches. No key, no network. One generation at a time.
+ */
+final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
+  private final LlamaModel model;
+  private final String modelName;
+  private final Semaphore oneAtATime = new Semaphore(1, true);
+  private final Map<String, String> grammars = new ConcurrentHashMap<>();
+
+  LocalLlamaProvider(Path gguf, int threads) {
+    if (!Files.isReadable(gguf)) {
+      throw new IllegalStateException("local model " + gguf + " not found; run ./parley setup to fetch it");
+    }
+    LlamaModel.setLogger(null, (level, message) -> { });
+    this.model = new LlamaModel(new ModelParameters().setModel(gguf.toString()).setCtxSize(4096)
+        .setThreads(threads).setGpuLayers(0));
+    this.modelName = gguf.getFileName().toString().replace(".gguf", "");
+  }
+
+  @Override
+  public String name() {
+    return "local";
+  }
+
+  @Override
+  public Completion complete(Request request, Consumer<String> onDelta) {
+    String grammar = grammars.computeIfAbsent(request.schema().toString(),
+        key -> LlamaModel.jsonSchemaToGrammar(bounded(request.schema()).toString()));
+    String system = "";
+    List<Pair<String, String>> messages = new ArrayList<>();
+    for (Message message : request.messages()) {
+      if (message.role().equals("system")) {
+        system = message.content();
+      } else {
+        messages.add(new Pair<>(message.role(), message.content()));
+      }
+    }
+    try {
+      oneAtATime.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new LlmException("interrupted while waiting for the local model", e);
+    }
+    try {
+      String prompt = model.applyTemplate(new InferenceParameters("").setMessages(system, messages)
+          .setUseChatTemplate(true));
+      InferenceParameters params = new InferenceParameters(prompt).setGrammar(grammar)
+          .setTemperature((float) request.temperature()).setNPredict(request.maxTokens());
+      long start = System.nanoTime();
+      long firstToken = -1;
+      int pieces = 0;
+      StringBuilder text = new StringBuilder();
+      for (LlamaOutput output : model.generate(params)) {
+        if (firstToken < 0) {
+          firstToken = System.nanoTime() - start;
+        }
+        pieces++;
+        text.append(output.text);
+        onDelta.accept(output.text);
+      }
+      return new Completion(text.toString(), model.encode(prompt).length, pieces, firstToken, modelName);
+    } catch (RuntimeException e) {
+      throw new LlmException("local model failed: " + e.getMessage(), e);
+    } finally {
+      oneAtATime.release();
+    }
+  }
+
+  /**
+   * The schema with every string bounded in length: a small model otherwise rambles until the token
+   * limit cuts the JSON off. (OpenAI's strict mode refuses maxLength, so only this provider adds it.)
+   */
+  static com.fasterxml.jackson.databind.JsonNode bounded(com.fasterxml.jackson.databind.JsonNode schema) {
+    com.fasterxml.jackson.databind.JsonNode copy = schema.deepCopy();
+    bound(copy, true);
+    return copy;
+  }
+
+  private static void bound(com.fasterxml.jackson.databind.JsonNode node, boolean top) {
+    if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+      if ("string".equals(object.path("type").asText()) && !object.has("enum") && !object.has("maxLength")) {
+        object.put("maxLength", 80);
+      }
+      if ("array".equals(object.path("type").asText()) && !object.has("maxItems")) {
+        object.put("maxItems", 3);
+      }
+      if (top && object.has("properties") && object.get("properties").has("system_response")) {
+        ((com.fasterxml.jackson.databind.node.ObjectNode) object.get("properties").get("system_response"))
+            .put("maxLength", 240);
+      }
+      object.elements().forEachRemaining(child -> bound(child, false));
+    } else if (node != null && node.isArray()) {
+      node.elements().forEachRemaining(child -> bound(child, false));
+    }
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}
