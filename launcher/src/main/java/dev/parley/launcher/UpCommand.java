@@ -120,7 +120,7 @@ final class UpCommand implements Callable<Integer> {
         Duration.ofSeconds(90));
     progress.done("log " + router.log());
 
-    progress.step("llm-processor (every agent, offline model unless OPENAI_API_KEY is set)");
+    progress.step("llm-processor (every agent; provider per agent config, seeds use the offline model)");
     ServiceProcess processor = service("llm-processor", "dev.parley.processor.ProcessorMain", env, logs);
     processor.awaitHealthy("http://127.0.0.1:" + env.get("PARLEY_PROCESSOR_HEALTH_PORT") + "/health",
         Duration.ofSeconds(90));
