@@ -20,6 +20,9 @@ import java.util.function.Consumer;
  * Schema, so the JSON always parses and matches. No key, no network. One generation at a time.
  */
 final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
+  /** The grammar bounds the reply's size; a config's small token limit must not cut the JSON off. */
+  static final int MIN_TOKENS = 600;
+  static final int SEED = 42;
   private final LlamaModel model;
   private final String modelName;
   private final Semaphore oneAtATime = new Semaphore(1, true);
@@ -63,7 +66,8 @@ final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
       String prompt = model.applyTemplate(new InferenceParameters("").setMessages(system, messages)
           .setUseChatTemplate(true));
       InferenceParameters params = new InferenceParameters(prompt).setGrammar(grammar)
-          .setTemperature((float) request.temperature()).setNPredict(request.maxTokens());
+          .setTemperature((float) request.temperature()).setNPredict(Math.max(request.maxTokens(), MIN_TOKENS))
+          .setSeed(SEED); // the same conversation gets the same answer: reproducible tests and what-if replays
       long start = System.nanoTime();
       long firstToken = -1;
       int pieces = 0;
@@ -101,6 +105,16 @@ final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
       }
       if ("array".equals(object.path("type").asText()) && !object.has("maxItems")) {
         object.put("maxItems", 3);
+      }
+      // A bounded integer becomes the list of its values: the grammar then cannot run away with digits.
+      if ("integer".equals(object.path("type").asText()) && object.has("minimum") && object.has("maximum")
+          && object.get("maximum").asLong() - object.get("minimum").asLong() <= 200) {
+        com.fasterxml.jackson.databind.node.ArrayNode values = object.putArray("enum");
+        for (long v = object.get("minimum").asLong(); v <= object.get("maximum").asLong(); v++) {
+          values.add(v);
+        }
+        object.remove("minimum");
+        object.remove("maximum");
       }
       if (top && object.has("properties") && object.get("properties").has("system_response")) {
         ((com.fasterxml.jackson.databind.node.ObjectNode) object.get("properties").get("system_response"))
