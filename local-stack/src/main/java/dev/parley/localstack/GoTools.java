@@ -11,6 +11,30 @@ import java.util.concurrent.TimeUnit;
 final class GoTools {
   private GoTools() {}
 
+  /** {@code go install module@version} into a scratch GOBIN, then moves the binary to {@code output}. */
+  static void install(String moduleAtVersion, Path output) {
+    try {
+      Path gobin = Files.createTempDirectory("parley-gobin");
+      ProcessBuilder builder = new ProcessBuilder("go", "install", moduleAtVersion).redirectErrorStream(true)
+          .redirectOutput(gobin.resolve("build.log").toFile());
+      builder.environment().put("GOBIN", gobin.toAbsolutePath().toString());
+      Process go = builder.start();
+      if (!go.waitFor(20, TimeUnit.MINUTES) || go.exitValue() != 0) {
+        go.destroyForcibly();
+        throw new IllegalStateException("go install " + moduleAtVersion + " failed:\n"
+            + Files.readString(gobin.resolve("build.log"), StandardCharsets.UTF_8));
+      }
+      String name = moduleAtVersion.substring(moduleAtVersion.lastIndexOf('/') + 1, moduleAtVersion.indexOf('@'));
+      Files.createDirectories(output.getParent());
+      Files.move(gobin.resolve(name), output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run 'go install' (is Go installed?)", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   static void build(Path moduleDir, Path output) {
     try {
       Files.createDirectories(output.getParent());
