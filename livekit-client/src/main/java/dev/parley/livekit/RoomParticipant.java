@@ -1,0 +1,299 @@
+package dev.parley.livekit;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.onvoid.webrtc.PeerConnectionFactory;
+import dev.onvoid.webrtc.RTCDataChannel;
+import dev.onvoid.webrtc.RTCDataChannelBuffer;
+import dev.onvoid.webrtc.RTCDataChannelInit;
+import dev.onvoid.webrtc.RTCDataChannelObserver;
+import dev.onvoid.webrtc.RTCDataChannelState;
+import dev.onvoid.webrtc.RTCIceCandidate;
+import dev.onvoid.webrtc.RTCPeerConnectionState;
+import dev.onvoid.webrtc.media.audio.HeadlessAudioDeviceModule;
+import dev.parley.livekit.internal.BinaryWebSocket;
+import dev.parley.livekit.internal.PeerTransport;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import livekit.LivekitModels.DataPacket;
+import livekit.LivekitModels.ParticipantInfo;
+import livekit.LivekitModels.UserPacket;
+import livekit.LivekitRtc.JoinResponse;
+import livekit.LivekitRtc.LeaveRequest;
+import livekit.LivekitRtc.Ping;
+import livekit.LivekitRtc.SessionDescription;
+import livekit.LivekitRtc.SignalRequest;
+import livekit.LivekitRtc.SignalResponse;
+import livekit.LivekitRtc.SignalTarget;
+import livekit.LivekitRtc.TrickleRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A participant in a LiveKit room over the v0 signal protocol ({@code /rtc}): two peer connections
+ * (publisher, which offers, and subscriber, which answers the server), trickle ICE, reliable data
+ * messages on a topic, participant tracking, ping, and a clean leave.
+ */
+public final class RoomParticipant implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RoomParticipant.class);
+  private static final int PROTOCOL = 17;
+  private static volatile PeerConnectionFactory factory;
+
+  private final RoomListener listener;
+  private final boolean loopbackOnly;
+  private final Map<String, ParticipantInfo> participants = new ConcurrentHashMap<>();
+  private final Set<String> seenPackets = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger sequence = new AtomicInteger();
+  private final AtomicInteger offerId = new AtomicInteger();
+  private final CompletableFuture<JoinResponse> joined = new CompletableFuture<>();
+  private final CompletableFuture<Void> reliableOpen = new CompletableFuture<>();
+  private final ScheduledExecutorService events = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "livekit-room");
+    t.setDaemon(true);
+    return t;
+  });
+  private BinaryWebSocket signal;
+  private PeerTransport publisher;
+  private PeerTransport subscriber;
+  private RTCDataChannel reliable;
+  private volatile String identity;
+  private volatile boolean closed;
+
+  private RoomParticipant(RoomListener listener, boolean loopbackOnly) {
+    this.listener = listener;
+    this.loopbackOnly = loopbackOnly;
+  }
+
+  /**
+   * Joins the room the token grants and waits until data can be sent. {@code loopbackOnly} keeps
+   * ICE on 127.0.0.1 (tests and the one-machine stack).
+   */
+  public static RoomParticipant join(String url, String token, RoomListener listener, boolean loopbackOnly,
+      Duration timeout) {
+    RoomParticipant participant = new RoomParticipant(listener, loopbackOnly);
+    try {
+      participant.connect(url, token);
+      participant.joined.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      participant.reliableOpen.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return participant;
+    } catch (Exception e) {
+      participant.close();
+      Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+      throw new IllegalStateException("cannot join the room at " + url + ": " + cause, cause);
+    }
+  }
+
+  public String identity() {
+    return identity;
+  }
+
+  /** Other participants now in the room, by identity. */
+  public Set<String> participants() {
+    return Set.copyOf(participants.keySet());
+  }
+
+  /** Sends a reliable data message on {@code topic} to everyone (or to the given identities). */
+  public void sendData(String topic, byte[] payload, String... destinations) {
+    if (payload.length > 15_000) {
+      throw new IllegalArgumentException("data message of " + payload.length + " bytes: keep it under 15 kB");
+    }
+    DataPacket.Builder packet = DataPacket.newBuilder().setKind(DataPacket.Kind.RELIABLE)
+        .setSequence(sequence.incrementAndGet())
+        .setUser(UserPacket.newBuilder().setTopic(topic).setPayload(ByteString.copyFrom(payload)));
+    for (String destination : destinations) {
+      packet.addDestinationIdentities(destination);
+    }
+    try {
+      reliable.send(new RTCDataChannelBuffer(ByteBuffer.wrap(packet.build().toByteArray()), true));
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot send a data message: " + e.getMessage(), e);
+    }
+  }
+
+  private void connect(String url, String token) {
+    String query = "?access_token=" + URLEncoder.encode(token, StandardCharsets.UTF_8) + "&protocol=" + PROTOCOL
+        + "&sdk=cpp&version=0.1.0&os=linux&auto_subscribe=1&adaptive_stream=0";
+    signal = BinaryWebSocket.open(URI.create(url.replaceAll("/+$", "") + "/rtc" + query), Map.of(),
+        bytes -> events.execute(() -> onSignal(bytes)), reason -> events.execute(() -> disconnected(reason)));
+  }
+
+  private void onSignal(byte[] bytes) {
+    SignalResponse response;
+    try {
+      response = SignalResponse.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      log.warn("unreadable signal message: {}", e.getMessage());
+      return;
+    }
+    switch (response.getMessageCase()) {
+      case JOIN -> onJoin(response.getJoin());
+      case ANSWER -> publisher.accept(response.getAnswer().getSdp());
+      case OFFER -> subscriber.answer(response.getOffer().getSdp()).thenAccept(sdp -> send(SignalRequest.newBuilder()
+          .setAnswer(SessionDescription.newBuilder().setType("answer").setSdp(sdp).setId(response.getOffer().getId()))
+          .build()));
+      case TRICKLE -> {
+        RTCIceCandidate candidate = Candidates.parse(response.getTrickle().getCandidateInit());
+        if (candidate != null) {
+          (response.getTrickle().getTarget() == SignalTarget.PUBLISHER ? publisher : subscriber)
+              .addRemoteCandidate(candidate);
+        }
+      }
+      case UPDATE -> response.getUpdate().getParticipantsList().forEach(this::onParticipant);
+      case LEAVE -> disconnected("the server asked us to leave (" + response.getLeave().getReason() + ")");
+      default -> { } // speakers, quality, pong, refresh token and others are not needed here
+    }
+  }
+
+  private void onJoin(JoinResponse join) {
+    identity = join.getParticipant().getIdentity();
+    join.getOtherParticipantsList().forEach(this::onParticipant);
+    PeerConnectionFactory peers = factory();
+    subscriber = new PeerTransport(peers, loopbackOnly, c -> trickle(c, SignalTarget.SUBSCRIBER), this::watch,
+        state -> connectionState("subscriber", state));
+    publisher = new PeerTransport(peers, loopbackOnly, c -> trickle(c, SignalTarget.PUBLISHER), this::watch,
+        state -> connectionState("publisher", state));
+    RTCDataChannelInit ordered = new RTCDataChannelInit();
+    ordered.ordered = true;
+    reliable = publisher.connection().createDataChannel("_reliable", ordered);
+    RTCDataChannelInit lossy = new RTCDataChannelInit();
+    lossy.ordered = false;
+    lossy.maxRetransmits = 0;
+    watch(reliable);
+    watch(publisher.connection().createDataChannel("_lossy", lossy));
+    publisher.offer().thenAccept(sdp -> send(SignalRequest.newBuilder().setOffer(SessionDescription.newBuilder()
+        .setType("offer").setSdp(sdp).setId(offerId.incrementAndGet())).build()));
+    int interval = Math.max(1, join.getPingInterval());
+    events.scheduleAtFixedRate(() -> send(SignalRequest.newBuilder().setPingReq(Ping.newBuilder()
+        .setTimestamp(System.currentTimeMillis())).build()), interval, interval, TimeUnit.SECONDS);
+    joined.complete(join);
+  }
+
+  private void onParticipant(ParticipantInfo info) {
+    if (info.getIdentity().equals(identity)) {
+      return;
+    }
+    if (info.getState() == ParticipantInfo.State.DISCONNECTED) {
+      if (participants.remove(info.getIdentity()) != null) {
+        listener.onParticipantLeft(info.getIdentity());
+      }
+    } else if (participants.put(info.getIdentity(), info) == null) {
+      listener.onParticipantJoined(info.getIdentity(), info.getMetadata());
+    }
+  }
+
+  private void watch(RTCDataChannel channel) {
+    channel.registerObserver(new RTCDataChannelObserver() {
+      @Override
+      public void onBufferedAmountChange(long previousAmount) { }
+
+      @Override
+      public void onStateChange() {
+        if (channel == reliable && channel.getState() == RTCDataChannelState.OPEN) {
+          reliableOpen.complete(null);
+        }
+      }
+
+      @Override
+      public void onMessage(RTCDataChannelBuffer buffer) {
+        byte[] bytes = new byte[buffer.data.remaining()];
+        buffer.data.get(bytes);
+        events.execute(() -> onData(bytes));
+      }
+    });
+  }
+
+  private void onData(byte[] bytes) {
+    try {
+      DataPacket packet = DataPacket.parseFrom(bytes);
+      if (!packet.hasUser()) {
+        return;
+      }
+      if (packet.getSequence() > 0 && !seenPackets.add(packet.getParticipantSid() + "/" + packet.getSequence())) {
+        return; // the same packet on both connections
+      }
+      listener.onData(packet.getParticipantIdentity(), packet.getUser().getTopic(),
+          packet.getUser().getPayload().toByteArray());
+    } catch (InvalidProtocolBufferException e) {
+      log.warn("unreadable data packet: {}", e.getMessage());
+    }
+  }
+
+  private void trickle(RTCIceCandidate candidate, SignalTarget target) {
+    send(SignalRequest.newBuilder().setTrickle(TrickleRequest.newBuilder().setTarget(target)
+        .setCandidateInit(Candidates.toJson(candidate))).build());
+  }
+
+  private void connectionState(String which, RTCPeerConnectionState state) {
+    log.debug("{} peer connection {}", which, state);
+    if (state == RTCPeerConnectionState.FAILED) {
+      events.execute(() -> disconnected(which + " peer connection failed"));
+    }
+  }
+
+  private void send(SignalRequest request) {
+    BinaryWebSocket current = signal;
+    if (current != null) {
+      current.send(request.toByteArray());
+    }
+  }
+
+  private void disconnected(String reason) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    joined.completeExceptionally(new IllegalStateException(reason));
+    reliableOpen.completeExceptionally(new IllegalStateException(reason));
+    shutdown();
+    listener.onDisconnected(reason);
+  }
+
+  /** Leaves the room cleanly. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    send(SignalRequest.newBuilder().setLeave(LeaveRequest.newBuilder()
+        .setReason(livekit.LivekitModels.DisconnectReason.CLIENT_INITIATED)
+        .setAction(LeaveRequest.Action.DISCONNECT)).build());
+    shutdown();
+    listener.onDisconnected("left");
+  }
+
+  private void shutdown() {
+    events.shutdownNow();
+    if (signal != null) {
+      signal.close();
+    }
+    if (publisher != null) {
+      publisher.close();
+    }
+    if (subscriber != null) {
+      subscriber.close();
+    }
+  }
+
+  private static PeerConnectionFactory factory() {
+    if (factory == null) {
+      synchronized (RoomParticipant.class) {
+        if (factory == null) {
+          factory = new PeerConnectionFactory(new HeadlessAudioDeviceModule());
+        }
+      }
+    }
+    return factory;
+  }
+}
