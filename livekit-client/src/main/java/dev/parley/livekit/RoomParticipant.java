@@ -49,6 +49,7 @@ public final class RoomParticipant implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RoomParticipant.class);
   private static final int PROTOCOL = 17;
   private static volatile PeerConnectionFactory factory;
+  private static HeadlessAudioDeviceModule audioDevice;
 
   private final RoomListener listener;
   private final boolean loopbackOnly;
@@ -138,7 +139,17 @@ public final class RoomParticipant implements AutoCloseable {
     }
     switch (response.getMessageCase()) {
       case JOIN -> onJoin(response.getJoin());
-      case ANSWER -> publisher.accept(response.getAnswer().getSdp());
+      case ANSWER -> {
+        if (response.getAnswer().getId() == 0 || response.getAnswer().getId() == offerId.get()) {
+          publisher.accept(response.getAnswer().getSdp()).whenComplete((v, e) -> negotiated.complete(null));
+        }
+      }
+      case TRACK_PUBLISHED -> {
+        CompletableFuture<String> waiting = pendingTracks.remove(response.getTrackPublished().getCid());
+        if (waiting != null) {
+          waiting.complete(response.getTrackPublished().getTrack().getSid());
+        }
+      }
       case OFFER -> subscriber.answer(response.getOffer().getSdp()).thenAccept(sdp -> send(SignalRequest.newBuilder()
           .setAnswer(SessionDescription.newBuilder().setType("answer").setSdp(sdp).setId(response.getOffer().getId()))
           .build()));
@@ -161,6 +172,7 @@ public final class RoomParticipant implements AutoCloseable {
     PeerConnectionFactory peers = factory();
     subscriber = new PeerTransport(peers, loopbackOnly, c -> trickle(c, SignalTarget.SUBSCRIBER), this::watch,
         state -> connectionState("subscriber", state));
+    subscriber.onTrack(this::subscribed);
     publisher = new PeerTransport(peers, loopbackOnly, c -> trickle(c, SignalTarget.PUBLISHER), this::watch,
         state -> connectionState("publisher", state));
     RTCDataChannelInit ordered = new RTCDataChannelInit();
@@ -171,12 +183,69 @@ public final class RoomParticipant implements AutoCloseable {
     lossy.maxRetransmits = 0;
     watch(reliable);
     watch(publisher.connection().createDataChannel("_lossy", lossy));
-    publisher.offer().thenAccept(sdp -> send(SignalRequest.newBuilder().setOffer(SessionDescription.newBuilder()
-        .setType("offer").setSdp(sdp).setId(offerId.incrementAndGet())).build()));
+    negotiatePublisher();
     int interval = Math.max(1, join.getPingInterval());
     events.scheduleAtFixedRate(() -> send(SignalRequest.newBuilder().setPingReq(Ping.newBuilder()
         .setTimestamp(System.currentTimeMillis())).build()), interval, interval, TimeUnit.SECONDS);
     joined.complete(join);
+  }
+
+  private final Map<String, CompletableFuture<String>> pendingTracks = new ConcurrentHashMap<>();
+  private CompletableFuture<Void> negotiated = CompletableFuture.completedFuture(null);
+
+  /** Offers on the publisher connection, one negotiation at a time. */
+  private void negotiatePublisher() {
+    CompletableFuture<Void> previous = negotiated;
+    CompletableFuture<Void> next = new CompletableFuture<>();
+    negotiated = next;
+    previous.whenComplete((v, e) -> events.execute(() -> publisher.offer().thenAccept(sdp -> send(SignalRequest
+        .newBuilder().setOffer(SessionDescription.newBuilder().setType("offer").setSdp(sdp)
+            .setId(offerId.incrementAndGet())).build()))));
+  }
+
+  /**
+   * Publishes a microphone track fed with PCM (48 kHz mono 16-bit); returns once the server has
+   * accepted it and the publisher connection carries it.
+   */
+  public AudioPublication publishAudio(String name, Duration timeout) {
+    String cid = "parley-" + name + "-" + System.nanoTime();
+    dev.onvoid.webrtc.media.audio.CustomAudioSource source = new dev.onvoid.webrtc.media.audio.CustomAudioSource();
+    dev.onvoid.webrtc.media.audio.AudioTrack track = factory().createAudioTrack(cid, source);
+    CompletableFuture<String> published = new CompletableFuture<>();
+    pendingTracks.put(cid, published);
+    send(SignalRequest.newBuilder().setAddTrack(livekit.LivekitRtc.AddTrackRequest.newBuilder().setCid(cid)
+        .setName(name).setType(livekit.LivekitModels.TrackType.AUDIO)
+        .setSource(livekit.LivekitModels.TrackSource.MICROPHONE).setDisableDtx(true).setDisableRed(true)).build());
+    try {
+      String sid = published.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      CompletableFuture<Void> added = new CompletableFuture<>();
+      events.execute(() -> {
+        dev.onvoid.webrtc.RTCRtpTransceiverInit init = new dev.onvoid.webrtc.RTCRtpTransceiverInit();
+        init.direction = dev.onvoid.webrtc.RTCRtpTransceiverDirection.SEND_ONLY;
+        init.streamIds = java.util.List.of(cid);
+        publisher.connection().addTransceiver(track, init);
+        negotiatePublisher();
+        added.complete(null);
+      });
+      added.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return new AudioPublication(source, sid);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot publish audio track '" + name + "': " + e, e);
+    }
+  }
+
+  private void subscribed(dev.onvoid.webrtc.RTCRtpTransceiver transceiver) {
+    if (!(transceiver.getReceiver().getTrack() instanceof dev.onvoid.webrtc.media.audio.AudioTrack audio)) {
+      return;
+    }
+    String trackSid = audio.getId();
+    String owner = participants.values().stream()
+        .filter(p -> p.getTracksList().stream().anyMatch(t -> t.getSid().equals(trackSid)))
+        .map(ParticipantInfo::getIdentity).findFirst().orElse("");
+    audio.addSink((data, bitsPerSample, sampleRate, channels, frames) -> {
+      byte[] copy = java.util.Arrays.copyOf(data, frames * channels * bitsPerSample / 8);
+      listener.onAudio(owner, trackSid, copy, sampleRate, channels);
+    });
   }
 
   private void onParticipant(ParticipantInfo info) {
@@ -290,7 +359,12 @@ public final class RoomParticipant implements AutoCloseable {
     if (factory == null) {
       synchronized (RoomParticipant.class) {
         if (factory == null) {
-          factory = new PeerConnectionFactory(new HeadlessAudioDeviceModule());
+          audioDevice = new HeadlessAudioDeviceModule();
+          // Remote tracks reach their sinks only while the device plays out; nothing records from it:
+          // local audio comes from CustomAudioSource alone (both at once crash libwebrtc).
+          audioDevice.initPlayout();
+          audioDevice.startPlayout();
+          factory = new PeerConnectionFactory(audioDevice);
         }
       }
     }

@@ -27,6 +27,7 @@ import java.util.function.Consumer;
  */
 public final class PeerTransport {
   private final RTCPeerConnection pc;
+  private volatile Consumer<dev.onvoid.webrtc.RTCRtpTransceiver> onTrack = t -> { };
   private final List<RTCIceCandidate> pendingRemote = new ArrayList<>();
   private boolean remoteSet;
 
@@ -53,10 +54,20 @@ public final class PeerTransport {
       }
 
       @Override
+      public void onTrack(dev.onvoid.webrtc.RTCRtpTransceiver transceiver) {
+        onTrack.accept(transceiver);
+      }
+
+      @Override
       public void onConnectionChange(RTCPeerConnectionState state) {
         onState.accept(state);
       }
     });
+  }
+
+  /** Called for every remote track this connection receives. */
+  public void onTrack(Consumer<dev.onvoid.webrtc.RTCRtpTransceiver> handler) {
+    this.onTrack = handler;
   }
 
   public RTCPeerConnection connection() {
