@@ -38,9 +38,9 @@ class RoomAudioIT {
       }
     };
     try (RoomParticipant listener = RoomParticipant.join(livekit.wsUrl(),
-        RoomParticipantIT.token(livekit, room, "listener"), ears, true, Duration.ofSeconds(20));
+        RoomParticipantIT.token(room, "listener"), ears, true, Duration.ofSeconds(20));
         RoomParticipant speaker = RoomParticipant.join(livekit.wsUrl(),
-            RoomParticipantIT.token(livekit, room, "speaker"), new RoomListener() { }, true, Duration.ofSeconds(20));
+            RoomParticipantIT.token(room, "speaker"), new RoomListener() { }, true, Duration.ofSeconds(20));
         AudioPublication mic = speaker.publishAudio("microphone", Duration.ofSeconds(10))) {
       assertThat(mic.trackSid()).startsWith("TR_");
       Thread.sleep(1500); // subscription and ICE on the subscriber side settle while silence flows

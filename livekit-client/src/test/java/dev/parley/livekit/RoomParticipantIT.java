@@ -27,10 +27,10 @@ class RoomParticipantIT {
     Recorder callerSide = new Recorder();
 
     long start = System.nanoTime();
-    try (RoomParticipant agent = RoomParticipant.join(livekit.wsUrl(), token(livekit, room, "agent-1"), agentSide,
+    try (RoomParticipant agent = RoomParticipant.join(livekit.wsUrl(), token(room, "agent-1"), agentSide,
         true, Duration.ofSeconds(20))) {
       long joinMillis = (System.nanoTime() - start) / 1_000_000;
-      try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), token(livekit, room, "caller-1"),
+      try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), token(room, "caller-1"),
           callerSide, true, Duration.ofSeconds(20))) {
         await().atMost(Duration.ofSeconds(10)).until(() -> agent.participants().contains("caller-1")
             && caller.participants().contains("agent-1"));
@@ -61,8 +61,27 @@ class RoomParticipantIT {
     }
   }
 
-  static String token(TestLiveKit livekit, String room, String identity) {
-    AccessToken token = new AccessToken(livekit.apiKey(), livekit.apiSecret());
+  @Test
+  void aDroppedServerConnectionIsDetectedAndReported(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    dev.parley.localstack.LiveKitServer server = dev.parley.localstack.LiveKitServer.start(dir, 0);
+    Recorder recorder = new Recorder();
+    try {
+      RoomParticipant participant = RoomParticipant.join(server.wsUrl(), token("drop-room", "p1"),
+          recorder, true, Duration.ofSeconds(20));
+      server.kill();
+      await().atMost(Duration.ofSeconds(30)).until(() -> !recorder.disconnects.isEmpty());
+      assertThat(recorder.disconnects.get(0)).isNotEqualTo("left");
+      participant.close();
+      assertThat(recorder.disconnects).hasSize(1);
+    } finally {
+      server.close();
+    }
+  }
+
+  /** A room token signed with the test server's dev keys. */
+  static String token(String room, String identity) {
+    AccessToken token = new AccessToken(dev.parley.localstack.LiveKitServer.API_KEY,
+        dev.parley.localstack.LiveKitServer.API_SECRET);
     token.setIdentity(identity);
     token.setTtl(Duration.ofMinutes(10).toMillis());
     token.addGrants(new RoomJoin(true), new RoomName(room));
