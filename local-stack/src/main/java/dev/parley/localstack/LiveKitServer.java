@@ -33,6 +33,11 @@ public final class LiveKitServer implements AutoCloseable {
 
   /** Starts the server (port 0 picks three consecutive free ports) and waits until it answers HTTP. */
   public static LiveKitServer start(Path logDir, int port) {
+    return start(logDir, port, null);
+  }
+
+  /** Starts the server inside {@code namespace}; ready once it logs that it started. */
+  public static LiveKitServer start(Path logDir, int port, NetworkNamespace namespace) {
     int http = port == 0 ? freeTriple() : port;
     for (int p = http; p < http + 3; p++) {
       FreePorts.requireFree(p, "LiveKit server");
@@ -42,14 +47,19 @@ public final class LiveKitServer implements AutoCloseable {
         "logging:", "  level: info", "");
     try {
       Files.createDirectories(logDir);
-      Process process = new ProcessBuilder(List.of(binary().toString(), "--dev", "--bind", "127.0.0.1",
-          "--node-ip", "127.0.0.1", "--config-body", config))
+      List<String> command = List.of(binary().toString(), "--dev", "--bind", "127.0.0.1",
+          "--node-ip", "127.0.0.1", "--config-body", config);
+      Process process = new ProcessBuilder(namespace == null ? command : namespace.command(command))
           .redirectErrorStream(true)
           .redirectOutput(logDir.resolve("livekit.log").toFile())
           .start();
       LiveKitServer server = new LiveKitServer(process, http);
       Runtime.getRuntime().addShutdownHook(new Thread(server::close, "livekit-stop"));
-      server.awaitReady(logDir.resolve("livekit.log"));
+      if (namespace == null) {
+        server.awaitReady(logDir.resolve("livekit.log"));
+      } else {
+        server.awaitLog(logDir.resolve("livekit.log"), "starting LiveKit server");
+      }
       return server;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start the LiveKit server", e);
@@ -68,6 +78,30 @@ public final class LiveKitServer implements AutoCloseable {
       }
     }
     throw new IllegalStateException("no three consecutive free loopback ports");
+  }
+
+  private void awaitLog(Path log, String line) throws IOException {
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (Instant.now().isBefore(deadline)) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("LiveKit server exited: " + KafkaBroker.tail(log));
+      }
+      if (Files.exists(log) && Files.readString(log).contains(line)) {
+        try {
+          Thread.sleep(300); // listeners open right after this line
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    close();
+    throw new IllegalStateException("LiveKit server not started after 60 s: " + KafkaBroker.tail(log));
   }
 
   private void awaitReady(Path log) {
