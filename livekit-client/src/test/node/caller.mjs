@@ -33,6 +33,7 @@ await room.localParticipant.publishTrack(track, options);
 await room.localParticipant.publishData(new TextEncoder().encode('hello from node'),
   { reliable: true, topic: 'caller-events' });
 const frames = Math.round(Number(seconds) * 100);
+say({ event: 'tone', at: Date.now() });
 for (let i = 0; i < frames; i++) {
   const samples = new Int16Array(480);
   for (let s = 0; s < 480; s++) {

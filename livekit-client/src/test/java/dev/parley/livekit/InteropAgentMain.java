@@ -21,6 +21,9 @@ public final class InteropAgentMain {
     int seconds = Integer.parseInt(args[3]);
     Path recording = Path.of(args[4]);
     ByteArrayOutputStream heard = new ByteArrayOutputStream();
+    long joinStart = System.currentTimeMillis();
+    java.util.concurrent.atomic.AtomicBoolean firstFrame = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean firstSound = new java.util.concurrent.atomic.AtomicBoolean();
     RoomListener listener = new RoomListener() {
       @Override
       public void onData(String from, String topic, byte[] payload) {
@@ -30,6 +33,14 @@ public final class InteropAgentMain {
 
       @Override
       public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
+        if (firstFrame.compareAndSet(false, true)) {
+          System.out.println("{\"event\":\"first-frame\",\"at\":" + System.currentTimeMillis() + "}");
+        }
+        short[] samples = new short[pcm.length / 2];
+        java.nio.ByteBuffer.wrap(pcm).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(samples);
+        if (RoomAudioIT.rms(samples) > 1000 && firstSound.compareAndSet(false, true)) {
+          System.out.println("{\"event\":\"first-sound\",\"at\":" + System.currentTimeMillis() + "}");
+        }
         if (!participant.isEmpty() && sampleRate == 48_000 && channels == 1) {
           synchronized (heard) {
             heard.writeBytes(pcm);
@@ -38,7 +49,8 @@ public final class InteropAgentMain {
       }
     };
     try (RoomParticipant agent = RoomParticipant.join(url, token, listener, false, Duration.ofSeconds(20))) {
-      System.out.println("{\"event\":\"joined\",\"identity\":\"" + agent.identity() + "\"}");
+      System.out.println("{\"event\":\"joined\",\"identity\":\"" + agent.identity() + "\",\"joinMs\":"
+          + (System.currentTimeMillis() - joinStart) + ",\"at\":" + System.currentTimeMillis() + "}");
       long deadline = System.currentTimeMillis() + 20_000;
       while (agent.participants().isEmpty() && System.currentTimeMillis() < deadline) {
         Thread.sleep(50);

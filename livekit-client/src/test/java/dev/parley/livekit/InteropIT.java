@@ -60,6 +60,11 @@ class InteropIT {
       System.out.printf("interop: our participant heard %.1f Hz from the Node SDK, which heard %.1f Hz from us%n",
           javaHeard, nodeHeard);
       assertThat(javaHeard).as("our participant hears the Node caller's 330 Hz").isBetween(320.0, 340.0);
+      long joined = number(javaLog, "joined", "at");
+      System.out.printf("interop timings: join %d ms; first audio frame %d ms after joining; the caller's tone"
+          + " heard %d ms after it started (one way, clocks of one machine)%n", number(javaLog, "joined", "joinMs"),
+          number(javaLog, "first-frame", "at") - joined, number(javaLog, "first-sound", "at")
+          - number(nodeLog, "tone", "at"));
       assertThat(nodeHeard).as("the Node caller hears our 660 Hz").isBetween(645.0, 675.0);
     }
   }
@@ -79,6 +84,19 @@ class InteropIT {
     assertThat(loud.size()).as("10 ms frames with sound in %s", pcm.getFileName()).isGreaterThan(100);
     short[] all = RoomAudioIT.concat(loud.subList(20, loud.size() - 20));
     return RoomAudioIT.zeroCrossings(all) / 2.0 / (all.length / 48_000.0);
+  }
+
+  /** A number field of the first JSON line with {@code "event":"<event>"} in a log. */
+  private static long number(String log, String event, String field) {
+    for (String line : log.split("\n")) {
+      if (line.contains("\"event\":\"" + event + "\"")) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + field + "\":(\\d+)").matcher(line);
+        if (m.find()) {
+          return Long.parseLong(m.group(1));
+        }
+      }
+    }
+    throw new AssertionError("no " + event + "." + field + " in:\n" + log);
   }
 
   private static String token(String room, String identity) {
