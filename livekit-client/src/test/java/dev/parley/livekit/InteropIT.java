@@ -31,15 +31,17 @@ class InteropIT {
   private static final Path NODE_DIR = Path.of("src", "test", "node").toAbsolutePath();
 
   @Test
-  void ourParticipantAndLiveKitsNodeSdkHearEachOtherAndExchangeData(@TempDir Path dir) throws Exception {
+  void ourParticipantHearsSpeechFromLiveKitsNodeSdkWhichHearsUsAndDataGoesBothWays(@TempDir Path dir) throws Exception {
     assumeTrue(NetworkNamespace.available(), "needs root and iproute2 for a network namespace (CI has both)");
     assertThat(NODE_DIR.resolve("node_modules/@livekit/rtc-node")).as("run ./parley setup (npm install)").exists();
     String room = "interop-" + UUID.randomUUID().toString().substring(0, 6);
     try (NetworkNamespace ns = NetworkNamespace.create("parley-" + UUID.randomUUID().toString().substring(0, 8));
         LiveKitServer server = LiveKitServer.start(dir.resolve("livekit"), 27880, ns)) {
       String url = server.wsUrl();
+      byte[] speech = Speech.say("My account login isn't working.", dir);
+      Path wav = Speech.wav(speech, dir.resolve("caller.wav"));
       Process node = new ProcessBuilder(ns.command(List.of("node", "caller.mjs", url, token(room, "node-caller"),
-          "330", "3", dir.resolve("node-heard.pcm").toString()))).directory(NODE_DIR.toFile())
+          wav.toString(), "4", dir.resolve("node-heard.pcm").toString()))).directory(NODE_DIR.toFile())
           .redirectErrorStream(true).redirectOutput(dir.resolve("node.log").toFile()).start();
       List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-cp", System.getProperty("java.class.path"), InteropAgentMain.class.getName(), url,
@@ -55,16 +57,20 @@ class InteropIT {
       assertThat(nodeLog).contains("{\"event\":\"data\",\"from\":\"parley-agent\",\"topic\":\"conversation-summary\"");
       assertThat(javaLog).contains("{\"event\":\"data\",\"from\":\"node-caller\",\"topic\":\"caller-events\","
           + "\"text\":\"hello from node\"}");
-      double javaHeard = frequency(dir.resolve("java-heard.pcm"));
+      double[] sent = Speech.envelope(speech);
+      double[] received = Speech.envelope(Files.readAllBytes(dir.resolve("java-heard.pcm")));
+      double correlation = Speech.bestCorrelation(sent, received, 250);
       double nodeHeard = frequency(dir.resolve("node-heard.pcm"));
-      System.out.printf("interop: our participant heard %.1f Hz from the Node SDK, which heard %.1f Hz from us%n",
-          javaHeard, nodeHeard);
-      assertThat(javaHeard).as("our participant hears the Node caller's 330 Hz").isBetween(320.0, 340.0);
+      System.out.printf("interop: the caller's speech reached our participant with envelope correlation %.3f;"
+          + " the Node SDK heard %.1f Hz from us%n", correlation, nodeHeard);
+      assertThat(correlation).as("speech intact: energy envelope of what we heard vs what the caller sent")
+          .isGreaterThan(0.8);
       long joined = number(javaLog, "joined", "at");
-      System.out.printf("interop timings: join %d ms; first audio frame %d ms after joining; the caller's tone"
-          + " heard %d ms after it started (one way, clocks of one machine)%n", number(javaLog, "joined", "joinMs"),
-          number(javaLog, "first-frame", "at") - joined, number(javaLog, "first-sound", "at")
-          - number(nodeLog, "tone", "at"));
+      long onset = 10L * firstLoudFrame(speech);
+      System.out.printf("interop timings: join %d ms; first audio frame %d ms after joining; the caller's first"
+          + " word heard %d ms after it was spoken (one way, clocks of one machine)%n",
+          number(javaLog, "joined", "joinMs"), number(javaLog, "first-frame", "at") - joined,
+          number(javaLog, "first-sound", "at") - (number(nodeLog, "speaking", "at") + onset));
       assertThat(nodeHeard).as("the Node caller hears our 660 Hz").isBetween(645.0, 675.0);
     }
   }
@@ -84,6 +90,18 @@ class InteropIT {
     assertThat(loud.size()).as("10 ms frames with sound in %s", pcm.getFileName()).isGreaterThan(100);
     short[] all = RoomAudioIT.concat(loud.subList(20, loud.size() - 20));
     return RoomAudioIT.zeroCrossings(all) / 2.0 / (all.length / 48_000.0);
+  }
+
+  /** Index of the first 10 ms frame louder than RMS 1000 (the same test our listener applies). */
+  private static int firstLoudFrame(byte[] pcm) {
+    short[] samples = new short[pcm.length / 2];
+    ByteBuffer.wrap(pcm).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(samples);
+    for (int f = 0; (f + 1) * 480 <= samples.length; f++) {
+      if (RoomAudioIT.rms(java.util.Arrays.copyOfRange(samples, f * 480, (f + 1) * 480)) > 1000) {
+        return f;
+      }
+    }
+    return 0;
   }
 
   /** A number field of the first JSON line with {@code "event":"<event>"} in a log. */
