@@ -1,0 +1,102 @@
+package dev.parley.speech;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** Conversions of signed 16-bit little-endian mono PCM between the rates Parley uses (48 kHz in rooms, 16 kHz in engines). */
+public final class Pcm {
+  private Pcm() {}
+
+  public static short[] samples(byte[] pcm) {
+    short[] samples = new short[pcm.length / 2];
+    ByteBuffer.wrap(pcm).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(samples);
+    return samples;
+  }
+
+  public static byte[] bytes(short[] samples) {
+    ByteBuffer out = ByteBuffer.allocate(samples.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+    out.asShortBuffer().put(samples);
+    return out.array();
+  }
+
+  /** Windowed-sinc low-pass at 7.2 kHz for 48 kHz audio: keeps speech, removes what 16 kHz cannot hold. */
+  private static final double[] LOW_PASS = lowPass(63, 7_200.0 / 48_000.0);
+
+  private static double[] lowPass(int taps, double cutoff) {
+    double[] h = new double[taps];
+    double sum = 0;
+    int mid = taps / 2;
+    for (int i = 0; i < taps; i++) {
+      int n = i - mid;
+      double sinc = n == 0 ? 2 * cutoff : Math.sin(2 * Math.PI * cutoff * n) / (Math.PI * n);
+      double window = 0.42 - 0.5 * Math.cos(2 * Math.PI * i / (taps - 1)) + 0.08 * Math.cos(4 * Math.PI * i / (taps - 1));
+      h[i] = sinc * window;
+      sum += h[i];
+    }
+    for (int i = 0; i < taps; i++) {
+      h[i] /= sum;
+    }
+    return h;
+  }
+
+  /** 48 kHz to 16 kHz: low-pass, then every third sample. */
+  public static short[] down3(short[] in) {
+    short[] out = new short[in.length / 3];
+    int mid = LOW_PASS.length / 2;
+    for (int o = 0; o < out.length; o++) {
+      int center = 3 * o;
+      double acc = 0;
+      for (int k = 0; k < LOW_PASS.length; k++) {
+        int idx = center + k - mid;
+        if (idx >= 0 && idx < in.length) {
+          acc += LOW_PASS[k] * in[idx];
+        }
+      }
+      out[o] = clip(acc);
+    }
+    return out;
+  }
+
+  /** 16 kHz to 48 kHz: zero-stuffing, then the same low-pass (gain 3 restores the level). */
+  public static short[] up3(short[] in) {
+    short[] out = new short[in.length * 3];
+    int mid = LOW_PASS.length / 2;
+    for (int o = 0; o < out.length; o++) {
+      double acc = 0;
+      for (int k = 0; k < LOW_PASS.length; k++) {
+        int idx = o + k - mid;
+        if (idx >= 0 && idx % 3 == 0 && idx / 3 < in.length) {
+          acc += LOW_PASS[k] * in[idx / 3];
+        }
+      }
+      out[o] = clip(acc * 3);
+    }
+    return out;
+  }
+
+  /** Without leading and trailing frames (10 ms at 48 kHz) quieter than {@code rms}. */
+  public static short[] trim(short[] pcm48k, double rms) {
+    int first = 0;
+    int last = pcm48k.length / 480;
+    while (first < last && rms(java.util.Arrays.copyOfRange(pcm48k, first * 480, first * 480 + 480)) < rms) {
+      first++;
+    }
+    while (last > first && rms(java.util.Arrays.copyOfRange(pcm48k, (last - 1) * 480, last * 480)) < rms) {
+      last--;
+    }
+    return java.util.Arrays.copyOfRange(pcm48k, first * 480, last * 480);
+  }
+
+  private static short clip(double value) {
+    return (short) Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, Math.round(value)));
+  }
+
+  /** Root mean square of a frame. */
+  public static double rms(short[] samples) {
+    double sum = 0;
+    for (short s : samples) {
+      sum += (double) s * s;
+    }
+    return samples.length == 0 ? 0 : Math.sqrt(sum / samples.length);
+  }
+}

@@ -1,0 +1,97 @@
+package dev.parley.speech;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * Voice activity and end of turn from 10 ms frames of 48 kHz mono PCM. Energy-based: a frame is
+ * voiced when its RMS is above max(floor, 3 × the running noise level); speech starts after 30 ms of
+ * voiced frames (with 200 ms of audio before it kept), stops after {@code hangoverMs} of silence,
+ * and the turn ends after {@code endpointingMs} of silence. Not thread-safe: one per caller.
+ */
+public final class TurnDetector {
+  /** What the detector tells its owner. */
+  public interface Listener {
+    void onSpeechStarted(long atMillis);
+
+    void onSpeechStopped(long startedAtMillis, long stoppedAtMillis);
+
+    /** The turn is over: everything from its first speech to its last, as 16 kHz PCM for the STT. */
+    void onTurnEnded(long startedAtMillis, long stoppedAtMillis, short[] pcm16k);
+  }
+
+  private static final int START_FRAMES = 3;
+  private static final int PREROLL_FRAMES = 20;
+  private final Listener listener;
+  private final double floor;
+  private final int hangoverFrames;
+  private final int endpointingFrames;
+  private final Deque<short[]> preroll = new ArrayDeque<>();
+  private final ByteArrayOutputStream turn = new ByteArrayOutputStream();
+  private double noise = 300;
+  private int voicedRun;
+  private int silentRun;
+  private boolean speaking;
+  private boolean inTurn;
+  private long speechStartedAt;
+  private long turnStartedAt;
+  private long lastSpeechEndedAt;
+
+  public TurnDetector(Listener listener, double floorRms, int hangoverMs, int endpointingMs) {
+    this.listener = listener;
+    this.floor = floorRms;
+    this.hangoverFrames = Math.max(1, hangoverMs / 10);
+    this.endpointingFrames = Math.max(hangoverFrames, endpointingMs / 10);
+  }
+
+  /** Feeds one 10 ms frame (480 samples at 48 kHz) received at {@code atMillis}. */
+  public void frame(short[] frame48k, long atMillis) {
+    double rms = Pcm.rms(frame48k);
+    boolean voiced = rms > Math.max(floor, noise * 3);
+    if (!voiced) {
+      noise = noise * 0.95 + rms * 0.05; // follow the background while nobody speaks
+    }
+    if (inTurn) {
+      turn.writeBytes(Pcm.bytes(frame48k));
+    } else {
+      preroll.addLast(frame48k);
+      if (preroll.size() > PREROLL_FRAMES) {
+        preroll.removeFirst();
+      }
+    }
+    if (voiced) {
+      voicedRun++;
+      silentRun = 0;
+      if (!speaking && voicedRun >= START_FRAMES) {
+        speaking = true;
+        speechStartedAt = atMillis - (START_FRAMES - 1) * 10L;
+        if (!inTurn) {
+          inTurn = true;
+          turnStartedAt = speechStartedAt;
+          preroll.forEach(f -> turn.writeBytes(Pcm.bytes(f)));
+          preroll.clear();
+        }
+        listener.onSpeechStarted(speechStartedAt);
+      }
+    } else {
+      voicedRun = 0;
+      silentRun++;
+      if (speaking && silentRun >= hangoverFrames) {
+        speaking = false;
+        lastSpeechEndedAt = atMillis - (silentRun - 1) * 10L;
+        listener.onSpeechStopped(speechStartedAt, lastSpeechEndedAt);
+      }
+      if (inTurn && !speaking && silentRun >= endpointingFrames) {
+        inTurn = false;
+        short[] all = Pcm.samples(turn.toByteArray());
+        turn.reset();
+        listener.onTurnEnded(turnStartedAt, lastSpeechEndedAt, Pcm.down3(all));
+      }
+    }
+  }
+
+  public boolean speaking() {
+    return speaking;
+  }
+}
