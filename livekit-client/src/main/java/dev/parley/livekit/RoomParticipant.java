@@ -99,6 +99,24 @@ public final class RoomParticipant implements AutoCloseable {
     return identity;
   }
 
+  /** The room's name and metadata, as the join response gave them. */
+  public String roomName() {
+    return joined.getNow(null) == null ? null : joined.getNow(null).getRoom().getName();
+  }
+
+  public String roomMetadata() {
+    return joined.getNow(null) == null ? "" : joined.getNow(null).getRoom().getMetadata();
+  }
+
+  public String roomSid() {
+    return joined.getNow(null) == null ? "" : joined.getNow(null).getRoom().getSid();
+  }
+
+  /** Metadata and attributes of a participant in the room, or null. */
+  public ParticipantInfo participant(String identity) {
+    return participants.get(identity);
+  }
+
   /** Other participants now in the room, by identity. */
   public Set<String> participants() {
     return Set.copyOf(participants.keySet());
@@ -239,12 +257,16 @@ public final class RoomParticipant implements AutoCloseable {
       return;
     }
     String trackSid = audio.getId();
-    String owner = participants.values().stream()
-        .filter(p -> p.getTracksList().stream().anyMatch(t -> t.getSid().equals(trackSid)))
-        .map(ParticipantInfo::getIdentity).findFirst().orElse("");
+    // The participant update naming this track may arrive after the track itself: look it up until found.
+    java.util.concurrent.atomic.AtomicReference<String> owner = new java.util.concurrent.atomic.AtomicReference<>("");
     audio.addSink((data, bitsPerSample, sampleRate, channels, frames) -> {
+      if (owner.get().isEmpty()) {
+        owner.set(participants.values().stream()
+            .filter(p -> p.getTracksList().stream().anyMatch(t -> t.getSid().equals(trackSid)))
+            .map(ParticipantInfo::getIdentity).findFirst().orElse(""));
+      }
       byte[] copy = java.util.Arrays.copyOf(data, frames * channels * bitsPerSample / 8);
-      listener.onAudio(owner, trackSid, copy, sampleRate, channels);
+      listener.onAudio(owner.get(), trackSid, copy, sampleRate, channels);
     });
   }
 

@@ -1,0 +1,186 @@
+package dev.parley.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.agentconfig.SeedAgents;
+import dev.parley.egress.EgressMain;
+import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.ConfigStatus;
+import dev.parley.ingress.IngressMain;
+import dev.parley.livekit.AudioPublication;
+import dev.parley.livekit.RoomListener;
+import dev.parley.livekit.RoomParticipant;
+import dev.parley.localstack.JavaProcess;
+import dev.parley.localstack.junit.KafkaBrokerExtension;
+import dev.parley.localstack.junit.LiveKitExtension;
+import dev.parley.localstack.junit.TestKafka;
+import dev.parley.localstack.junit.TestLiveKit;
+import dev.parley.processor.ProcessorMain;
+import dev.parley.router.RouterMain;
+import dev.parley.schemas.Topic;
+import dev.parley.schemas.TopicProvisioner;
+import dev.parley.schemas.Topics;
+import dev.parley.speech.FreeTtsTts;
+import dev.parley.speech.Pcm;
+import io.livekit.server.AccessToken;
+import io.livekit.server.RoomJoin;
+import io.livekit.server.RoomName;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import livekit.LivekitAgentDispatch.RoomAgentDispatch;
+import livekit.LivekitRoom.RoomConfiguration;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A voice call through everything, on one machine: a caller in a real LiveKit room speaks; the
+ * ingress worker (dispatched by LiveKit) hears and transcribes it; the router, the processor (the
+ * offline llama.cpp model) and the egress (FreeTTS into the room) answer; the caller hears the
+ * agent and receives the structured fields on {@code conversation-summary}. Every service runs as
+ * its own process.
+ */
+@ExtendWith({KafkaBrokerExtension.class, LiveKitExtension.class})
+class VoiceCallIT {
+  private final List<JavaProcess> services = new ArrayList<>();
+  private String run;
+  private String agent;
+  private String agentName;
+
+  @BeforeEach
+  void startPipeline(TestKafka kafka, TestLiveKit livekit) throws Exception {
+    run = "v" + UUID.randomUUID().toString().substring(0, 6);
+    agent = run + "-support";
+    agentName = "parley-" + run;
+    Path logs = Path.of("target", "e2e-logs", run);
+    try (Admin admin = kafka.admin()) {
+      List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
+      topics.add(Topics.agent(agent));
+      new TopicProvisioner(admin, (short) 1).ensure(topics);
+    }
+    ObjectNode config = AgentConfigJson.tree(SeedAgents.all().get(0).withDefaults());
+    config.put("agent_id", agent).put("version", 1).put("status", "active");
+    try (var producer = new KafkaProducer<>(kafka.clientConfig(), Serdes.String().serializer(),
+        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
+      producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
+          .setAgentId(agent).setTenantId("e2e").setVersion(1).setStatus(ConfigStatus.ACTIVE)
+          .setConfigJson(config.toString()).setUpdatedAt(Instant.now()).build())).get();
+    }
+    Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+        "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName, "PARLEY_AGENTS", agent,
+        "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", logs.resolve("router").toString(),
+        "PARLEY_EGRESS_GROUP", "egress-" + run, "PARLEY_LOCAL_THREADS", "2"));
+    String model = System.getenv("PARLEY_LOCAL_MODEL");
+    if (model == null) {
+      model = Path.of("..", ".parley", "models", "gemma-3-270m-q4_k_m.gguf").toAbsolutePath().normalize().toString();
+    }
+    env.put("PARLEY_LOCAL_MODEL", model);
+    services.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env, logs.resolve("router.log"))
+        .awaitLog("router state REBALANCING -> RUNNING", Duration.ofSeconds(60)));
+    services.add(JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env, logs.resolve("processor.log"))
+        .awaitLog("took over partitions", Duration.ofSeconds(60)));
+    services.add(JavaProcess.start("tts-egress", EgressMain.class.getName(), env, logs.resolve("egress.log")));
+    services.add(JavaProcess.start("ingress-worker", IngressMain.class.getName(), env, logs.resolve("ingress.log"))
+        .awaitLog("registered as", Duration.ofSeconds(60)));
+    Thread.sleep(2000); // the egress joins its consumer group
+  }
+
+  @AfterEach
+  void stopPipeline() {
+    services.forEach(JavaProcess::close);
+  }
+
+  @Test
+  void aCallerAsksForSupportAndHearsTheAgentWithItsStructuredFields(TestLiveKit livekit) throws Exception {
+    List<String> summaries = new CopyOnWriteArrayList<>();
+    Map<String, Integer> heardFrom = new java.util.concurrent.ConcurrentHashMap<>();
+    AtomicLong loudest = new AtomicLong();
+    AtomicLong agentAudioFrames = new AtomicLong();
+    AtomicLong firstAgentAudioAfterSpeech = new AtomicLong();
+    AtomicLong speechEnded = new AtomicLong(Long.MAX_VALUE);
+    RoomListener ears = new RoomListener() {
+      @Override
+      public void onData(String from, String topic, byte[] payload) {
+        if (topic.equals("conversation-summary")) {
+          summaries.add(new String(payload, StandardCharsets.UTF_8));
+        }
+      }
+
+      @Override
+      public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
+        heardFrom.merge(participant + "@" + sampleRate + "/" + channels, 1, Integer::sum);
+        loudest.accumulateAndGet((long) Pcm.rms(Pcm.samples(pcm)), Math::max);
+        if (participant.startsWith("agent-voice-") && Pcm.rms(Pcm.samples(pcm)) > 300) {
+          agentAudioFrames.incrementAndGet();
+          if (System.currentTimeMillis() > speechEnded.get()) {
+            firstAgentAudioAfterSpeech.compareAndSet(0, System.currentTimeMillis());
+          }
+        }
+      }
+    };
+    byte[] speech;
+    try (FreeTtsTts tts = new FreeTtsTts()) {
+      speech = tts.synthesize("My account login isn't working.", 1.0);
+    }
+    String room = "call-" + run;
+    try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
+        Duration.ofSeconds(20))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> caller.participants().stream()
+          .anyMatch(p -> p.startsWith("agent-voice-")));
+      // The greeting is spoken first.
+      await().atMost(Duration.ofSeconds(60)).until(() -> summaries.stream().anyMatch(s -> s.contains("#greeting")));
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> agentAudioFrames.get() > 50);
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        throw new AssertionError("no agent audio; frames heard per participant: " + heardFrom + ", loudest RMS "
+            + loudest + ", participants " + caller.participants(), e);
+      }
+      Thread.sleep(3000); // let the greeting finish
+
+      try (AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
+        Thread.sleep(1000);
+        mic.write(speech);
+        speechEnded.set(System.currentTimeMillis() + speech.length / 96);
+        await().atMost(Duration.ofSeconds(90)).until(() -> summaries.stream().anyMatch(s -> s.contains("\"#0\"")
+            || s.contains("#0\"")));
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> firstAgentAudioAfterSpeech.get() > 0);
+      String turn = summaries.stream().filter(s -> s.contains("#0\"")).findFirst().orElseThrow();
+      System.out.println("conversation-summary: " + turn);
+      assertThat(turn).contains("\"agent_id\":\"" + agent + "\"").contains("\"data\":{")
+          .contains("\"issue_category\"").contains("\"user_transcript\":\"my account");
+      System.out.printf("voice to voice: the agent's first audio reached the caller %d ms after the caller stopped"
+          + " speaking%n", firstAgentAudioAfterSpeech.get() - speechEnded.get());
+    }
+  }
+
+  private String callerToken(String room) {
+    AccessToken token = new AccessToken("devkey", "secret");
+    token.setIdentity("caller-" + run);
+    token.setName("E2E caller");
+    token.setMetadata("{\"agent_id\":\"" + agent + "\",\"purpose\":\"support\",\"user_id\":\"u-" + run + "\"}");
+    token.setTtl(Duration.ofMinutes(10).toMillis());
+    token.addGrants(new RoomJoin(true), new RoomName(room));
+    token.setRoomConfiguration(RoomConfiguration.newBuilder().addAgents(RoomAgentDispatch.newBuilder()
+        .setAgentName(agentName)).build());
+    return token.toJwt();
+  }
+
+}

@@ -1,0 +1,167 @@
+package dev.parley.ingress;
+
+import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionEvent;
+import dev.parley.events.SessionStarted;
+import dev.parley.events.UserEvent;
+import dev.parley.events.UserSpeechStarted;
+import dev.parley.events.UserSpeechStopped;
+import dev.parley.events.UserTurn;
+import dev.parley.livekit.Job;
+import dev.parley.livekit.RoomListener;
+import dev.parley.livekit.RoomParticipant;
+import dev.parley.schemas.Topics;
+import dev.parley.speech.Pcm;
+import dev.parley.speech.SpeechToText;
+import dev.parley.speech.TurnDetector;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
+import livekit.LivekitModels.ParticipantInfo;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One caller in one room: listens to the caller's microphone only (never to agent participants, so
+ * the agent never hears itself), finds speech and the end of each turn, transcribes it, and
+ * publishes the session's events keyed by session id.
+ */
+final class CallSession implements RoomListener, TurnDetector.Listener {
+  private static final Logger log = LoggerFactory.getLogger(CallSession.class);
+  private final Job job;
+  private final String sessionId;
+  private final IngressConfig config;
+  private final Producer<String, byte[]> producer;
+  private final SpeechToText stt;
+  private final ExecutorService sttPool;
+  private final Consumer<CallSession> onEnd;
+  private final TurnDetector detector;
+  private RoomParticipant room;
+  private volatile String caller;
+  private int turnIndex;
+  private int speechIndex;
+  private volatile boolean ended;
+
+  CallSession(Job job, IngressConfig config, Producer<String, byte[]> producer, SpeechToText stt,
+      ExecutorService sttPool, Consumer<CallSession> onEnd) {
+    this.job = job;
+    this.sessionId = "s-" + job.id();
+    this.config = config;
+    this.producer = producer;
+    this.stt = stt;
+    this.sttPool = sttPool;
+    this.onEnd = onEnd;
+    this.detector = new TurnDetector(this, config.vadFloorRms(), 200, config.endpointingMs());
+  }
+
+  String sessionId() {
+    return sessionId;
+  }
+
+  void start() {
+    room = RoomParticipant.join(job.url(), job.token(), this, config.loopbackOnly(), Duration.ofSeconds(20));
+    job.running();
+    room.participants().forEach(identity -> onParticipantJoined(identity, room.participant(identity).getMetadata()));
+  }
+
+  @Override
+  public synchronized void onParticipantJoined(String identity, String metadata) {
+    ParticipantInfo info = room == null ? null : room.participant(identity);
+    if (caller != null || info == null || info.getKind() == ParticipantInfo.Kind.AGENT
+        || identity.startsWith("agent-")) {
+      return;
+    }
+    caller = identity;
+    Map<String, String> attributes = info.getAttributesMap();
+    String userId = attributes.getOrDefault("user_id", null);
+    publishSession(SessionStarted.newBuilder().setSessionId(sessionId).setRoomName(job.room())
+        .setRoomSid(job.roomSid()).setParticipantIdentity(identity).setParticipantSid(info.getSid())
+        .setUserId(userId).setRoomMetadata(room.roomMetadata().isBlank() ? job.metadata() : room.roomMetadata())
+        .setParticipantMetadata(metadata == null ? "" : metadata).setParticipantAttributes(attributes)
+        .setJobId(job.id()).setStartedAt(Instant.now()).build());
+    log.info("session {} started for {} in room {}", sessionId, identity, job.room());
+  }
+
+  @Override
+  public void onParticipantLeft(String identity) {
+    if (identity.equals(caller)) {
+      end("caller_left");
+    }
+  }
+
+  @Override
+  public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
+    if (ended || caller == null || !participant.equals(caller) || sampleRate != 48_000 || channels != 1) {
+      return;
+    }
+    synchronized (detector) {
+      detector.frame(Pcm.samples(pcm), System.currentTimeMillis());
+    }
+  }
+
+  @Override
+  public void onDisconnected(String reason) {
+    end("room_closed: " + reason);
+  }
+
+  @Override
+  public void onSpeechStarted(long atMillis) {
+    speechIndex++;
+    publishUser(new UserEvent(new UserSpeechStarted(sessionId, sessionId + "#sp" + speechIndex,
+        Instant.ofEpochMilli(atMillis))));
+  }
+
+  @Override
+  public void onSpeechStopped(long startedAtMillis, long stoppedAtMillis) {
+    publishUser(new UserEvent(new UserSpeechStopped(sessionId, sessionId + "#sp" + speechIndex,
+        Instant.ofEpochMilli(startedAtMillis), Instant.ofEpochMilli(stoppedAtMillis))));
+  }
+
+  @Override
+  public void onTurnEnded(long startedAtMillis, long stoppedAtMillis, short[] pcm16k) {
+    int index = turnIndex++;
+    long endOfSpeech = System.currentTimeMillis();
+    sttPool.execute(() -> {
+      SpeechToText.Transcript transcript = stt.transcribe(pcm16k);
+      if (transcript.text().isBlank()) {
+        log.info("session {}: a turn with no words recognized was dropped", sessionId);
+        return;
+      }
+      publishUser(new UserEvent(UserTurn.newBuilder().setSessionId(sessionId).setTurnId(sessionId + "#" + index)
+          .setTurnIndex(index).setTranscript(transcript.text()).setConfidence(transcript.confidence())
+          .setSpeechStartedAt(Instant.ofEpochMilli(startedAtMillis))
+          .setSpeechStoppedAt(Instant.ofEpochMilli(stoppedAtMillis)).setTranscribedAt(Instant.now())
+          .setSttProvider(stt.name()).setSttLatencyMs((int) (System.currentTimeMillis() - endOfSpeech))
+          .setLanguage("en-US").build()));
+    });
+  }
+
+  synchronized void end(String reason) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    if (caller != null) {
+      publishSession(new SessionEnded(sessionId, reason, Instant.now()));
+    }
+    job.succeeded();
+    if (room != null) {
+      room.close();
+    }
+    onEnd.accept(this);
+  }
+
+  private void publishSession(Object event) {
+    producer.send(new ProducerRecord<>(Topics.SESSIONS.name(), sessionId, Topics.SESSIONS.valueSerde().serializer()
+        .serialize(null, new SessionEvent(event))));
+  }
+
+  private void publishUser(UserEvent event) {
+    producer.send(new ProducerRecord<>(Topics.USER_TURNS.name(), sessionId, Topics.USER_TURNS.valueSerde()
+        .serializer().serialize(null, event)));
+  }
+}

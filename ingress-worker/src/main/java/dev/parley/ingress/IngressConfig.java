@@ -1,0 +1,23 @@
+package dev.parley.ingress;
+
+import dev.parley.kit.Settings;
+
+/** ingress-worker's settings, read once at start-up. */
+record IngressConfig(String bootstrapServers, String livekitUrl, String apiKey, String apiSecret, String agentName,
+    int maxJobs, int endpointingMs, int vadFloorRms, boolean loopbackOnly) {
+
+  static IngressConfig from(Settings settings) {
+    IngressConfig config = new IngressConfig(
+        settings.string("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092", "Kafka bootstrap servers"),
+        settings.string("LIVEKIT_URL", "ws://127.0.0.1:7880", "LiveKit server URL"),
+        settings.string("LIVEKIT_API_KEY", "devkey", "LiveKit API key"),
+        settings.string("LIVEKIT_API_SECRET", "secret", "LiveKit API secret"),
+        settings.string("PARLEY_AGENT_NAME", "parley", "agent name rooms dispatch to"),
+        settings.integer("PARLEY_INGRESS_MAX_JOBS", 20, 1, 1000, "rooms served at once by this worker"),
+        settings.integer("PARLEY_ENDPOINTING_MS", 600, 100, 5000, "silence that ends a user turn"),
+        settings.integer("PARLEY_VAD_FLOOR_RMS", 500, 1, 30_000, "the quietest level counted as speech"),
+        Boolean.parseBoolean(settings.string("PARLEY_LOOPBACK_ONLY", "true", "keep WebRTC on 127.0.0.1")));
+    settings.validate("ingress-worker");
+    return config;
+  }
+}

@@ -1,0 +1,70 @@
+package dev.parley.ingress;
+
+import dev.parley.livekit.AgentWorker;
+import dev.parley.livekit.Job;
+import dev.parley.speech.SpeechToText;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The Parley agent worker: takes every room dispatched to the agent name and runs a {@link CallSession} in it. */
+public final class IngressWorker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(IngressWorker.class);
+  private final IngressConfig config;
+  private final Producer<String, byte[]> producer;
+  private final SpeechToText stt;
+  private final ExecutorService sessions = Executors.newCachedThreadPool();
+  private final ExecutorService sttPool = Executors.newFixedThreadPool(2);
+  private final Map<String, CallSession> running = new ConcurrentHashMap<>();
+  private final AgentWorker worker;
+
+  IngressWorker(IngressConfig config, SpeechToText stt) {
+    this.config = config;
+    this.stt = stt;
+    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0),
+        new StringSerializer(), new ByteArraySerializer());
+    this.worker = AgentWorker.builder().url(config.livekitUrl()).credentials(config.apiKey(), config.apiSecret())
+        .agentName(config.agentName()).maxJobs(config.maxJobs()).handler(this::assigned).build();
+  }
+
+  void start() {
+    worker.start();
+  }
+
+  String workerId() {
+    return worker.workerId();
+  }
+
+  private void assigned(Job job) {
+    CallSession session = new CallSession(job, config, producer, stt, sttPool, s -> running.remove(job.id()));
+    running.put(job.id(), session);
+    sessions.execute(() -> {
+      try {
+        session.start();
+      } catch (RuntimeException e) {
+        log.error("job {} in room {} failed to start: {}", job.id(), job.room(), e.getMessage());
+        running.remove(job.id());
+        job.failed(e.getMessage());
+      }
+    });
+  }
+
+  @Override
+  public void close() {
+    running.values().forEach(s -> s.end("worker_shutdown"));
+    worker.close();
+    producer.close();
+    sessions.shutdownNow();
+    sttPool.shutdownNow();
+    stt.close();
+  }
+}

@@ -1,0 +1,20 @@
+package dev.parley.egress;
+
+import dev.parley.kit.Settings;
+
+/** tts-egress's settings, read once at start-up. */
+record EgressConfig(String bootstrapServers, String livekitUrl, String apiKey, String apiSecret, String groupId,
+    boolean loopbackOnly) {
+
+  static EgressConfig from(Settings settings) {
+    EgressConfig config = new EgressConfig(
+        settings.string("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092", "Kafka bootstrap servers"),
+        settings.string("LIVEKIT_URL", "ws://127.0.0.1:7880", "LiveKit server URL"),
+        settings.string("LIVEKIT_API_KEY", "devkey", "LiveKit API key"),
+        settings.string("LIVEKIT_API_SECRET", "secret", "LiveKit API secret"),
+        settings.string("PARLEY_EGRESS_GROUP", "parley-egress", "consumer group"),
+        Boolean.parseBoolean(settings.string("PARLEY_LOOPBACK_ONLY", "true", "keep WebRTC on 127.0.0.1")));
+    settings.validate("tts-egress");
+    return config;
+  }
+}

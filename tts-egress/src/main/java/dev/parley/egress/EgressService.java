@@ -1,0 +1,146 @@
+package dev.parley.egress;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.events.AgentReply;
+import dev.parley.events.AgentReplyChunk;
+import dev.parley.events.AgentTurn;
+import dev.parley.events.PlaybackEvent;
+import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionEvent;
+import dev.parley.events.SessionStarted;
+import dev.parley.events.UserEvent;
+import dev.parley.events.UserSpeechStarted;
+import dev.parley.schemas.Topics;
+import dev.parley.speech.TextToSpeech;
+import io.livekit.server.AccessToken;
+import io.livekit.server.CanPublish;
+import io.livekit.server.CanPublishData;
+import io.livekit.server.RoomJoin;
+import io.livekit.server.RoomName;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads sessions, user events and agent replies (co-partitioned by session id, so one instance owns
+ * all of a session's traffic) and drives one {@link VoiceSession} per live session.
+ */
+public final class EgressService implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EgressService.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final EgressConfig config;
+  private final TextToSpeech tts;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final KafkaProducer<String, byte[]> producer;
+  private final Map<String, VoiceSession> sessions = new ConcurrentHashMap<>();
+  private volatile boolean running = true;
+
+  EgressService(EgressConfig config, TextToSpeech tts) {
+    this.config = config;
+    this.tts = tts;
+    this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20), new StringDeserializer(), new ByteArrayDeserializer());
+    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+        new StringSerializer(), new ByteArraySerializer());
+  }
+
+  @Override
+  public void run() {
+    consumer.subscribe(List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(), Topics.AGENT_REPLIES.name()));
+    try {
+      while (running) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
+          try {
+            handle(record);
+          } catch (RuntimeException e) {
+            log.warn("cannot handle {}@{} of session {}: {}", record.topic(), record.offset(), record.key(),
+                e.getMessage());
+          }
+        }
+      }
+    } catch (org.apache.kafka.common.errors.WakeupException e) {
+      // closing
+    } finally {
+      consumer.close();
+    }
+  }
+
+  private void handle(ConsumerRecord<String, byte[]> record) {
+    String session = record.key();
+    if (record.topic().equals(Topics.SESSIONS.name())) {
+      Object event = Topics.SESSIONS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
+      if (event instanceof SessionStarted started) {
+        sessions.computeIfAbsent(session, s -> new VoiceSession(s, config.livekitUrl(),
+            token(started.getRoomName(), "agent-voice-" + s), tts, config.loopbackOnly(), this::publish));
+      } else if (event instanceof SessionEnded) {
+        VoiceSession ended = sessions.remove(session);
+        if (ended != null) {
+          ended.close();
+        }
+      }
+    } else if (record.topic().equals(Topics.USER_TURNS.name())) {
+      UserEvent event = Topics.USER_TURNS.valueSerde().deserializer().deserialize(null, record.value());
+      VoiceSession voice = sessions.get(session);
+      if (voice != null && event.getEvent() instanceof UserSpeechStarted) {
+        voice.interrupt();
+      }
+    } else {
+      AgentReply reply = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(null, record.value());
+      VoiceSession voice = sessions.get(session);
+      if (voice == null) {
+        return;
+      }
+      if (reply.getEvent() instanceof AgentReplyChunk chunk) {
+        voice.chunk(chunk);
+      } else if (reply.getEvent() instanceof AgentTurn turn) {
+        voice.turn(turn, fields(turn.getStructuredFields()));
+      }
+    }
+  }
+
+  private static ObjectNode fields(String json) {
+    try {
+      return (ObjectNode) JSON.readTree(json);
+    } catch (Exception e) {
+      return JSON.createObjectNode();
+    }
+  }
+
+  private void publish(PlaybackEvent event) {
+    producer.send(new ProducerRecord<>(Topics.PLAYBACK.name(), event.getSessionId(),
+        Topics.PLAYBACK.valueSerde().serializer().serialize(null, event)));
+  }
+
+  private String token(String room, String identity) {
+    AccessToken token = new AccessToken(config.apiKey(), config.apiSecret());
+    token.setIdentity(identity);
+    token.setName("Parley agent");
+    token.setTtl(Duration.ofHours(2).toMillis());
+    token.addGrants(new RoomJoin(true), new RoomName(room), new CanPublish(true), new CanPublishData(true));
+    return token.toJwt();
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+    sessions.values().forEach(VoiceSession::close);
+    producer.close(Duration.ofSeconds(5));
+  }
+}

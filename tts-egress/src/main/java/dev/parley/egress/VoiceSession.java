@@ -1,0 +1,121 @@
+package dev.parley.egress;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.events.AgentReplyChunk;
+import dev.parley.events.AgentTurn;
+import dev.parley.events.PlaybackEvent;
+import dev.parley.events.PlaybackKind;
+import dev.parley.livekit.AudioPublication;
+import dev.parley.livekit.RoomListener;
+import dev.parley.livekit.RoomParticipant;
+import dev.parley.speech.TextToSpeech;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+
+/**
+ * The agent's voice in one room: speaks each reply sentence in order (once per turn and chunk
+ * index, whatever Kafka redelivers), sends finished turns as {@code conversation-summary} data
+ * messages, stops at once when the caller starts speaking, and reports what was and was not heard.
+ */
+final class VoiceSession implements AutoCloseable {
+  static final String SUMMARY_TOPIC = "conversation-summary";
+  private final String sessionId;
+  private final RoomParticipant room;
+  private final AudioPublication voice;
+  private final TextToSpeech tts;
+  private final Consumer<PlaybackEvent> playback;
+  private final ExecutorService speaker = Executors.newSingleThreadExecutor();
+  private final Set<String> spoken = new HashSet<>();
+  private final List<String> transcript = new ArrayList<>();
+  private String playingTurn;
+  private final List<String> heard = new ArrayList<>();
+  private final List<String> queued = new ArrayList<>();
+  private int queuedMillis;
+
+  VoiceSession(String sessionId, String url, String token, TextToSpeech tts, boolean loopbackOnly,
+      Consumer<PlaybackEvent> playback) {
+    this.sessionId = sessionId;
+    this.tts = tts;
+    this.playback = playback;
+    this.room = RoomParticipant.join(url, token, new RoomListener() { }, loopbackOnly, Duration.ofSeconds(20));
+    this.voice = room.publishAudio("agent-voice", Duration.ofSeconds(10));
+    LOG.info("session {}: speaking in room {} as {} (track {})", sessionId, room.roomName(), room.identity(),
+        voice.trackSid());
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VoiceSession.class);
+
+  /** Speaks a sentence after those already queued. */
+  void chunk(AgentReplyChunk chunk) {
+    if (!spoken.add(chunk.getTurnId() + "#" + chunk.getChunkIndex())) {
+      return;
+    }
+    speaker.execute(() -> {
+      byte[] pcm = tts.synthesize(chunk.getText(), 1.0);
+      synchronized (this) {
+        if (!chunk.getTurnId().equals(playingTurn)) {
+          playingTurn = chunk.getTurnId();
+          heard.clear();
+          queued.clear();
+          playback.accept(event(PlaybackKind.STARTED, 0));
+        }
+        queued.add(chunk.getText());
+        voice.write(pcm);
+        LOG.info("session {}: turn {} sentence {}: {} ms of speech queued", sessionId, chunk.getTurnId(),
+            chunk.getChunkIndex(), pcm.length / 96);
+      }
+    });
+  }
+
+  /** Sends the turn's structured fields and the running transcript to the room. */
+  void turn(AgentTurn turn, ObjectNode fields) {
+    transcript.add("user: " + turn.getUserTranscript());
+    transcript.add("agent: " + turn.getSystemResponse());
+    ObjectNode message = fields.objectNode();
+    message.put("type", "agent_turn").put("session_id", sessionId).put("turn_id", turn.getTurnId())
+        .put("agent_id", turn.getAgentId()).put("schema_id", turn.getSchemaId())
+        .put("system_response", turn.getSystemResponse()).put("user_transcript", turn.getUserTranscript())
+        .put("outcome", turn.getOutcome().name());
+    message.set("data", fields);
+    message.putArray("transcript").addAll(transcript.stream().map(message::textNode).toList());
+    byte[] bytes = message.toString().getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= 15_000) {
+      room.sendData(SUMMARY_TOPIC, bytes);
+    }
+  }
+
+  /** Barge-in: the caller started speaking; drop everything queued and record what was lost. */
+  synchronized void interrupt() {
+    int dropped = voice.clear();
+    if (playingTurn != null && dropped > 0) {
+      playback.accept(event(PlaybackKind.INTERRUPTED, dropped));
+      playingTurn = null;
+    }
+  }
+
+  private PlaybackEvent event(PlaybackKind kind, int droppedMillis) {
+    return PlaybackEvent.newBuilder().setSessionId(sessionId).setTurnId(playingTurn == null ? "" : playingTurn)
+        .setKind(kind).setAt(Instant.now()).setAudioMsPlayed(0).setChunksPlayed(queued.size())
+        .setHeardText(kind == PlaybackKind.INTERRUPTED ? String.join(" ", queued) + " (partly)" : null)
+        .setUnheardText(kind == PlaybackKind.INTERRUPTED ? droppedMillis + " ms not played" : null).build();
+  }
+
+  boolean speaking() {
+    return voice.queuedMillis() > 0;
+  }
+
+  @Override
+  public void close() {
+    speaker.shutdownNow();
+    voice.close();
+    room.close();
+  }
+}
