@@ -236,16 +236,22 @@ public final class RoomParticipant implements AutoCloseable {
         .setSource(livekit.LivekitModels.TrackSource.MICROPHONE).setDisableDtx(true).setDisableRed(true)).build());
     try {
       String sid = published.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      CompletableFuture<Void> added = new CompletableFuture<>();
+      CompletableFuture<CompletableFuture<Void>> added = new CompletableFuture<>();
       events.execute(() -> {
         dev.onvoid.webrtc.RTCRtpTransceiverInit init = new dev.onvoid.webrtc.RTCRtpTransceiverInit();
         init.direction = dev.onvoid.webrtc.RTCRtpTransceiverDirection.SEND_ONLY;
         init.streamIds = java.util.List.of(cid);
         publisher.connection().addTransceiver(track, init);
         negotiatePublisher();
-        added.complete(null);
+        added.complete(negotiated);
       });
-      added.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      added.get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      // The new send stream makes libwebrtc start the device's recording; it must not run while we push
+      // PCM ourselves (libwebrtc 0.14 aborts on the race), so stop it before the first frame.
+      Thread.sleep(50);
+      synchronized (RoomParticipant.class) {
+        audioDevice.stopRecording();
+      }
       return new AudioPublication(source, sid);
     } catch (Exception e) {
       throw new IllegalStateException("cannot publish audio track '" + name + "': " + e, e);
@@ -382,11 +388,12 @@ public final class RoomParticipant implements AutoCloseable {
       synchronized (RoomParticipant.class) {
         if (factory == null) {
           audioDevice = new HeadlessAudioDeviceModule();
-          // Remote tracks reach their sinks only while the device plays out; nothing records from it:
-          // local audio comes from CustomAudioSource alone (both at once crash libwebrtc).
+          factory = new PeerConnectionFactory(audioDevice);
+          // Remote tracks reach their sinks only while the device plays out (started after the factory
+          // has initialised it); nothing records from it: local audio comes from CustomAudioSource
+          // alone (both at once crash libwebrtc).
           audioDevice.initPlayout();
           audioDevice.startPlayout();
-          factory = new PeerConnectionFactory(audioDevice);
         }
       }
     }
