@@ -60,6 +60,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({KafkaBrokerExtension.class, LiveKitExtension.class})
 class VoiceCallIT {
   private final List<JavaProcess> services = new ArrayList<>();
+  private String kafkaBootstrap;
   private String run;
   private String agent;
   private String agentName;
@@ -67,6 +68,7 @@ class VoiceCallIT {
   @BeforeEach
   void startPipeline(TestKafka kafka, TestLiveKit livekit) throws Exception {
     run = "v" + UUID.randomUUID().toString().substring(0, 6);
+    kafkaBootstrap = kafka.bootstrapServers();
     agent = run + "-support";
     agentName = "parley-" + run;
     Path logs = Path.of("target", "e2e-logs", run);
@@ -168,6 +170,54 @@ class VoiceCallIT {
           .contains("\"issue_category\"").contains("\"user_transcript\":\"my account");
       System.out.printf("voice to voice: the agent's first audio reached the caller %d ms after the caller stopped"
           + " speaking%n", firstAgentAudioAfterSpeech.get() - speechEnded.get());
+      Timeline timeline = Timeline.read(kafkaBootstrap, turn.replaceAll(".*\"session_id\":\"([^\"]+)\".*", "$1"),
+          agent);
+      System.out.println(timeline.stages(firstAgentAudioAfterSpeech.get()));
+      assertThat(timeline.events()).as("the session on the topics, in order").containsSubsequence(
+          "sessions:SessionStarted", "decisions:RoutingDecision", "agent:SessionStarted", "replies:AgentTurn",
+          "user-turns:UserSpeechStarted", "user-turns:UserSpeechStopped", "user-turns:UserTurn", "agent:UserTurn",
+          "replies:AgentReplyChunk", "replies:AgentTurn");
+      assertThat(timeline.decision()).contains("EXPLICIT_AGENT");
+    }
+  }
+
+  @Test
+  void theAgentStopsTalkingWhenTheCallerSpeaksOverIt(TestLiveKit livekit) throws Exception {
+    AtomicLong lastAgentLoud = new AtomicLong();
+    AtomicLong firstAgentLoud = new AtomicLong();
+    RoomListener ears = new RoomListener() {
+      @Override
+      public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
+        if (participant.startsWith("agent-voice-") && Pcm.rms(Pcm.samples(pcm)) > 300) {
+          firstAgentLoud.compareAndSet(0, System.currentTimeMillis());
+          lastAgentLoud.set(System.currentTimeMillis());
+        }
+      }
+    };
+    byte[] speech;
+    try (FreeTtsTts tts = new FreeTtsTts()) {
+      speech = tts.synthesize("Wait, stop, I have a question.", 1.0);
+    }
+    String room = "barge-" + run;
+    try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
+        Duration.ofSeconds(20));
+        AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
+      // The greeting takes almost four seconds; speak over it once it is well under way.
+      await().atMost(Duration.ofSeconds(60)).until(() -> firstAgentLoud.get() > 0);
+      Thread.sleep(800);
+      long spokeAt = System.currentTimeMillis();
+      mic.write(speech);
+      Thread.sleep(3000);
+      long stoppedAfter = lastAgentLoud.get() - spokeAt;
+      String session = Timeline.sessionOfRoom(kafkaBootstrap, room);
+      Timeline timeline = Timeline.read(kafkaBootstrap, session, agent);
+      long detected = timeline.firstUserSpeech() - spokeAt;
+      System.out.printf("barge-in: the caller spoke at 0 ms, ingress detected speech at %d ms, the agent's last"
+          + " audible frame reached the caller at %d ms (%d ms after detection)%n", detected, stoppedAfter,
+          stoppedAfter - detected);
+      assertThat(timeline.events()).as("the interruption is recorded").contains("playback:INTERRUPTED");
+      assertThat(stoppedAfter - detected).as("agent audio stops within 200 ms of the caller's speech being detected")
+          .isLessThanOrEqualTo(200);
     }
   }
 
