@@ -1,14 +1,9 @@
 package dev.parley.launcher;
 
+import dev.parley.localstack.ChildProcesses;
 import dev.parley.localstack.JavaProcess;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 
 /** One Parley service as a child JVM of the launcher, with its log in a file and an HTTP health check. */
@@ -25,30 +20,10 @@ final class ServiceProcess implements AutoCloseable {
 
   /** Waits until {@code url} answers 200, failing with the log's tail if the process dies or time runs out. */
   void awaitHealthy(String url, Duration timeout) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    Instant deadline = Instant.now().plus(timeout);
-    while (Instant.now().isBefore(deadline)) {
-      process.requireAlive();
-      try {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // still starting
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    if (!ChildProcesses.awaitHttpOk(url, timeout, process::requireAlive)) {
+      throw new IllegalStateException(process.name() + " not healthy after " + timeout.toSeconds() + " s; log "
+          + process.log() + ":\n" + process.tail());
     }
-    throw new IllegalStateException(process.name() + " not healthy after " + timeout.toSeconds() + " s; log "
-        + process.log() + ":\n" + process.tail());
   }
 
   Path log() {

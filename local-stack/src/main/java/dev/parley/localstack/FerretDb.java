@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.time.Duration;
 
 /**
  * A real MongoDB wire-protocol database process: FerretDB with its SQLite backend (our small
@@ -83,41 +84,16 @@ public final class FerretDb implements AutoCloseable {
 
   /** SIGKILL, as a crash. */
   public void kill() {
-    process.destroyForcibly();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ChildProcesses.kill(process);
   }
 
   @Override
   public void close() {
-    if (!process.isAlive()) {
-      return;
-    }
-    process.destroy();
-    try {
-      if (!process.waitFor(15, TimeUnit.SECONDS)) {
-        kill();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      kill();
-    }
+    ChildProcesses.stop(process, Duration.ofSeconds(15));
   }
 
   /** The launcher binary: {@code $PARLEY_FERRETDB_BIN}, else {@code .parley/bin/parley-ferretdb}, built if missing. */
   public static synchronized Path binary() {
-    String fromEnv = System.getenv(BINARY_ENV);
-    if (fromEnv != null && !fromEnv.isBlank()) {
-      return Path.of(fromEnv);
-    }
-    Path root = RepositoryRoot.find();
-    Path binary = root.resolve(".parley/bin/parley-ferretdb");
-    if (!Files.isExecutable(binary)) {
-      GoTools.build(root.resolve("tools/ferretdb"), binary);
-    }
-    return binary;
+    return GoTools.binary(BINARY_ENV, "parley-ferretdb", (root, out) -> GoTools.build(root.resolve("tools/ferretdb"), out));
   }
 }

@@ -11,6 +11,23 @@ import java.util.concurrent.TimeUnit;
 final class GoTools {
   private GoTools() {}
 
+  /**
+   * A tool binary of the local stack: {@code $envVar} when set, else {@code .parley/bin/<fileName>} in
+   * the checkout, made by {@code build} the first time.
+   */
+  static Path binary(String envVar, String fileName, java.util.function.BiConsumer<Path, Path> build) {
+    String fromEnv = System.getenv(envVar);
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return Path.of(fromEnv);
+    }
+    Path root = RepositoryRoot.find();
+    Path binary = root.resolve(".parley/bin").resolve(fileName);
+    if (!Files.isExecutable(binary)) {
+      build.accept(root, binary);
+    }
+    return binary;
+  }
+
   /** {@code go install module@version} into a scratch GOBIN, then moves the binary to {@code output}. */
   static void install(String moduleAtVersion, Path output) {
     try {

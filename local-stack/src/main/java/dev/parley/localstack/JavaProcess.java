@@ -10,7 +10,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A main class of this classpath run as a child JVM, its output appended to a log file: how the
@@ -55,7 +54,7 @@ public final class JavaProcess implements AutoCloseable {
       if (logText().contains(text)) {
         return this;
       }
-      sleep(100);
+      ChildProcesses.sleep(100);
     }
     throw new IllegalStateException(name + " did not log '" + text + "' within " + timeout.toSeconds() + " s:\n"
         + tail());
@@ -86,12 +85,7 @@ public final class JavaProcess implements AutoCloseable {
 
   /** SIGKILL: no shutdown hook, no final commit, exactly what a crashed pod does. */
   public void kill() {
-    process.destroyForcibly();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ChildProcesses.kill(process);
   }
 
   public String tail() {
@@ -107,28 +101,10 @@ public final class JavaProcess implements AutoCloseable {
     }
   }
 
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
 
   /** SIGTERM (a clean stop), then SIGKILL after 20 s. */
   @Override
   public void close() {
-    if (!process.isAlive()) {
-      return;
-    }
-    process.destroy();
-    try {
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        kill();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      kill();
-    }
+    ChildProcesses.stop(process, Duration.ofSeconds(20));
   }
 }

@@ -86,19 +86,7 @@ public final class KafkaBroker implements AutoCloseable {
 
   @Override
   public void close() {
-    if (!process.isAlive()) {
-      return;
-    }
-    process.destroy();
-    try {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        log.warn("Kafka broker did not stop within 30 s; killing it");
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-    }
+    ChildProcesses.stop(process, Duration.ofSeconds(30));
   }
 
   private void awaitReady() {

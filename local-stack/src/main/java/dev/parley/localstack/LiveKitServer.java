@@ -2,16 +2,11 @@ package dev.parley.localstack;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The real LiveKit server (v1.13.5, built from its Go module) in dev mode, entirely on 127.0.0.1:
@@ -87,49 +82,25 @@ public final class LiveKitServer implements AutoCloseable {
         throw new IllegalStateException("LiveKit server exited: " + KafkaBroker.tail(log));
       }
       if (Files.exists(log) && Files.readString(log).contains(line)) {
-        try {
-          Thread.sleep(300); // listeners open right after this line
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
+        ChildProcesses.sleep(300); // listeners open right after this line
         return;
       }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      ChildProcesses.sleep(100);
     }
     close();
     throw new IllegalStateException("LiveKit server not started after 60 s: " + KafkaBroker.tail(log));
   }
 
   private void awaitReady(Path log) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    Instant deadline = Instant.now().plusSeconds(60);
-    while (Instant.now().isBefore(deadline)) {
+    Runnable alive = () -> {
       if (!process.isAlive()) {
         throw new IllegalStateException("LiveKit server exited: " + KafkaBroker.tail(log));
       }
-      try {
-        if (http.send(HttpRequest.newBuilder(URI.create(httpUrl())).build(), HttpResponse.BodyHandlers.ofString())
-            .statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // starting
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    };
+    if (!ChildProcesses.awaitHttpOk(httpUrl(), Duration.ofSeconds(60), alive)) {
+      close();
+      throw new IllegalStateException("LiveKit server not ready after 60 s: " + KafkaBroker.tail(log));
     }
-    close();
-    throw new IllegalStateException("LiveKit server not ready after 60 s: " + KafkaBroker.tail(log));
   }
 
   public String httpUrl() {
@@ -146,39 +117,17 @@ public final class LiveKitServer implements AutoCloseable {
 
   /** SIGKILL: a crashed server, for connection-loss tests. */
   public void kill() {
-    process.destroyForcibly();
-    try {
-      process.waitFor(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ChildProcesses.kill(process);
   }
 
   @Override
   public void close() {
-    if (process.isAlive()) {
-      process.destroy();
-      try {
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-          kill();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        kill();
-      }
-    }
+    ChildProcesses.stop(process, Duration.ofSeconds(10));
   }
 
   /** {@code $PARLEY_LIVEKIT_BIN}, else {@code .parley/bin/livekit-server}, built with {@code go install} if missing. */
   public static synchronized Path binary() {
-    String fromEnv = System.getenv(BINARY_ENV);
-    if (fromEnv != null && !fromEnv.isBlank()) {
-      return Path.of(fromEnv);
-    }
-    Path binary = RepositoryRoot.find().resolve(".parley/bin/livekit-server");
-    if (!Files.isExecutable(binary)) {
-      GoTools.install("github.com/livekit/livekit-server/cmd/server@" + VERSION, binary);
-    }
-    return binary;
+    return GoTools.binary(BINARY_ENV, "livekit-server",
+        (root, out) -> GoTools.install("github.com/livekit/livekit-server/cmd/server@" + VERSION, out));
   }
 }
