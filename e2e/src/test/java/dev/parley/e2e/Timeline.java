@@ -23,7 +23,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** One session as the topics hold it: every event with its record timestamp, in time order. */
-record Timeline(List<Entry> entries) {
+record Timeline(String sessionId, List<Entry> entries) {
   record Entry(long at, String topic, Object event) {}
 
   static Timeline read(String bootstrap, String session, String agent) {
@@ -37,7 +37,7 @@ record Timeline(List<Entry> entries) {
       }
     }
     entries.sort(Comparator.comparingLong(Entry::at));
-    return new Timeline(entries);
+    return new Timeline(session, entries);
   }
 
   /** The session id that ingress gave the call in {@code room}. */

@@ -177,6 +177,8 @@ class VoiceCallIT {
           "sessions:SessionStarted", "decisions:RoutingDecision", "agent:SessionStarted", "replies:AgentTurn",
           "user-turns:UserSpeechStarted", "user-turns:UserSpeechStopped", "user-turns:UserTurn", "agent:UserTurn",
           "replies:AgentReplyChunk", "replies:AgentTurn");
+      await().atMost(Duration.ofSeconds(30)).until(() -> Timeline.read(kafkaBootstrap, timeline.sessionId(), agent)
+          .events().stream().filter(e -> e.equals("playback:FINISHED")).count() >= 2);
       assertThat(timeline.decision()).contains("EXPLICIT_AGENT");
     }
   }

@@ -33,6 +33,8 @@ final class VoiceSession implements AutoCloseable {
   private final TextToSpeech tts;
   private final Consumer<PlaybackEvent> playback;
   private final ExecutorService speaker = Executors.newSingleThreadExecutor();
+  private final java.util.concurrent.ScheduledExecutorService watcher =
+      Executors.newSingleThreadScheduledExecutor();
   private final Set<String> spoken = new HashSet<>();
   private final List<String> transcript = new ArrayList<>();
   private String playingTurn;
@@ -49,7 +51,18 @@ final class VoiceSession implements AutoCloseable {
     this.voice = room.publishAudio("agent-voice", Duration.ofSeconds(10));
     LOG.info("session {}: speaking in room {} as {} (track {})", sessionId, room.roomName(), room.identity(),
         voice.trackSid());
+    watcher.scheduleWithFixedDelay(this::finishIfDrained, 50, 50, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
+
+  /** A turn whose audio has all been played out is FINISHED. */
+  private synchronized void finishIfDrained() {
+    if (playingTurn != null && voice.queuedMillis() == 0 && !synthesizing) {
+      playback.accept(event(PlaybackKind.FINISHED, 0));
+      playingTurn = null;
+    }
+  }
+
+  private volatile boolean synthesizing;
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VoiceSession.class);
 
@@ -58,6 +71,7 @@ final class VoiceSession implements AutoCloseable {
     if (!spoken.add(chunk.getTurnId() + "#" + chunk.getChunkIndex())) {
       return;
     }
+    synthesizing = true;
     speaker.execute(() -> {
       byte[] pcm = tts.synthesize(chunk.getText(), 1.0);
       synchronized (this) {
@@ -71,6 +85,7 @@ final class VoiceSession implements AutoCloseable {
         voice.write(pcm);
         LOG.info("session {}: turn {} sentence {}: {} ms of speech queued", sessionId, chunk.getTurnId(),
             chunk.getChunkIndex(), pcm.length / 96);
+        synthesizing = false;
       }
     });
   }
@@ -104,7 +119,8 @@ final class VoiceSession implements AutoCloseable {
   private PlaybackEvent event(PlaybackKind kind, int droppedMillis) {
     return PlaybackEvent.newBuilder().setSessionId(sessionId).setTurnId(playingTurn == null ? "" : playingTurn)
         .setKind(kind).setAt(Instant.now()).setAudioMsPlayed(0).setChunksPlayed(queued.size())
-        .setHeardText(kind == PlaybackKind.INTERRUPTED ? String.join(" ", queued) + " (partly)" : null)
+        .setHeardText(kind == PlaybackKind.INTERRUPTED ? String.join(" ", queued) + " (partly)"
+            : kind == PlaybackKind.FINISHED ? String.join(" ", queued) : null)
         .setUnheardText(kind == PlaybackKind.INTERRUPTED ? droppedMillis + " ms not played" : null).build();
   }
 
@@ -114,6 +130,7 @@ final class VoiceSession implements AutoCloseable {
 
   @Override
   public void close() {
+    watcher.shutdownNow();
     speaker.shutdownNow();
     voice.close();
     room.close();
