@@ -26,6 +26,11 @@ final class ServiceProcess implements AutoCloseable {
     }
   }
 
+  /** Waits until the service logs {@code text}. */
+  void awaitLog(String text, Duration timeout) {
+    process.awaitLog(text, timeout);
+  }
+
   Path log() {
     return process.log();
   }

@@ -4,6 +4,7 @@ import dev.parley.config.SeedCommand;
 import dev.parley.localstack.FerretDb;
 import dev.parley.localstack.FreePorts;
 import dev.parley.localstack.KafkaBroker;
+import dev.parley.localstack.LiveKitServer;
 import dev.parley.schemas.Topic;
 import dev.parley.schemas.TopicProvisioner;
 import dev.parley.schemas.Topics;
@@ -28,8 +29,8 @@ import picocli.CommandLine.Option;
 
 /** {@code parley up}: starts the embedded local stack and keeps it running until Ctrl-C. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-    description = "Start the embedded local stack (Kafka, FerretDB, config-service, router-stream, llm-processor)"
-        + " until Ctrl-C.")
+    description = "Start the embedded local stack (Kafka, FerretDB, LiveKit, config-service, router-stream,"
+        + " llm-processor, tts-egress, ingress-worker) until Ctrl-C.")
 final class UpCommand implements Callable<Integer> {
   @Option(names = "--data-dir", description = "Where the stack keeps its data (default: ${DEFAULT-VALUE}).")
   Path dataDir = Path.of(".parley", "stack");
@@ -42,6 +43,10 @@ final class UpCommand implements Callable<Integer> {
 
   @Option(names = "--api-port", description = "Admin API port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
   int apiPort = 8080;
+
+  @Option(names = "--livekit-port", description = "LiveKit server port on 127.0.0.1; ICE/TCP and UDP use the next two"
+      + " (default: ${DEFAULT-VALUE}).")
+  int livekitPort = 7880;
 
   private final List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
 
@@ -86,6 +91,11 @@ final class UpCommand implements Callable<Integer> {
     running.add(mongo);
     progress.done(mongo.uri());
 
+    progress.step("LiveKit server (dev mode, loopback) on 127.0.0.1:" + livekitPort);
+    LiveKitServer livekit = LiveKitServer.start(dataDir.resolve("livekit"), livekitPort);
+    running.add(livekit);
+    progress.done(livekit.wsUrl());
+
     String adminKey = adminKey();
     Map<String, String> env = new java.util.HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", broker.bootstrapServers(),
         "PARLEY_MONGODB_URI", mongo.uri(), "PARLEY_ADMIN_API_KEY", adminKey,
@@ -94,6 +104,7 @@ final class UpCommand implements Callable<Integer> {
         "PARLEY_ROUTER_INSTANCE_ID", "router-local",
         "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(FreePorts.pick()),
         "PARLEY_PROCESSOR_HEALTH_PORT", String.valueOf(FreePorts.pick())));
+    env.put("LIVEKIT_URL", livekit.wsUrl());
     Path model = Path.of(".parley", "models", "gemma-3-270m-q4_k_m.gguf");
     if (System.getenv("PARLEY_LOCAL_MODEL") == null && Files.exists(model)) {
       env.put("PARLEY_LOCAL_MODEL", model.toAbsolutePath().toString());
@@ -126,10 +137,21 @@ final class UpCommand implements Callable<Integer> {
         Duration.ofSeconds(90));
     progress.done("metrics http://127.0.0.1:" + env.get("PARLEY_PROCESSOR_HEALTH_PORT") + "/metrics");
 
+    progress.step("tts-egress (the agents' voices)");
+    ServiceProcess egress = service("tts-egress", "dev.parley.egress.EgressMain", env, logs);
+    egress.awaitLog("tts-egress consuming", Duration.ofSeconds(60));
+    progress.done("log " + egress.log());
+
+    progress.step("ingress-worker (LiveKit agent 'parley': VAD, speech-to-text)");
+    ServiceProcess ingress = service("ingress-worker", "dev.parley.ingress.IngressMain", env, logs);
+    ingress.awaitLog("registered as", Duration.ofSeconds(60));
+    progress.done("log " + ingress.log());
+
     System.out.println();
     System.out.println("Parley local stack is up.");
     System.out.println("  Admin API         http://127.0.0.1:" + apiPort + "/api/v1   (key in " + keyFile() + ")");
     System.out.println("  API docs          http://127.0.0.1:" + apiPort + "/docs");
+    System.out.println("  LiveKit           " + livekit.wsUrl() + "   (keys devkey / secret; agent name 'parley')");
     System.out.println("  Kafka bootstrap   " + broker.bootstrapServers());
     System.out.println("  MongoDB (FerretDB) " + mongo.uri());
     System.out.println("  Logs              " + logs.toAbsolutePath());

@@ -63,6 +63,8 @@ public final class EgressService implements Runnable, AutoCloseable {
   @Override
   public void run() {
     consumer.subscribe(List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(), Topics.AGENT_REPLIES.name()));
+    log.info("tts-egress consuming sessions, user events and replies as group {}; LiveKit at {}", config.groupId(),
+        config.livekitUrl());
     try {
       while (running) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
