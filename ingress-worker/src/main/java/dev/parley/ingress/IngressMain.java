@@ -1,5 +1,6 @@
 package dev.parley.ingress;
 
+import dev.parley.kit.HealthServer;
 import dev.parley.kit.Settings;
 import dev.parley.speech.PocketSphinxStt;
 import java.util.concurrent.CountDownLatch;
@@ -10,8 +11,11 @@ public final class IngressMain {
 
   public static void main(String[] args) throws InterruptedException {
     IngressConfig config;
+    int healthPort;
     try {
-      config = IngressConfig.from(Settings.fromEnvironment());
+      Settings settings = Settings.fromEnvironment();
+      healthPort = settings.integer("PARLEY_INGRESS_HEALTH_PORT", -1, -1, 65535, "port of GET /health (-1: off)");
+      config = IngressConfig.from(settings);
     } catch (IllegalStateException e) {
       System.err.println(e.getMessage());
       System.exit(2);
@@ -19,9 +23,14 @@ public final class IngressMain {
     }
     IngressWorker worker = new IngressWorker(config, new PocketSphinxStt());
     worker.start();
+    HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort,
+        () -> worker.workerId() != null ? "UP worker " + worker.workerId() : "DOWN not registered with LiveKit");
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       worker.close();
+      if (health != null) {
+        health.close();
+      }
       stop.countDown();
     }, "ingress-stop"));
     stop.await();

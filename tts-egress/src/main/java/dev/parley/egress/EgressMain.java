@@ -1,5 +1,6 @@
 package dev.parley.egress;
 
+import dev.parley.kit.HealthServer;
 import dev.parley.kit.Settings;
 import dev.parley.speech.FreeTtsTts;
 import java.util.concurrent.CountDownLatch;
@@ -10,8 +11,11 @@ public final class EgressMain {
 
   public static void main(String[] args) throws InterruptedException {
     EgressConfig config;
+    int healthPort;
     try {
-      config = EgressConfig.from(Settings.fromEnvironment());
+      Settings settings = Settings.fromEnvironment();
+      healthPort = settings.integer("PARLEY_EGRESS_HEALTH_PORT", -1, -1, 65535, "port of GET /health (-1: off)");
+      config = EgressConfig.from(settings);
     } catch (IllegalStateException e) {
       System.err.println(e.getMessage());
       System.exit(2);
@@ -20,9 +24,14 @@ public final class EgressMain {
     EgressService service = new EgressService(config, new FreeTtsTts());
     Thread thread = new Thread(service, "egress");
     thread.start();
+    HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort,
+        () -> thread.isAlive() ? "UP" : "DOWN consumer stopped");
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       service.close();
+      if (health != null) {
+        health.close();
+      }
       stop.countDown();
     }, "egress-stop"));
     stop.await();

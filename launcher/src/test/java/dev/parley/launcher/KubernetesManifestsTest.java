@@ -1,0 +1,135 @@
+package dev.parley.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.parley.agentconfig.SeedAgents;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** The Kubernetes manifests parse, and everything they reference exists and agrees. */
+class KubernetesManifestsTest {
+  private static final Path DIR = Path.of("..", "deploy", "k8s").toAbsolutePath().normalize();
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  private static List<JsonNode> documents(Path file) throws IOException {
+    List<JsonNode> docs = new ArrayList<>();
+    try (YAMLParser parser = new YAMLFactory().createParser(file.toFile())) {
+      YAML.readValues(parser, JsonNode.class).forEachRemaining(d -> {
+        if (d != null && !d.isNull()) {
+          docs.add(d);
+        }
+      });
+    }
+    return docs;
+  }
+
+  private static Map<String, List<JsonNode>> byKind() throws IOException {
+    Map<String, List<JsonNode>> kinds = new HashMap<>();
+    try (Stream<Path> files = Files.list(DIR)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).toList()) {
+        for (JsonNode doc : documents(file)) {
+          assertThat(doc.path("kind").asText()).as("kind in %s", file.getFileName()).isNotBlank();
+          kinds.computeIfAbsent(doc.get("kind").asText(), k -> new ArrayList<>()).add(doc);
+        }
+      }
+    }
+    return kinds;
+  }
+
+  @Test
+  void kustomizationListsEveryManifestButTheSecretTemplate() throws IOException {
+    JsonNode kustomization = documents(DIR.resolve("kustomization.yaml")).get(0);
+    Set<String> listed = new HashSet<>();
+    kustomization.get("resources").forEach(r -> listed.add(r.asText()));
+    try (Stream<Path> files = Files.list(DIR)) {
+      Set<String> present = new HashSet<>(files.map(f -> f.getFileName().toString())
+          .filter(n -> n.endsWith(".yaml") && !n.equals("kustomization.yaml")).toList());
+      present.remove("secrets.template.yaml");
+      assertThat(listed).containsExactlyInAnyOrderElementsOf(present);
+    }
+  }
+
+  @Test
+  void everyDeploymentHasResourcesProbesOnItsHealthPortAndOnlyKnownSecretsAndConfig() throws IOException {
+    Map<String, List<JsonNode>> kinds = byKind();
+    Set<String> secretKeys = new HashSet<>();
+    kinds.get("Secret").forEach(s -> s.get("stringData").fieldNames()
+        .forEachRemaining(k -> secretKeys.add(s.at("/metadata/name").asText() + "/" + k)));
+    Set<String> configMaps = new HashSet<>();
+    kinds.get("ConfigMap").forEach(c -> configMaps.add(c.at("/metadata/name").asText()));
+    List<JsonNode> deployments = kinds.get("Deployment");
+    assertThat(deployments).extracting(d -> d.at("/metadata/name").asText())
+        .contains("config-service", "router-stream", "ingress-worker", "tts-egress");
+    for (JsonNode deployment : deployments) {
+      String name = deployment.at("/metadata/name").asText();
+      JsonNode pod = deployment.at("/spec/template/spec");
+      assertThat(deployment.at("/spec/selector/matchLabels")).as("%s selector matches its pods")
+          .isEqualTo(((com.fasterxml.jackson.databind.node.ObjectNode) deployment.at("/spec/template/metadata/labels")
+              .deepCopy()).without("app.kubernetes.io/part-of"));
+      for (JsonNode container : pod.get("containers")) {
+        assertThat(container.at("/resources/requests/cpu").asText()).as("%s cpu request", name).isNotBlank();
+        assertThat(container.at("/resources/requests/memory").asText()).as("%s memory request", name).isNotBlank();
+        Map<String, String> env = new HashMap<>();
+        container.path("env").forEach(e -> {
+          env.put(e.get("name").asText(), e.path("value").asText());
+          JsonNode secret = e.at("/valueFrom/secretKeyRef");
+          if (!secret.isMissingNode()) {
+            assertThat(secretKeys).as("%s uses secret %s", name, secret)
+                .contains(secret.get("name").asText() + "/" + secret.get("key").asText());
+          }
+        });
+        container.path("envFrom").forEach(f -> assertThat(configMaps).contains(f.at("/configMapRef/name").asText()));
+        int healthPort = container.get("ports").get(0).get("containerPort").asInt();
+        assertThat(env).as("%s listens for /health on its declared port", name).containsValue(String.valueOf(healthPort));
+        for (String probe : List.of("readinessProbe", "livenessProbe")) {
+          assertThat(container.at("/" + probe + "/httpGet/path").asText()).as("%s %s", name, probe).isEqualTo("/health");
+          assertThat(container.at("/" + probe + "/httpGet/port").asText()).isEqualTo("health");
+        }
+        Set<String> volumes = new HashSet<>();
+        pod.path("volumes").forEach(v -> volumes.add(v.get("name").asText()));
+        container.path("volumeMounts").forEach(m -> assertThat(volumes).contains(m.get("name").asText()));
+      }
+    }
+  }
+
+  @Test
+  void eachSeedAgentHasItsOwnProcessorScaledOnItsOwnTopicLag() throws IOException {
+    Map<String, List<JsonNode>> kinds = byKind();
+    Map<String, JsonNode> deployments = new HashMap<>();
+    kinds.get("Deployment").forEach(d -> deployments.put(d.at("/metadata/name").asText(), d));
+    List<JsonNode> scaled = kinds.get("ScaledObject");
+    for (String agent : SeedAgents.IDS) {
+      JsonNode object = scaled.stream().filter(s -> s.at("/spec/scaleTargetRef/name").asText()
+          .equals("llm-processor-" + agent)).findFirst().orElseThrow(() -> new AssertionError("no ScaledObject for "
+          + agent));
+      JsonNode target = deployments.get(object.at("/spec/scaleTargetRef/name").asText());
+      assertThat(target).as("the ScaledObject's target Deployment exists").isNotNull();
+      String served = "";
+      for (JsonNode e : target.at("/spec/template/spec/containers/0/env")) {
+        if (e.get("name").asText().equals("PARLEY_AGENTS")) {
+          served = e.get("value").asText();
+        }
+      }
+      assertThat(served).isEqualTo(agent);
+      JsonNode trigger = object.at("/spec/triggers/0");
+      assertThat(trigger.get("type").asText()).isEqualTo("kafka");
+      assertThat(trigger.at("/metadata/consumerGroup").asText()).isEqualTo("parley-llm-" + agent);
+      assertThat(trigger.at("/metadata/topic").asText()).isEqualTo(dev.parley.schemas.Topics.agent(agent).name());
+      assertThat(object.at("/spec/maxReplicaCount").asInt()).isLessThanOrEqualTo(dev.parley.schemas.Topics
+          .SESSION_PARTITIONS);
+    }
+  }
+}
