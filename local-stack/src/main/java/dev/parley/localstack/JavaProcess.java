@@ -19,11 +19,14 @@ public final class JavaProcess implements AutoCloseable {
   private final String name;
   private final Process process;
   private final Path log;
+  /** Where this run's output starts in the (appended-to) log file. */
+  private final long logStart;
 
-  private JavaProcess(String name, Process process, Path log) {
+  private JavaProcess(String name, Process process, Path log, long logStart) {
     this.name = name;
     this.process = process;
     this.log = log;
+    this.logStart = logStart;
   }
 
   public static JavaProcess start(String name, String mainClass, Map<String, String> env, Path log, String... args) {
@@ -34,13 +37,14 @@ public final class JavaProcess implements AutoCloseable {
     command.addAll(List.of(args));
     try {
       Files.createDirectories(log.toAbsolutePath().getParent());
+      long logStart = Files.exists(log) ? Files.size(log) : 0;
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
       builder.environment().putAll(env);
       builder.environment().put("PARLEY_SERVICE", name);
       Process process = builder.start();
       process.getOutputStream().close();
-      return new JavaProcess(name, process, log);
+      return new JavaProcess(name, process, log, logStart);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name, e);
     }
@@ -93,9 +97,15 @@ public final class JavaProcess implements AutoCloseable {
     return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 25), lines.length));
   }
 
+  /** This run's output (earlier runs' lines in the same file are skipped). */
   private String logText() {
     try {
-      return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+      if (!Files.exists(log)) {
+        return "";
+      }
+      byte[] all = Files.readAllBytes(log);
+      int from = (int) Math.min(all.length, logStart);
+      return new String(all, from, all.length - from, StandardCharsets.UTF_8);
     } catch (IOException e) {
       return "";
     }
