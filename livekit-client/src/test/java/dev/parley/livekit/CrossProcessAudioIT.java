@@ -29,7 +29,7 @@ class CrossProcessAudioIT {
           public void onAudio(String participant, String trackSid, byte[] pcm, int rate, int channels) {
             short[] samples = new short[pcm.length / 2];
             java.nio.ByteBuffer.wrap(pcm).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(samples);
-            loudFrames.merge(participant + (RoomAudioIT.rms(samples) > 1000 ? ":loud" : ":quiet"), 1, Integer::sum);
+            loudFrames.merge(participant + (dev.parley.speech.Pcm.rms(samples) > 1000 ? ":loud" : ":quiet"), 1, Integer::sum);
           }
         }, true, Duration.ofSeconds(20));
         JavaProcess speaker = JavaProcess.start("speaker", SpeakerMain.class.getName(), Map.of(),

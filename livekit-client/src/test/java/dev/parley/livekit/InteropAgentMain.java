@@ -38,7 +38,7 @@ public final class InteropAgentMain {
         }
         short[] samples = new short[pcm.length / 2];
         java.nio.ByteBuffer.wrap(pcm).order(java.nio.ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(samples);
-        if (RoomAudioIT.rms(samples) > 1000 && firstSound.compareAndSet(false, true)) {
+        if (dev.parley.speech.Pcm.rms(samples) > 1000 && firstSound.compareAndSet(false, true)) {
           System.out.println("{\"event\":\"first-sound\",\"at\":" + System.currentTimeMillis() + "}");
         }
         if (!participant.isEmpty() && sampleRate == 48_000 && channels == 1) {

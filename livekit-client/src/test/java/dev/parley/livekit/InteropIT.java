@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.parley.localstack.LiveKitServer;
 import dev.parley.localstack.NetworkNamespace;
+import dev.parley.speech.FreeTtsTts;
+import dev.parley.speech.Pcm;
 import io.livekit.server.AccessToken;
 import io.livekit.server.RoomJoin;
 import io.livekit.server.RoomName;
@@ -38,7 +40,10 @@ class InteropIT {
     try (NetworkNamespace ns = NetworkNamespace.create("parley-" + UUID.randomUUID().toString().substring(0, 8));
         LiveKitServer server = LiveKitServer.start(dir.resolve("livekit"), 27880, ns)) {
       String url = server.wsUrl();
-      byte[] speech = Speech.say("My account login isn't working.", dir);
+      byte[] speech;
+      try (FreeTtsTts tts = new FreeTtsTts()) {
+        speech = tts.synthesize("My account login isn't working.", 1.0);
+      }
       Path wav = Speech.wav(speech, dir.resolve("caller.wav"));
       Process node = new ProcessBuilder(ns.command(List.of("node", "caller.mjs", url, token(room, "node-caller"),
           wav.toString(), "4", dir.resolve("node-heard.pcm").toString()))).directory(NODE_DIR.toFile())
@@ -83,7 +88,7 @@ class InteropIT {
     List<short[]> loud = new ArrayList<>();
     for (int i = 0; i + 480 <= samples.length; i += 480) {
       short[] frame = java.util.Arrays.copyOfRange(samples, i, i + 480);
-      if (RoomAudioIT.rms(frame) > 1500) {
+      if (Pcm.rms(frame) > 1500) {
         loud.add(frame);
       }
     }
@@ -97,7 +102,7 @@ class InteropIT {
     short[] samples = new short[pcm.length / 2];
     ByteBuffer.wrap(pcm).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(samples);
     for (int f = 0; (f + 1) * 480 <= samples.length; f++) {
-      if (RoomAudioIT.rms(java.util.Arrays.copyOfRange(samples, f * 480, (f + 1) * 480)) > 1000) {
+      if (Pcm.rms(java.util.Arrays.copyOfRange(samples, f * 480, (f + 1) * 480)) > 1000) {
         return f;
       }
     }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.parley.localstack.junit.LiveKitExtension;
 import dev.parley.localstack.junit.TestLiveKit;
+import dev.parley.speech.Pcm;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -29,7 +30,7 @@ class RoomAudioIT {
       public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
         short[] samples = new short[pcm.length / 2];
         ByteBuffer.wrap(pcm).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(samples);
-        if (rms(samples) > 1000) {
+        if (Pcm.rms(samples) > 1000) {
           firstLoud.compareAndSet(0, System.nanoTime());
           if (participant.equals("speaker") && sampleRate == 48_000 && channels == 1) {
             heard.add(samples);
@@ -50,7 +51,7 @@ class RoomAudioIT {
       await().atMost(Duration.ofSeconds(10)).until(() -> heard.size() >= 100);
       long latencyMs = (firstLoud.get() - toneStart) / 1_000_000;
       short[] all = concat(new java.util.ArrayList<>(heard).subList(10, 90)); // a snapshot: frames keep arriving
-      double rms = rms(all);
+      double rms = Pcm.rms(all);
       double frequency = zeroCrossings(all) / 2.0 / (all.length / 48_000.0);
       System.out.printf("audio: tone heard after %d ms (one way, loopback, incl. 10 ms pacing); rms %.0f (sent"
           + " %.0f), frequency %.1f Hz%n", latencyMs, rms, 8000 / Math.sqrt(2), frequency);
@@ -67,14 +68,6 @@ class RoomAudioIT {
       buffer.putShort((short) (amplitude * Math.sin(2 * Math.PI * hz * i / 48_000.0)));
     }
     return buffer.array();
-  }
-
-  static double rms(short[] samples) {
-    double sum = 0;
-    for (short s : samples) {
-      sum += (double) s * s;
-    }
-    return Math.sqrt(sum / Math.max(1, samples.length));
   }
 
   static int zeroCrossings(short[] samples) {

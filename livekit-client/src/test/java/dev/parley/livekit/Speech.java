@@ -1,52 +1,14 @@
 package dev.parley.livekit;
 
-import com.sun.speech.freetts.Voice;
-import com.sun.speech.freetts.VoiceManager;
-import com.sun.speech.freetts.audio.SingleFileAudioPlayer;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import javax.sound.sampled.AudioFileFormat;
-import javax.sound.sampled.AudioInputStream;
-import javax.sound.sampled.AudioSystem;
 
-/** Real speech for audio tests: FreeTTS's kevin16 voice, as 48 kHz mono 16-bit PCM and WAV files. */
+/** Speech test helpers: WAV files of 48 kHz mono PCM, energy envelopes and their correlation. */
 final class Speech {
   private Speech() {}
-
-  /** Speaks {@code text} and returns 48 kHz mono signed 16-bit little-endian PCM. */
-  static byte[] say(String text, Path workDir) throws Exception {
-    System.setProperty("freetts.voices", "com.sun.speech.freetts.en.us.cmu_us_kal.KevinVoiceDirectory");
-    Voice voice = VoiceManager.getInstance().getVoice("kevin16");
-    voice.allocate();
-    String base = workDir.resolve("speech-16k").toString();
-    SingleFileAudioPlayer player = new SingleFileAudioPlayer(base, AudioFileFormat.Type.WAVE);
-    voice.setAudioPlayer(player);
-    voice.speak(text);
-    player.close();
-    voice.deallocate();
-    try (AudioInputStream in = AudioSystem.getAudioInputStream(Path.of(base + ".wav").toFile())) {
-      byte[] pcm16k = in.readAllBytes();
-      boolean bigEndian = in.getFormat().isBigEndian();
-      return upsample3(pcm16k, bigEndian);
-    }
-  }
-
-  /** 16 kHz to 48 kHz by linear interpolation; output little-endian. */
-  private static byte[] upsample3(byte[] pcm, boolean bigEndian) {
-    short[] in = new short[pcm.length / 2];
-    ByteBuffer.wrap(pcm).order(bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(in);
-    ByteBuffer out = ByteBuffer.allocate(in.length * 6).order(ByteOrder.LITTLE_ENDIAN);
-    for (int i = 0; i < in.length; i++) {
-      int next = i + 1 < in.length ? in[i + 1] : in[i];
-      for (int k = 0; k < 3; k++) {
-        out.putShort((short) (in[i] + (next - in[i]) * k / 3));
-      }
-    }
-    return out.array();
-  }
 
   /** A WAV file (RIFF, PCM 16-bit mono 48 kHz) holding {@code pcm}. */
   static Path wav(byte[] pcm, Path file) throws Exception {
@@ -63,15 +25,10 @@ final class Speech {
 
   /** RMS per 20 ms of 48 kHz mono PCM: the energy envelope. */
   static double[] envelope(byte[] pcm) {
-    short[] samples = new short[pcm.length / 2];
-    ByteBuffer.wrap(pcm).order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(samples);
+    short[] samples = dev.parley.speech.Pcm.samples(pcm);
     double[] envelope = new double[samples.length / 960];
     for (int f = 0; f < envelope.length; f++) {
-      double sum = 0;
-      for (int i = f * 960; i < (f + 1) * 960; i++) {
-        sum += (double) samples[i] * samples[i];
-      }
-      envelope[f] = Math.sqrt(sum / 960);
+      envelope[f] = dev.parley.speech.Pcm.rms(java.util.Arrays.copyOfRange(samples, f * 960, (f + 1) * 960));
     }
     return envelope;
   }
