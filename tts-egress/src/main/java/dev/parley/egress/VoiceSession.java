@@ -27,6 +27,8 @@ import java.util.function.Consumer;
  */
 final class VoiceSession implements AutoCloseable {
   static final String SUMMARY_TOPIC = "conversation-summary";
+  /** LiveKit's data messages: keep under the SDKs' 15 kB chunk size. */
+  static final int MAX_MESSAGE_BYTES = 15_000;
   private final String sessionId;
   private final RoomParticipant room;
   private final AudioPublication voice;
@@ -100,11 +102,24 @@ final class VoiceSession implements AutoCloseable {
         .put("system_response", turn.getSystemResponse()).put("user_transcript", turn.getUserTranscript())
         .put("outcome", turn.getOutcome().name());
     message.set("data", fields);
-    message.putArray("transcript").addAll(transcript.stream().map(message::textNode).toList());
-    byte[] bytes = message.toString().getBytes(StandardCharsets.UTF_8);
-    if (bytes.length <= 15_000) {
-      room.sendData(SUMMARY_TOPIC, bytes);
+    // The running transcript, newest lines kept: older lines are dropped until the message fits a data packet.
+    List<String> lines = new ArrayList<>(transcript);
+    byte[] bytes = withTranscript(message, lines);
+    while (bytes.length > MAX_MESSAGE_BYTES && !lines.isEmpty()) {
+      lines.remove(0);
+      bytes = withTranscript(message, lines);
     }
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      LOG.warn("session {}: turn {} summary is {} bytes even without the transcript; not sent", sessionId,
+          turn.getTurnId(), bytes.length);
+      return;
+    }
+    room.sendData(SUMMARY_TOPIC, bytes);
+  }
+
+  private static byte[] withTranscript(ObjectNode message, List<String> lines) {
+    message.putArray("transcript").addAll(lines.stream().map(message::textNode).toList());
+    return message.toString().getBytes(StandardCharsets.UTF_8);
   }
 
   /** Barge-in: the caller started speaking; drop everything queued and record what was lost. */
