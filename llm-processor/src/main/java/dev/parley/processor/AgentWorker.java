@@ -192,7 +192,8 @@ final class AgentWorker implements Runnable, AutoCloseable {
       metrics.duplicate(agentId);
       return;
     }
-    java.util.Optional.ofNullable(findConfig(event)).map(f -> f.config().promptConfig().greeting())
+    AgentConfigCache.Found found = findConfig(event);
+    java.util.Optional.ofNullable(found).map(f -> f.config().promptConfig().greeting())
         .filter(g -> g != null && !g.isBlank())
         .ifPresent(greeting -> {
           long start = System.nanoTime();
@@ -200,7 +201,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
           sent.add(send(session, new AgentReply(chunk(session, turnId, event, 0, greeting))));
           TurnResponder.Answer answer = new TurnResponder.Answer(greeting,
               dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(), TurnOutcome.OK, null, null, 0, 1);
-          finish(session, event, turnId, "", answer, sent, start, null);
+          finish(session, event, turnId, "", answer, sent, start, found);
           history(session).add(new SessionHistory.Exchange(turnId, "", greeting));
         });
   }
@@ -215,7 +216,6 @@ final class AgentWorker implements Runnable, AutoCloseable {
     List<Future<RecordMetadata>> sent = new ArrayList<>();
     AgentConfigCache.Found found = findConfig(event);
     TurnResponder.Answer answer;
-    String note = null;
     if (found == null) {
       TurnResponder.ChunkSink sink = (i, text) -> sent.add(send(session, new AgentReply(chunk(session, turnId, event,
           i, text))));
@@ -223,11 +223,10 @@ final class AgentWorker implements Runnable, AutoCloseable {
       answer = new TurnResponder.Answer(TurnResponder.APOLOGY, dev.parley.agentconfig.AgentConfigJson.MAPPER
           .createObjectNode(), TurnOutcome.FALLBACK, "no config for agent " + agentId, null, -1, 1);
     } else {
-      note = found.note();
       answer = responder.answer(found.config(), history.exchanges(), transcript,
           (i, text) -> sent.add(send(session, new AgentReply(chunk(session, turnId, event, i, text)))));
     }
-    finish(session, event, turnId, transcript, answer, sent, start, note);
+    finish(session, event, turnId, transcript, answer, sent, start, found);
     history.add(new SessionHistory.Exchange(turnId, transcript, answer.spoken()));
   }
 
@@ -244,11 +243,13 @@ final class AgentWorker implements Runnable, AutoCloseable {
     return found.orElse(null);
   }
 
+  /** Publishes the final turn; {@code found} is the config used (null when none was found). */
   private void finish(String session, RoutedEvent event, String turnId, String transcript,
-      TurnResponder.Answer answer, List<Future<RecordMetadata>> sent, long start, String note) {
+      TurnResponder.Answer answer, List<Future<RecordMetadata>> sent, long start, AgentConfigCache.Found found) {
     long total = System.nanoTime() - start;
     ObjectNode fields = answer.fields();
     String reason = answer.fallbackReason();
+    String note = found == null ? null : found.note();
     if (note != null) {
       reason = reason == null ? note : note + "; " + reason;
     }
@@ -257,11 +258,10 @@ final class AgentWorker implements Runnable, AutoCloseable {
         .setTurnId(turnId)
         .setAgentId(agentId)
         .setConfigVersion(event.getConfigVersion())
-        .setSchemaId(configs.find(agentId, event.getConfigVersion())
-            .map(f -> f.config().schemaConfig().schemaId()).orElse("unknown"))
+        .setSchemaId(found == null ? "unknown" : found.config().schemaConfig().schemaId())
         .setSystemResponse(answer.spoken())
         .setStructuredFields(fields.toString())
-        .setProvider(answer.completion() == null ? "none" : responderProvider(event))
+        .setProvider(answer.completion() == null || found == null ? "none" : found.config().llmConfig().provider())
         .setModel(answer.completion() == null ? "none" : answer.completion().model())
         .setPromptTokens(answer.completion() == null ? 0 : answer.completion().promptTokens())
         .setCompletionTokens(answer.completion() == null ? 0 : answer.completion().completionTokens())
@@ -278,10 +278,6 @@ final class AgentWorker implements Runnable, AutoCloseable {
     sent.add(send(session, new AgentReply(turn)));
     awaitAcks(sent);
     metrics.turn(agentId, answer, total);
-  }
-
-  private String responderProvider(RoutedEvent event) {
-    return configs.find(agentId, event.getConfigVersion()).map(f -> f.config().llmConfig().provider()).orElse("none");
   }
 
   private AgentReplyChunk chunk(String session, String turnId, RoutedEvent event, int index, String text) {
