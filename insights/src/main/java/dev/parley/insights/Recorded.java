@@ -1,0 +1,9 @@
+package dev.parley.insights;
+
+/**
+ * One event as a topic holds it: where it is, the record timestamp, the session key, and the decoded
+ * event (a {@code SessionStarted}, {@code UserTurn}, {@code AgentTurn}, {@code PlaybackEvent}, ...).
+ * On a per-agent topic {@code event} is the routed copy's inner event and {@code routed} is true.
+ */
+public record Recorded(String topic, int partition, long offset, long timestamp, String key, Object event,
+    boolean routed) {}

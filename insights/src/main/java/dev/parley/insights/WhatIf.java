@@ -1,0 +1,223 @@
+package dev.parley.insights;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfig;
+import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.processor.OfflineResponder;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * Runs a recorded session's user turns through another agent config, turn by turn, and diffs the
+ * replies and structured fields against what was recorded. Nothing is read from the live consumer
+ * groups or written to any topic. The candidate conversation keeps its own history: each replayed
+ * turn sees the caller's recorded words and the candidate's earlier answers, as it would have live.
+ */
+public final class WhatIf {
+  /** Answers one turn with a config, as the processor would. */
+  public interface Answerer {
+    OfflineResponder.Reply answer(AgentConfig config, List<OfflineResponder.Exchange> history, String user);
+  }
+
+  private final Answerer answerer;
+
+  public WhatIf(Answerer answerer) {
+    this.answerer = answerer;
+  }
+
+  public static WhatIf with(OfflineResponder responder) {
+    return new WhatIf(responder::answer);
+  }
+
+  /** One field's recorded and candidate values. */
+  public record FieldDiff(String field, JsonNode recorded, JsonNode candidate) {
+    public boolean changed() {
+      return !java.util.Objects.equals(recorded, candidate);
+    }
+  }
+
+  /** One user turn, recorded against replayed. */
+  public record TurnDiff(int index, String user, String recordedReply, String candidateReply, String candidateOutcome,
+      String candidateFallbackReason, List<FieldDiff> fields, long candidateMs) {
+    public boolean replyChanged() {
+      return !recordedReply.equals(candidateReply);
+    }
+
+    public List<FieldDiff> changedFields() {
+      return fields.stream().filter(FieldDiff::changed).toList();
+    }
+  }
+
+  /** A whole session replayed. */
+  public record Result(String sessionId, String recordedAgent, Integer recordedVersion, String candidateAgent,
+      int candidateVersion, List<TurnDiff> turns) {}
+
+  /**
+   * Replays {@code session}'s user turns through {@code candidate}; {@code progress} hears about each turn.
+   *
+   * @throws IllegalArgumentException when the session has no user turn to replay
+   */
+  public Result replay(SessionTimeline session, AgentConfig candidate, Consumer<String> progress) {
+    List<SessionTimeline.Turn> userTurns = session.userTurns();
+    if (userTurns.isEmpty()) {
+      throw new IllegalArgumentException("session '" + session.sessionId() + "' has no user turns to replay");
+    }
+    List<OfflineResponder.Exchange> history = new ArrayList<>();
+    String greeting = candidate.promptConfig() == null ? null : candidate.promptConfig().greeting();
+    if (greeting != null && !greeting.isBlank()) {
+      history.add(new OfflineResponder.Exchange("", greeting));
+    }
+    Integer recordedVersion = session.turns().stream().filter(t -> t.agent() != null)
+        .map(t -> t.agent().getConfigVersion()).findFirst().orElse(null);
+    List<TurnDiff> diffs = new ArrayList<>();
+    for (SessionTimeline.Turn turn : userTurns) {
+      String user = turn.user().getTranscript();
+      OfflineResponder.Reply reply = answerer.answer(candidate, List.copyOf(history), user);
+      history.add(new OfflineResponder.Exchange(user, reply.spoken()));
+      String recordedReply = turn.agent() == null ? "" : turn.agent().getSystemResponse();
+      diffs.add(new TurnDiff(turn.user().getTurnIndex(), user, recordedReply, reply.spoken(), reply.outcome(),
+          reply.fallbackReason(), diff(turn.fields(), reply.fields()), reply.totalMs()));
+      progress.accept(String.format("whatif %s: turn %d of %d replayed in %d ms", session.sessionId(), diffs.size(),
+          userTurns.size(), reply.totalMs()));
+    }
+    return new Result(session.sessionId(), session.agentId(), recordedVersion, candidate.agentId(),
+        candidate.version() == null ? 0 : candidate.version(), diffs);
+  }
+
+  static List<FieldDiff> diff(ObjectNode recorded, ObjectNode candidate) {
+    Set<String> names = new LinkedHashSet<>();
+    recorded.fieldNames().forEachRemaining(names::add);
+    candidate.fieldNames().forEachRemaining(names::add);
+    List<FieldDiff> diffs = new ArrayList<>();
+    for (String name : names) {
+      diffs.add(new FieldDiff(name, recorded.get(name), candidate.get(name)));
+    }
+    return diffs;
+  }
+
+  // ---- rendering
+
+  public static ObjectNode toJson(Result result) {
+    ObjectNode root = AgentConfigJson.MAPPER.createObjectNode();
+    root.put("session_id", result.sessionId());
+    root.put("recorded_agent", result.recordedAgent());
+    if (result.recordedVersion() != null) {
+      root.put("recorded_version", result.recordedVersion());
+    }
+    root.put("candidate_agent", result.candidateAgent()).put("candidate_version", result.candidateVersion());
+    root.put("turns_replayed", result.turns().size());
+    root.put("replies_changed", result.turns().stream().filter(TurnDiff::replyChanged).count());
+    root.put("turns_with_field_changes", result.turns().stream().filter(t -> !t.changedFields().isEmpty()).count());
+    ArrayNode turns = root.putArray("turns");
+    for (TurnDiff t : result.turns()) {
+      ObjectNode turn = turns.addObject();
+      turn.put("index", t.index()).put("user", t.user());
+      turn.put("recorded_reply", t.recordedReply()).put("candidate_reply", t.candidateReply());
+      turn.put("reply_changed", t.replyChanged()).put("candidate_outcome", t.candidateOutcome());
+      if (t.candidateFallbackReason() != null) {
+        turn.put("candidate_fallback_reason", t.candidateFallbackReason());
+      }
+      turn.put("candidate_ms", t.candidateMs());
+      ObjectNode fields = turn.putObject("fields");
+      for (FieldDiff f : t.fields()) {
+        ObjectNode d = fields.putObject(f.field());
+        d.set("recorded", f.recorded());
+        d.set("candidate", f.candidate());
+        d.put("changed", f.changed());
+      }
+    }
+    return root;
+  }
+
+  public static String toText(Result result) {
+    StringBuilder out = new StringBuilder();
+    out.append("What-if for session ").append(result.sessionId()).append(": recorded ").append(result.recordedAgent())
+        .append(result.recordedVersion() == null ? "" : " v" + result.recordedVersion()).append(" -> candidate ")
+        .append(result.candidateAgent()).append(" v").append(result.candidateVersion()).append("\n\n");
+    for (TurnDiff t : result.turns()) {
+      out.append("Turn ").append(t.index()).append("  caller: ").append(t.user()).append('\n');
+      if (t.replyChanged()) {
+        out.append("  - recorded:  ").append(t.recordedReply()).append('\n');
+        out.append("  + candidate: ").append(t.candidateReply()).append('\n');
+      } else {
+        out.append("  = reply unchanged: ").append(t.recordedReply()).append('\n');
+      }
+      if (!"OK".equals(t.candidateOutcome())) {
+        out.append("  ! candidate ").append(t.candidateOutcome())
+            .append(t.candidateFallbackReason() == null ? "" : ": " + t.candidateFallbackReason()).append('\n');
+      }
+      for (FieldDiff f : t.fields()) {
+        out.append(f.changed() ? "  ~ " : "    ").append(f.field()).append(": ").append(show(f.recorded()));
+        if (f.changed()) {
+          out.append(" -> ").append(show(f.candidate()));
+        }
+        out.append('\n');
+      }
+      out.append('\n');
+    }
+    long changed = result.turns().stream().filter(TurnDiff::replyChanged).count();
+    out.append(String.format("%d of %d replies changed; %d turns with field changes%n", changed, result.turns().size(),
+        result.turns().stream().filter(d -> !d.changedFields().isEmpty()).count()));
+    return out.toString();
+  }
+
+  private static String show(JsonNode value) {
+    return value == null ? "(absent)" : value.toString();
+  }
+
+  /** Over many sessions: how often the reply and each field changed. */
+  public static ObjectNode summary(List<Result> results) {
+    ObjectNode root = AgentConfigJson.MAPPER.createObjectNode();
+    int turns = 0;
+    int replies = 0;
+    Map<String, int[]> fields = new TreeMap<>();
+    for (Result r : results) {
+      for (TurnDiff t : r.turns()) {
+        turns++;
+        if (t.replyChanged()) {
+          replies++;
+        }
+        for (FieldDiff f : t.fields()) {
+          int[] counts = fields.computeIfAbsent(f.field(), k -> new int[2]);
+          counts[1]++;
+          if (f.changed()) {
+            counts[0]++;
+          }
+        }
+      }
+    }
+    root.put("sessions", results.size()).put("turns", turns).put("replies_changed", replies)
+        .put("reply_change_rate", Analytics.rate(replies, turns));
+    ObjectNode perField = root.putObject("fields");
+    for (Map.Entry<String, int[]> e : fields.entrySet()) {
+      perField.putObject(e.getKey()).put("changed", e.getValue()[0]).put("compared", e.getValue()[1])
+          .put("change_rate", Analytics.rate(e.getValue()[0], e.getValue()[1]));
+    }
+    ArrayNode sessions = root.putArray("per_session");
+    results.forEach(r -> sessions.add(toJson(r)));
+    return root;
+  }
+
+  public static String summaryText(ObjectNode summary) {
+    StringBuilder out = new StringBuilder();
+    out.append(String.format("%d sessions, %d turns replayed; replies changed in %d (%.1f%%)%n",
+        summary.get("sessions").asInt(), summary.get("turns").asInt(), summary.get("replies_changed").asInt(),
+        summary.get("reply_change_rate").asDouble() * 100));
+    Iterator<Map.Entry<String, JsonNode>> fields = summary.get("fields").fields();
+    while (fields.hasNext()) {
+      Map.Entry<String, JsonNode> f = fields.next();
+      out.append(String.format("  %-24s changed in %d of %d turns (%.1f%%)%n", f.getKey(),
+          f.getValue().get("changed").asInt(), f.getValue().get("compared").asInt(),
+          f.getValue().get("change_rate").asDouble() * 100));
+    }
+    return out.toString();
+  }
+}

@@ -1,0 +1,143 @@
+package dev.parley.insights;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfig;
+import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.AgentReply;
+import dev.parley.events.AgentReplyChunk;
+import dev.parley.events.AgentTurn;
+import dev.parley.events.ConfigStatus;
+import dev.parley.events.PlaybackEvent;
+import dev.parley.events.PlaybackKind;
+import dev.parley.events.RoutedEvent;
+import dev.parley.events.RoutingDecision;
+import dev.parley.events.RoutingStrategy;
+import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionEvent;
+import dev.parley.events.SessionStarted;
+import dev.parley.events.TurnOutcome;
+import dev.parley.events.UserEvent;
+import dev.parley.events.UserSpeechStarted;
+import dev.parley.events.UserTurn;
+import dev.parley.localstack.junit.TestKafka;
+import dev.parley.schemas.AvroSerde;
+import dev.parley.schemas.TopicProvisioner;
+import dev.parley.schemas.Topics;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * Writes generated sessions to the real topics with chosen record timestamps, the way the pipeline's
+ * services would, so timelines and aggregates can be checked against hand-computed values.
+ */
+final class SessionWriter implements AutoCloseable {
+  private final KafkaProducer<String, byte[]> producer;
+
+  SessionWriter(TestKafka kafka, List<String> agents) {
+    Map<String, Object> config = kafka.clientConfig();
+    config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    this.producer = new KafkaProducer<>(config, Serdes.String().serializer(), Serdes.ByteArray().serializer());
+    try (Admin admin = kafka.admin()) {
+      var topics = new java.util.ArrayList<dev.parley.schemas.Topic<?, ?>>(Topics.all());
+      agents.forEach(a -> topics.add(Topics.agent(a)));
+      new TopicProvisioner(admin, (short) 1).ensure(topics);
+    }
+  }
+
+  void config(AgentConfig config) {
+    ObjectNode json = AgentConfigJson.tree(config);
+    send(Topics.AGENT_CONFIGS.name(), config.agentId(), 0, AvroSerde.of(AgentConfigSnapshot.class).encode(
+        AgentConfigSnapshot.newBuilder().setAgentId(config.agentId()).setTenantId(config.tenantId())
+            .setVersion(config.version()).setStatus(ConfigStatus.ACTIVE).setConfigJson(json.toString())
+            .setUpdatedAt(Instant.now()).build()));
+  }
+
+  void started(String session, String room, long at) {
+    send(Topics.SESSIONS.name(), session, at, AvroSerde.of(SessionEvent.class).encode(new SessionEvent(
+        SessionStarted.newBuilder().setSessionId(session).setRoomName(room).setParticipantIdentity("caller-" + room)
+            .setTenantId("acme").setUserId("u-" + room).setRoomMetadata("{\"purpose\":\"support\"}")
+            .setParticipantMetadata("{}").setParticipantAttributes(Map.of()).setStartedAt(Instant.ofEpochMilli(at))
+            .build())));
+  }
+
+  void decided(String session, String agent, long at) {
+    send(Topics.ROUTING_DECISIONS.name(), session, at, AvroSerde.of(RoutingDecision.class).encode(
+        RoutingDecision.newBuilder().setSessionId(session).setAgentId(agent).setConfigVersion(1)
+            .setStrategy(RoutingStrategy.PURPOSE).setRuleId("by-purpose").setReason("purpose matched")
+            .setRulesVersion(1).setDecidedAt(Instant.ofEpochMilli(at)).build()));
+  }
+
+  void speechStarted(String session, long at) {
+    send(Topics.USER_TURNS.name(), session, at, AvroSerde.of(UserEvent.class).encode(new UserEvent(
+        UserSpeechStarted.newBuilder().setSessionId(session).setSpeechId(session + "-s" + at)
+            .setStartedAt(Instant.ofEpochMilli(at)).build())));
+  }
+
+  /**
+   * A user turn that ended speaking at {@code stoppedAt}: transcript 300 ms later, routed {@code routingMs}
+   * after that, first reply sentence 500 ms after routing, first audio 200 ms after that.
+   */
+  UserTurn userTurn(String session, String agent, int index, String text, long stoppedAt, long routingMs) {
+    UserTurn turn = UserTurn.newBuilder().setSessionId(session).setTurnId(session + "-t" + index).setTurnIndex(index)
+        .setTranscript(text).setConfidence(0.9).setSpeechStartedAt(Instant.ofEpochMilli(stoppedAt - 1500))
+        .setSpeechStoppedAt(Instant.ofEpochMilli(stoppedAt)).setTranscribedAt(Instant.ofEpochMilli(stoppedAt + 300))
+        .setSttProvider("test").setSttLatencyMs(250).build();
+    send(Topics.USER_TURNS.name(), session, stoppedAt + 300, AvroSerde.of(UserEvent.class).encode(new UserEvent(turn)));
+    send(Topics.agent(agent).name(), session, stoppedAt + 300 + routingMs, AvroSerde.of(RoutedEvent.class).encode(
+        RoutedEvent.newBuilder().setSessionId(session).setAgentId(agent).setConfigVersion(1)
+            .setRoutedAt(Instant.ofEpochMilli(stoppedAt + 300 + routingMs)).setEvent(turn).build()));
+    return turn;
+  }
+
+  /** The agent's answer to {@code turnId}: one sentence at {@code at}, then the whole turn. */
+  void answer(String session, String agent, String turnId, String reply, String fieldsJson, TurnOutcome outcome,
+      long at) {
+    send(Topics.AGENT_REPLIES.name(), session, at, AvroSerde.of(AgentReply.class).encode(new AgentReply(
+        AgentReplyChunk.newBuilder().setSessionId(session).setTurnId(turnId).setAgentId(agent).setConfigVersion(1)
+            .setChunkIndex(0).setText(reply).setCreatedAt(Instant.ofEpochMilli(at)).build())));
+    send(Topics.AGENT_REPLIES.name(), session, at + 50, AvroSerde.of(AgentReply.class).encode(new AgentReply(
+        AgentTurn.newBuilder().setSessionId(session).setTurnId(turnId).setAgentId(agent).setConfigVersion(1)
+            .setSchemaId("support_v1").setSystemResponse(reply).setStructuredFields(fieldsJson).setProvider("test")
+            .setModel("test-model").setPromptTokens(10).setCompletionTokens(10).setTimeToFirstTokenMs(120L)
+            .setTimeToFirstChunkMs(480L).setTotalMs(550).setChunkCount(1).setOutcome(outcome)
+            .setFallbackReason(outcome == TurnOutcome.FALLBACK ? "provider timed out" : null)
+            .setCreatedAt(Instant.ofEpochMilli(at + 50)).setUserTranscript("").build())));
+  }
+
+  void playback(String session, String turnId, PlaybackKind kind, long at, String heard, String unheard) {
+    send(Topics.PLAYBACK.name(), session, at, AvroSerde.of(PlaybackEvent.class).encode(PlaybackEvent.newBuilder()
+        .setSessionId(session).setTurnId(turnId).setKind(kind).setAt(Instant.ofEpochMilli(at))
+        .setAudioMsPlayed(kind == PlaybackKind.STARTED ? 0 : 900).setChunksPlayed(1).setHeardText(heard)
+        .setUnheardText(unheard).build()));
+  }
+
+  void ended(String session, long at) {
+    send(Topics.SESSIONS.name(), session, at, AvroSerde.of(SessionEvent.class).encode(new SessionEvent(
+        SessionEnded.newBuilder().setSessionId(session).setReason("caller left").setEndedAt(Instant.ofEpochMilli(at))
+            .build())));
+  }
+
+  void garbage(String topic, String session, long at) {
+    send(topic, session, at, "not avro at all".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  private void send(String topic, String key, long at, byte[] value) {
+    try {
+      producer.send(new ProducerRecord<>(topic, null, at == 0 ? null : at, key, value)).get();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}
