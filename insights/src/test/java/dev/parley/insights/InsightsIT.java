@@ -15,7 +15,12 @@ import dev.parley.events.TurnOutcome;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
 import dev.parley.schemas.Topics;
+import dev.parley.localstack.HeadlessChromium;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import javax.imageio.ImageIO;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -260,6 +265,40 @@ class InsightsIT {
       assertEquals(List.of(id("s7"), id("s6")), log.recentSessions(sales, Instant.ofEpochMilli(base - 1000),
           Instant.ofEpochMilli(base + 200_000), 2));
     }
+  }
+
+  @Test
+  void theReplayPageAndTheAnalyticsReportRenderInChromium() throws Exception {
+    Path dir = Path.of("target", "artifacts");
+    Files.createDirectories(dir);
+    Path timelinePage = dir.resolve("session-replay.html");
+    Path reportPage = dir.resolve("analytics-report.html");
+    try (SessionLog log = new SessionLog(bootstrap)) {
+      Files.writeString(timelinePage, SessionTimeline.of(id("s4"), log.session(id("s4"))).toHtml());
+      Files.writeString(reportPage, AnalyticsReport.toHtml(Analytics.run(log, new Analytics.Options(
+          Instant.ofEpochMilli(base - 1000), Instant.ofEpochMilli(base + 200_000), Set.of(support, sales),
+          Duration.ofMinutes(5)), Progress.NONE)));
+    }
+    for (Path page : List.of(timelinePage, reportPage)) {
+      String dom = HeadlessChromium.dumpDom(page.toUri().toString(), 1000, dir.resolve(page.getFileName() + ".log"));
+      assertTrue(dom.contains("<svg"), "the charts are in the rendered page");
+      Path png = HeadlessChromium.screenshot(page.toUri().toString(),
+          dir.resolve(page.getFileName().toString().replace(".html", ".png")), 1200, 1400);
+      BufferedImage image = ImageIO.read(png.toFile());
+      assertEquals(1200, image.getWidth());
+      assertTrue(colours(image) > 8, "the screenshot shows text and coloured bars, not a blank page: " + png);
+    }
+  }
+
+  /** Distinct colours in a coarse grid of the image. */
+  private static int colours(BufferedImage image) {
+    Set<Integer> seen = new java.util.HashSet<>();
+    for (int y = 0; y < image.getHeight(); y += 4) {
+      for (int x = 0; x < image.getWidth(); x += 4) {
+        seen.add(image.getRGB(x, y) & 0xF0F0F0);
+      }
+    }
+    return seen.size();
   }
 
   private static JsonNode agent(ObjectNode report, String id) {

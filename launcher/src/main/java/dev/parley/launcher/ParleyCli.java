@@ -6,10 +6,25 @@ import picocli.CommandLine.Command;
 /** The {@code parley} command. */
 @Command(name = "parley", mixinStandardHelpOptions = true, version = "parley 0.1.0",
     description = "Realtime voice AI agents over Kafka, on one machine.",
-    subcommands = {UpCommand.class, ChatCommand.class})
+    subcommands = {UpCommand.class, ChatCommand.class, ReplayCommand.class, AnalyticsCommand.class,
+        WhatIfCommand.class})
 public final class ParleyCli {
   public static void main(String[] args) {
-    int code = new CommandLine(new ParleyCli()).execute(args);
-    System.exit(code);
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, printing expected failures (bad input, unknown session, unreachable service) as one line. */
+  static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new ParleyCli());
+    cli.setExecutionExceptionHandler((e, line, parsed) -> {
+      if (e instanceof IllegalArgumentException || e instanceof IllegalStateException
+          || e instanceof dev.parley.insights.SessionNotFoundException
+          || e instanceof dev.parley.agentconfig.InvalidConfigException) {
+        line.getErr().println("parley " + line.getCommandName() + ": " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    return cli;
   }
 }
