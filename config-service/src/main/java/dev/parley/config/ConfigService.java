@@ -78,6 +78,8 @@ public final class ConfigService implements AutoCloseable {
     });
     AdminApi.registerErrors(app);
     api.register(app);
+    OfflineResponderHolder llm = new OfflineResponderHolder();
+    new InsightsApi(config.bootstrapServers(), agents, llm::get).register(app);
     app.get("/health", ctx -> {
       db.runCommand(new org.bson.Document("ping", 1));
       ctx.result("UP");
@@ -87,6 +89,18 @@ public final class ConfigService implements AutoCloseable {
     app.start(config.host(), config.port());
     log.info("config-service listening on http://{}:{} (docs at /docs)", config.host(), app.port());
     return new ConfigService(mongo, feed, scheduler, app);
+  }
+
+  /** The what-if LLM providers, set up on first use from the environment (OPENAI_*, PARLEY_LOCAL_*). */
+  private static final class OfflineResponderHolder {
+    private dev.parley.processor.OfflineResponder responder;
+
+    synchronized dev.parley.processor.OfflineResponder get() {
+      if (responder == null) {
+        responder = dev.parley.processor.OfflineResponder.from(System.getenv());
+      }
+      return responder;
+    }
   }
 
   public int port() {

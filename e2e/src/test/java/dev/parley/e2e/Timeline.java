@@ -1,135 +1,89 @@
 package dev.parley.e2e;
 
-import dev.parley.events.AgentReplyChunk;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.PlaybackEvent;
-import dev.parley.events.RoutedEvent;
 import dev.parley.events.RoutingDecision;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.events.UserTurn;
-import dev.parley.schemas.AvroSerde;
-import dev.parley.schemas.Topics;
+import dev.parley.insights.Progress;
+import dev.parley.insights.Recorded;
+import dev.parley.insights.SessionLog;
+import dev.parley.insights.SessionTimeline;
+import dev.parley.insights.Stage;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
-/** One session as the topics hold it: every event with its record timestamp, in time order. */
-record Timeline(String sessionId, List<Entry> entries) {
-  record Entry(long at, String topic, Object event) {}
+/** One session as the topics hold it, read with the same code as {@code parley replay session}. */
+record Timeline(String sessionId, SessionTimeline timeline) {
 
-  static Timeline read(String bootstrap, String session, String agent) {
-    List<Entry> entries = new ArrayList<>();
-    for (String topic : List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(), Topics.ROUTING_DECISIONS.name(),
-        Topics.agent(agent).name(), Topics.AGENT_REPLIES.name(), Topics.PLAYBACK.name())) {
-      for (ConsumerRecord<String, byte[]> record : all(bootstrap, topic)) {
-        if (session.equals(record.key())) {
-          entries.add(new Entry(record.timestamp(), topic, decode(topic, record.value())));
-        }
-      }
+  static Timeline read(String bootstrap, String session) {
+    try (SessionLog log = new SessionLog(bootstrap)) {
+      return new Timeline(session, SessionTimeline.of(session, log.session(session)));
     }
-    entries.sort(Comparator.comparingLong(Entry::at));
-    return new Timeline(session, entries);
   }
 
-  /** The session id that ingress gave the call in {@code room}. */
+  /** The session id that ingress gave the call in {@code room} (started in the last ten minutes). */
   static String sessionOfRoom(String bootstrap, String room) {
-    for (ConsumerRecord<String, byte[]> record : all(bootstrap, Topics.SESSIONS.name())) {
-      Object event = Topics.SESSIONS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
-      if (event instanceof SessionStarted started && started.getRoomName().equals(room)) {
-        return record.key();
-      }
+    List<String> found = new ArrayList<>();
+    try (SessionLog log = new SessionLog(bootstrap)) {
+      log.scan(Instant.now().minus(Duration.ofMinutes(10)), Instant.now().plusSeconds(60), Duration.ZERO, r -> {
+        if (r.event() instanceof SessionStarted started && started.getRoomName().equals(room)) {
+          found.add(r.key());
+        }
+      }, Progress.NONE);
     }
-    throw new AssertionError("no session for room " + room);
+    return found.stream().findFirst().orElseThrow(() -> new AssertionError("no session for room " + room));
   }
 
-  private static Object decode(String topic, byte[] value) {
-    if (topic.equals(Topics.SESSIONS.name())) {
-      return Topics.SESSIONS.valueSerde().deserializer().deserialize(null, value).getEvent();
-    } else if (topic.equals(Topics.USER_TURNS.name())) {
-      return Topics.USER_TURNS.valueSerde().deserializer().deserialize(null, value).getEvent();
-    } else if (topic.equals(Topics.ROUTING_DECISIONS.name())) {
-      return Topics.ROUTING_DECISIONS.valueSerde().deserializer().deserialize(null, value);
-    } else if (topic.equals(Topics.AGENT_REPLIES.name())) {
-      return Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(null, value).getEvent();
-    } else if (topic.equals(Topics.PLAYBACK.name())) {
-      return Topics.PLAYBACK.valueSerde().deserializer().deserialize(null, value);
-    }
-    return AvroSerde.of(RoutedEvent.class).decode(value).getEvent();
-  }
-
-  private static List<ConsumerRecord<String, byte[]>> all(String bootstrap, String topic) {
-    List<ConsumerRecord<String, byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-      }
-    }
-    return records;
-  }
-
-  /** "topic:EventType" per entry, e.g. "user-turns:UserTurn", "playback:INTERRUPTED". */
+  /** "topic:EventType" per event, e.g. "user-turns:UserTurn", "playback:INTERRUPTED". */
   List<String> events() {
-    return entries.stream().map(e -> shortTopic(e.topic()) + ":" + (e.event() instanceof PlaybackEvent p
-        ? p.getKind().name() : e.event().getClass().getSimpleName())).toList();
+    return timeline.events().stream().map(r -> shortTopic(r) + ":" + (r.event() instanceof PlaybackEvent p
+        ? p.getKind().name() : r.event().getClass().getSimpleName())).toList();
   }
 
   String decision() {
-    return entries.stream().filter(e -> e.event() instanceof RoutingDecision).map(e -> e.event().toString())
+    return timeline.events().stream().filter(r -> r.event() instanceof RoutingDecision).map(r -> r.event().toString())
         .findFirst().orElse("");
   }
 
   long firstUserSpeech() {
-    return entries.stream().filter(e -> e.event() instanceof UserSpeechStarted).mapToLong(Entry::at).min()
-        .orElseThrow();
+    return timeline.events().stream().filter(r -> r.event() instanceof UserSpeechStarted && !r.routed())
+        .mapToLong(Recorded::timestamp).min().orElseThrow();
   }
 
-  /** Voice-to-voice latency split by stage for the first user turn. */
+  /** Voice-to-voice latency split by stage for the first user turn, with the first audio as the caller heard it. */
   String stages(long firstAgentAudioAtCaller) {
-    UserTurn turn = (UserTurn) entries.stream().filter(e -> e.event() instanceof UserTurn).findFirst()
-        .orElseThrow().event();
-    long spoken = turn.getSpeechStoppedAt().toEpochMilli();
-    long transcribed = turn.getTranscribedAt().toEpochMilli();
-    long routed = entries.stream().filter(e -> e.event() instanceof UserTurn && e.topic().startsWith("parley.agent."))
-        .mapToLong(Entry::at).findFirst().orElse(-1);
-    long firstChunk = entries.stream().filter(e -> e.event() instanceof AgentReplyChunk c
-        && c.getTurnId().equals(turn.getTurnId())).mapToLong(Entry::at).findFirst().orElse(-1);
-    AgentTurn answer = (AgentTurn) entries.stream().filter(e -> e.event() instanceof AgentTurn t
-        && t.getTurnId().equals(turn.getTurnId())).findFirst().orElseThrow().event();
+    SessionTimeline.Turn turn = timeline.userTurns().get(0);
+    UserTurn user = turn.user();
+    AgentTurn answer = turn.agent();
+    Map<Stage, Long> stages = turn.stages();
+    long spoken = user.getSpeechStoppedAt().toEpochMilli();
+    long firstChunk = spoken + stages.getOrDefault(Stage.ENDPOINTING_STT, 0L) + stages.getOrDefault(Stage.ROUTING, 0L)
+        + stages.getOrDefault(Stage.LLM_FIRST_SENTENCE, 0L);
     return String.format("voice-to-voice stages (ms): end of speech -> transcript %d (endpointing + STT; STT alone"
         + " %d) | -> routed to the agent topic %d | -> first reply sentence on Kafka %d (LLM first token %s,"
-        + " first sentence %s) | -> first agent audio at the caller %d (TTS + WebRTC) | total %d",
-        transcribed - spoken, turn.getSttLatencyMs(), routed - transcribed, firstChunk - routed,
-        answer.getTimeToFirstTokenMs(), answer.getTimeToFirstChunkMs(), firstAgentAudioAtCaller - firstChunk,
+        + " first sentence %s) | -> first agent audio at the caller %d (TTS + WebRTC; egress recorded playback"
+        + " start %s ms after the sentence) | total %d", stages.get(Stage.ENDPOINTING_STT), user.getSttLatencyMs(),
+        stages.get(Stage.ROUTING), stages.get(Stage.LLM_FIRST_SENTENCE), answer.getTimeToFirstTokenMs(),
+        answer.getTimeToFirstChunkMs(), firstAgentAudioAtCaller - firstChunk, stages.get(Stage.TTS_FIRST_AUDIO),
         firstAgentAudioAtCaller - spoken);
   }
 
-  private static String shortTopic(String topic) {
-    if (topic.startsWith("parley.agent.") && !topic.equals(Topics.AGENT_REPLIES.name())) {
+  private static String shortTopic(Recorded r) {
+    if (r.routed()) {
       return "agent";
     }
-    return switch (topic) {
+    return switch (r.topic()) {
       case "parley.sessions.v1" -> "sessions";
       case "parley.user-turns.v1" -> "user-turns";
       case "parley.routing-decisions.v1" -> "decisions";
       case "parley.agent-replies.v1" -> "replies";
       case "parley.playback.v1" -> "playback";
-      default -> topic;
+      default -> r.topic();
     };
   }
-
 }

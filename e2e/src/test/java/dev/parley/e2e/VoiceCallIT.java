@@ -10,9 +10,12 @@ import dev.parley.egress.EgressMain;
 import dev.parley.events.AgentConfigSnapshot;
 import dev.parley.events.ConfigStatus;
 import dev.parley.ingress.IngressMain;
+import dev.parley.insights.SessionTimeline;
+import dev.parley.insights.Stage;
 import dev.parley.livekit.AudioPublication;
 import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.RoomParticipant;
+import dev.parley.localstack.HeadlessChromium;
 import dev.parley.localstack.JavaProcess;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.LiveKitExtension;
@@ -29,6 +32,7 @@ import io.livekit.server.AccessToken;
 import io.livekit.server.RoomJoin;
 import io.livekit.server.RoomName;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -170,16 +174,26 @@ class VoiceCallIT {
           .contains("\"issue_category\"").contains("\"user_transcript\":\"my account");
       System.out.printf("voice to voice: the agent's first audio reached the caller %d ms after the caller stopped"
           + " speaking%n", firstAgentAudioAfterSpeech.get() - speechEnded.get());
-      Timeline timeline = Timeline.read(kafkaBootstrap, turn.replaceAll(".*\"session_id\":\"([^\"]+)\".*", "$1"),
-          agent);
+      Timeline timeline = Timeline.read(kafkaBootstrap, turn.replaceAll(".*\"session_id\":\"([^\"]+)\".*", "$1"));
       System.out.println(timeline.stages(firstAgentAudioAfterSpeech.get()));
       assertThat(timeline.events()).as("the session on the topics, in order").containsSubsequence(
           "sessions:SessionStarted", "decisions:RoutingDecision", "agent:SessionStarted", "replies:AgentTurn",
           "user-turns:UserSpeechStarted", "user-turns:UserSpeechStopped", "user-turns:UserTurn", "agent:UserTurn",
           "replies:AgentReplyChunk", "replies:AgentTurn");
-      await().atMost(Duration.ofSeconds(30)).until(() -> Timeline.read(kafkaBootstrap, timeline.sessionId(), agent)
+      await().atMost(Duration.ofSeconds(30)).until(() -> Timeline.read(kafkaBootstrap, timeline.sessionId())
           .events().stream().filter(e -> e.equals("playback:FINISHED")).count() >= 2);
       assertThat(timeline.decision()).contains("EXPLICIT_AGENT");
+      // parley replay session: the real call read back, kept as a page and a screenshot
+      SessionTimeline replay = Timeline.read(kafkaBootstrap, timeline.sessionId()).timeline();
+      assertThat(replay.userTurns()).hasSize(1);
+      assertThat(replay.userTurns().get(0).user().getTranscript()).startsWith("my account");
+      assertThat(replay.userTurns().get(0).fields().has("issue_category")).isTrue();
+      assertThat(replay.userTurns().get(0).stages()).containsKeys(Stage.ENDPOINTING_STT, Stage.ROUTING,
+          Stage.LLM_FIRST_SENTENCE, Stage.TTS_FIRST_AUDIO, Stage.VOICE_TO_VOICE);
+      Path page = Path.of("target", "artifacts", "voice-call-replay.html");
+      Files.createDirectories(page.getParent());
+      Files.writeString(page, replay.toHtml());
+      HeadlessChromium.screenshot(page.toUri().toString(), page.resolveSibling("voice-call-replay.png"), 1200, 1600);
     }
   }
 
@@ -212,7 +226,7 @@ class VoiceCallIT {
       Thread.sleep(3000);
       long stoppedAfter = lastAgentLoud.get() - spokeAt;
       String session = Timeline.sessionOfRoom(kafkaBootstrap, room);
-      Timeline timeline = Timeline.read(kafkaBootstrap, session, agent);
+      Timeline timeline = Timeline.read(kafkaBootstrap, session);
       long detected = timeline.firstUserSpeech() - spokeAt;
       System.out.printf("barge-in: the caller spoke at 0 ms, ingress detected speech at %d ms, the agent's last"
           + " audible frame reached the caller at %d ms (%d ms after detection)%n", detected, stoppedAfter,

@@ -48,8 +48,8 @@ class InsightsIT {
   void writeSessions(TestKafka kafka) {
     bootstrap = kafka.bootstrapServers();
     try (SessionWriter w = new SessionWriter(kafka, List.of(support, sales))) {
-      w.config(seed("support-agent-v1", support));
-      w.config(seed("sales-agent-v1", sales));
+      w.config(SessionWriter.seed("support-agent-v1", support));
+      w.config(SessionWriter.seed("sales-agent-v1", sales));
       int routing = 1; // the 8 support turns are routed in 1..8 ms, the 6 sales turns in 11..16 ms
       // support: final fields resolved/escalate/sentiment/priority per session
       routing = supportSession(w, "s1", 0, routing, List.of(
@@ -132,12 +132,6 @@ class InsightsIT {
     return name + "-" + run;
   }
 
-  static AgentConfig seed(String seedId, String agentId) {
-    AgentConfig seed = SeedAgents.all().stream().filter(a -> a.agentId().equals(seedId)).findFirst().orElseThrow();
-    ObjectNode json = AgentConfigJson.tree(seed.withDefaults());
-    json.put("agent_id", agentId).put("version", 1).put("status", "active");
-    return AgentConfigJson.fromTree(json);
-  }
 
   @Test
   void theTimelineHoldsEveryTurnWithItsFieldsStagesAndInterruption() {

@@ -3,6 +3,7 @@ package dev.parley.insights;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.agentconfig.SeedAgents;
 import dev.parley.events.AgentConfigSnapshot;
 import dev.parley.events.AgentReply;
 import dev.parley.events.AgentReplyChunk;
@@ -37,10 +38,10 @@ import org.apache.kafka.common.serialization.Serdes;
  * Writes generated sessions to the real topics with chosen record timestamps, the way the pipeline's
  * services would, so timelines and aggregates can be checked against hand-computed values.
  */
-final class SessionWriter implements AutoCloseable {
+public final class SessionWriter implements AutoCloseable {
   private final KafkaProducer<String, byte[]> producer;
 
-  SessionWriter(TestKafka kafka, List<String> agents) {
+  public SessionWriter(TestKafka kafka, List<String> agents) {
     Map<String, Object> config = kafka.clientConfig();
     config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     this.producer = new KafkaProducer<>(config, Serdes.String().serializer(), Serdes.ByteArray().serializer());
@@ -51,7 +52,15 @@ final class SessionWriter implements AutoCloseable {
     }
   }
 
-  void config(AgentConfig config) {
+  /** A seed agent's config under another id, version 1. */
+  public static AgentConfig seed(String seedId, String agentId) {
+    AgentConfig seed = SeedAgents.all().stream().filter(a -> a.agentId().equals(seedId)).findFirst().orElseThrow();
+    ObjectNode json = AgentConfigJson.tree(seed.withDefaults());
+    json.put("agent_id", agentId).put("version", 1).put("status", "active");
+    return AgentConfigJson.fromTree(json);
+  }
+
+  public void config(AgentConfig config) {
     ObjectNode json = AgentConfigJson.tree(config);
     send(Topics.AGENT_CONFIGS.name(), config.agentId(), 0, AvroSerde.of(AgentConfigSnapshot.class).encode(
         AgentConfigSnapshot.newBuilder().setAgentId(config.agentId()).setTenantId(config.tenantId())
@@ -59,7 +68,7 @@ final class SessionWriter implements AutoCloseable {
             .setUpdatedAt(Instant.now()).build()));
   }
 
-  void started(String session, String room, long at) {
+  public void started(String session, String room, long at) {
     send(Topics.SESSIONS.name(), session, at, AvroSerde.of(SessionEvent.class).encode(new SessionEvent(
         SessionStarted.newBuilder().setSessionId(session).setRoomName(room).setParticipantIdentity("caller-" + room)
             .setTenantId("acme").setUserId("u-" + room).setRoomMetadata("{\"purpose\":\"support\"}")
@@ -67,14 +76,14 @@ final class SessionWriter implements AutoCloseable {
             .build())));
   }
 
-  void decided(String session, String agent, long at) {
+  public void decided(String session, String agent, long at) {
     send(Topics.ROUTING_DECISIONS.name(), session, at, AvroSerde.of(RoutingDecision.class).encode(
         RoutingDecision.newBuilder().setSessionId(session).setAgentId(agent).setConfigVersion(1)
             .setStrategy(RoutingStrategy.PURPOSE).setRuleId("by-purpose").setReason("purpose matched")
             .setRulesVersion(1).setDecidedAt(Instant.ofEpochMilli(at)).build()));
   }
 
-  void speechStarted(String session, long at) {
+  public void speechStarted(String session, long at) {
     send(Topics.USER_TURNS.name(), session, at, AvroSerde.of(UserEvent.class).encode(new UserEvent(
         UserSpeechStarted.newBuilder().setSessionId(session).setSpeechId(session + "-s" + at)
             .setStartedAt(Instant.ofEpochMilli(at)).build())));
@@ -84,7 +93,7 @@ final class SessionWriter implements AutoCloseable {
    * A user turn that ended speaking at {@code stoppedAt}: transcript 300 ms later, routed {@code routingMs}
    * after that, first reply sentence 500 ms after routing, first audio 200 ms after that.
    */
-  UserTurn userTurn(String session, String agent, int index, String text, long stoppedAt, long routingMs) {
+  public UserTurn userTurn(String session, String agent, int index, String text, long stoppedAt, long routingMs) {
     UserTurn turn = UserTurn.newBuilder().setSessionId(session).setTurnId(session + "-t" + index).setTurnIndex(index)
         .setTranscript(text).setConfidence(0.9).setSpeechStartedAt(Instant.ofEpochMilli(stoppedAt - 1500))
         .setSpeechStoppedAt(Instant.ofEpochMilli(stoppedAt)).setTranscribedAt(Instant.ofEpochMilli(stoppedAt + 300))
@@ -97,7 +106,7 @@ final class SessionWriter implements AutoCloseable {
   }
 
   /** The agent's answer to {@code turnId}: one sentence at {@code at}, then the whole turn. */
-  void answer(String session, String agent, String turnId, String reply, String fieldsJson, TurnOutcome outcome,
+  public void answer(String session, String agent, String turnId, String reply, String fieldsJson, TurnOutcome outcome,
       long at) {
     send(Topics.AGENT_REPLIES.name(), session, at, AvroSerde.of(AgentReply.class).encode(new AgentReply(
         AgentReplyChunk.newBuilder().setSessionId(session).setTurnId(turnId).setAgentId(agent).setConfigVersion(1)
@@ -111,20 +120,20 @@ final class SessionWriter implements AutoCloseable {
             .setCreatedAt(Instant.ofEpochMilli(at + 50)).setUserTranscript("").build())));
   }
 
-  void playback(String session, String turnId, PlaybackKind kind, long at, String heard, String unheard) {
+  public void playback(String session, String turnId, PlaybackKind kind, long at, String heard, String unheard) {
     send(Topics.PLAYBACK.name(), session, at, AvroSerde.of(PlaybackEvent.class).encode(PlaybackEvent.newBuilder()
         .setSessionId(session).setTurnId(turnId).setKind(kind).setAt(Instant.ofEpochMilli(at))
         .setAudioMsPlayed(kind == PlaybackKind.STARTED ? 0 : 900).setChunksPlayed(1).setHeardText(heard)
         .setUnheardText(unheard).build()));
   }
 
-  void ended(String session, long at) {
+  public void ended(String session, long at) {
     send(Topics.SESSIONS.name(), session, at, AvroSerde.of(SessionEvent.class).encode(new SessionEvent(
         SessionEnded.newBuilder().setSessionId(session).setReason("caller left").setEndedAt(Instant.ofEpochMilli(at))
             .build())));
   }
 
-  void garbage(String topic, String session, long at) {
+  public void garbage(String topic, String session, long at) {
     send(topic, session, at, "not avro at all".getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 

@@ -61,7 +61,7 @@ class WhatIfIT {
         logs.resolve("llm.log"), String.valueOf(port), "0").awaitLog("STANDIN_READY", Duration.ofSeconds(30));
         SessionLog log = new SessionLog(kafka.bootstrapServers())) {
       // version 2 of the agent: a new schema field, answered by the stand-in model
-      ObjectNode json = AgentConfigJson.tree(InsightsIT.seed("support-agent-v1", agent));
+      ObjectNode json = AgentConfigJson.tree(SessionWriter.seed("support-agent-v1", agent));
       json.put("version", 2);
       json.with("llm_config").put("provider", "openai-compatible").put("base_url", "http://127.0.0.1:" + port + "/v1")
           .put("model", "stand-in");

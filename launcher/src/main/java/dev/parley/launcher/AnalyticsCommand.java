@@ -5,6 +5,7 @@ import dev.parley.insights.Analytics;
 import dev.parley.insights.AnalyticsReport;
 import dev.parley.insights.Progress;
 import dev.parley.insights.SessionLog;
+import dev.parley.insights.TimeArg;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;

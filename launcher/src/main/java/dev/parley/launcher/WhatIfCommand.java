@@ -5,6 +5,7 @@ import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.agentconfig.AgentConfigValidator;
 import dev.parley.insights.SessionLog;
+import dev.parley.insights.TimeArg;
 import dev.parley.insights.SessionTimeline;
 import dev.parley.insights.WhatIf;
 import dev.parley.processor.OfflineResponder;
@@ -92,7 +93,7 @@ final class WhatIfCommand implements Callable<Integer> {
       }
     }
     String content;
-    if (results.size() == 1) {
+    if (results.size() == 1 && sessions.sample == null) {
       content = format == Format.json ? WhatIf.toJson(results.get(0)).toPrettyString() + "\n"
           : WhatIf.toText(results.get(0));
     } else {

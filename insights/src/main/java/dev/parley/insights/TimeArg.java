@@ -1,4 +1,4 @@
-package dev.parley.launcher;
+package dev.parley.insights;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -13,12 +13,12 @@ import java.util.regex.Pattern;
  * A point in time on the command line: {@code now}, a relative {@code -2h}/{@code -30m}/{@code -7d},
  * an ISO instant {@code 2026-11-25T10:00:00Z}, a local date-time (UTC) or a date (its midnight, UTC).
  */
-final class TimeArg {
+public final class TimeArg {
   private static final Pattern RELATIVE = Pattern.compile("-(\\d+)([smhd])");
 
   private TimeArg() {}
 
-  static Instant parse(String raw, Instant now) {
+  public static Instant parse(String raw, Instant now) {
     String value = raw.strip();
     if (value.equalsIgnoreCase("now")) {
       return now;
