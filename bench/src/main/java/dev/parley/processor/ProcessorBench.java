@@ -1,5 +1,6 @@
 package dev.parley.processor;
 
+import dev.parley.llm.LlmProvider;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.agentconfig.SeedAgents;

@@ -93,11 +93,11 @@ public final class ConfigService implements AutoCloseable {
 
   /** The what-if LLM providers, set up on first use from the environment (OPENAI_*, PARLEY_LOCAL_*). */
   private static final class OfflineResponderHolder {
-    private dev.parley.processor.OfflineResponder responder;
+    private dev.parley.llm.OfflineResponder responder;
 
-    synchronized dev.parley.processor.OfflineResponder get() {
+    synchronized dev.parley.llm.OfflineResponder get() {
       if (responder == null) {
-        responder = dev.parley.processor.OfflineResponder.from(System.getenv());
+        responder = dev.parley.llm.OfflineResponder.from(System.getenv());
       }
       return responder;
     }

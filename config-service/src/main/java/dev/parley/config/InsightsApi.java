@@ -13,7 +13,7 @@ import dev.parley.insights.SessionNotFoundException;
 import dev.parley.insights.SessionTimeline;
 import dev.parley.insights.TimeArg;
 import dev.parley.insights.WhatIf;
-import dev.parley.processor.OfflineResponder;
+import dev.parley.llm.OfflineResponder;
 import dev.parley.schemas.TopicNames;
 import io.javalin.Javalin;
 import io.javalin.http.Context;

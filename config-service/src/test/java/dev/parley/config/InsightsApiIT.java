@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.parley.agentconfig.AgentConfigJson;
-import dev.parley.events.PlaybackKind;
-import dev.parley.events.TurnOutcome;
 import dev.parley.insights.SessionWriter;
 import dev.parley.localstack.FreePorts;
 import dev.parley.localstack.JavaProcess;
@@ -13,7 +11,7 @@ import dev.parley.localstack.junit.FerretDbExtension;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
 import dev.parley.localstack.junit.TestMongo;
-import dev.parley.processor.StandInLlmServer;
+import dev.parley.llm.StandInLlmServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,13 +32,9 @@ class InsightsApiIT {
     String session = "api-s-" + run;
     long t = Instant.now().minusSeconds(60).toEpochMilli();
     try (SessionWriter w = new SessionWriter(kafka, List.of(agent))) {
-      w.started(session, "room-" + run, t);
-      w.decided(session, agent, t + 5);
-      var turn = w.userTurn(session, agent, 1, "My password reset email never came", t + 2000, 4);
-      w.answer(session, agent, turn.getTurnId(), "Let me resend it.", "{\"issue_category\":\"account\","
-          + "\"sentiment\":\"negative\",\"priority\":2,\"issue_resolved\":false,\"escalate\":false}", TurnOutcome.OK,
-          t + 2900);
-      w.playback(session, turn.getTurnId(), PlaybackKind.STARTED, t + 3100, null, null);
+      w.oneTurnSession(session, agent, t, "My password reset email never came", 4, "Let me resend it.",
+          "{\"issue_category\":\"account\",\"sentiment\":\"negative\",\"priority\":2,\"issue_resolved\":false,"
+          + "\"escalate\":false}");
     }
     int llmPort = FreePorts.pick();
     try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigJson;
-import dev.parley.processor.OfflineResponder;
+import dev.parley.llm.OfflineResponder;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;

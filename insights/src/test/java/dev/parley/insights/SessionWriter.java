@@ -133,6 +133,19 @@ public final class SessionWriter implements AutoCloseable {
             .build())));
   }
 
+  /**
+   * A whole one-turn session starting at {@code t}: started, routed to {@code agent}, the caller's words
+   * ({@code routingMs} router hop), the agent's reply with {@code fieldsJson}, playback started.
+   */
+  public void oneTurnSession(String session, String agent, long t, String words, int routingMs, String reply,
+      String fieldsJson) {
+    started(session, "room-" + session, t);
+    decided(session, agent, t + 5);
+    UserTurn turn = userTurn(session, agent, 1, words, t + 2000, routingMs);
+    answer(session, agent, turn.getTurnId(), reply, fieldsJson, TurnOutcome.OK, t + 2900);
+    playback(session, turn.getTurnId(), PlaybackKind.STARTED, t + 3100, null, null);
+  }
+
   public void garbage(String topic, String session, long at) {
     send(topic, session, at, "not avro at all".getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }

@@ -6,14 +6,13 @@ import dev.parley.insights.AnalyticsReport;
 import dev.parley.insights.Progress;
 import dev.parley.insights.SessionLog;
 import dev.parley.insights.TimeArg;
-import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code parley analytics}: per-agent figures over a time range of the topics. */
@@ -32,18 +31,12 @@ final class AnalyticsCommand implements Callable<Integer> {
   @Option(names = "--format", description = "json, csv or html (default: ${DEFAULT-VALUE})")
   Format format = Format.json;
 
-  @Option(names = "--out", description = "write to this file instead of standard output")
-  Path out;
-
   @Option(names = "--lateness", description = "minutes an event may be written after its time (default:"
       + " ${DEFAULT-VALUE})")
   int latenessMinutes = 5;
 
-  @Option(names = "--kafka", description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
-  String bootstrap = Defaults.kafka();
-
-  PrintStream stdout = System.out;
-  PrintStream stderr = System.err;
+  @Mixin
+  ReadOptions io;
 
   @Override
   public Integer call() throws Exception {
@@ -51,15 +44,15 @@ final class AnalyticsCommand implements Callable<Integer> {
     Analytics.Options options = new Analytics.Options(TimeArg.parse(from, now), TimeArg.parse(to, now),
         new LinkedHashSet<>(agents), Duration.ofMinutes(latenessMinutes));
     ObjectNode report;
-    try (SessionLog log = new SessionLog(bootstrap)) {
-      report = Analytics.run(log, options, new Progress(stderr, "analytics", 1000));
+    try (SessionLog log = new SessionLog(io.bootstrap)) {
+      report = Analytics.run(log, options, new Progress(io.stderr, "analytics", 1000));
     }
     String content = switch (format) {
       case json -> report.toPrettyString() + "\n";
       case csv -> AnalyticsReport.toCsv(report);
       case html -> AnalyticsReport.toHtml(report);
     };
-    Output.write(content, out, stdout, stderr);
+    io.write(content);
     return 0;
   }
 

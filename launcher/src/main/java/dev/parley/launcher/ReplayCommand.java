@@ -2,10 +2,9 @@ package dev.parley.launcher;
 
 import dev.parley.insights.SessionLog;
 import dev.parley.insights.SessionTimeline;
-import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -31,19 +30,13 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--format", description = "text, json or html (default: ${DEFAULT-VALUE})")
     Format format = Format.text;
 
-    @Option(names = "--out", description = "write to this file instead of standard output")
-    Path out;
-
-    @Option(names = "--kafka", description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
-    String bootstrap = Defaults.kafka();
-
-    PrintStream stdout = System.out;
-    PrintStream stderr = System.err;
+    @Mixin
+    ReadOptions io;
 
     @Override
     public Integer call() throws Exception {
       SessionTimeline timeline;
-      try (SessionLog log = new SessionLog(bootstrap)) {
+      try (SessionLog log = new SessionLog(io.bootstrap)) {
         timeline = SessionTimeline.of(sessionId, log.session(sessionId));
       }
       String content = switch (format) {
@@ -51,7 +44,7 @@ final class ReplayCommand implements Callable<Integer> {
         case json -> timeline.toJson().toPrettyString() + "\n";
         case html -> timeline.toHtml();
       };
-      Output.write(content, out, stdout, stderr);
+      io.write(content);
       return 0;
     }
   }

@@ -189,7 +189,7 @@ final class UpCommand implements Callable<Integer> {
       System.out.println("  MongoDB (FerretDB) " + mongo.uri());
     }
     System.out.println("  Logs              " + logs.toAbsolutePath());
-    System.out.println("Try: ./parley chat --purpose support");
+    System.out.println("Try: ./parley chat --purpose support   (then ./parley replay session <id> with the id it prints)");
     System.out.println("Press Ctrl-C to stop.");
   }
 

@@ -8,8 +8,7 @@ import dev.parley.insights.SessionLog;
 import dev.parley.insights.TimeArg;
 import dev.parley.insights.SessionTimeline;
 import dev.parley.insights.WhatIf;
-import dev.parley.processor.OfflineResponder;
-import java.io.PrintStream;
+import dev.parley.llm.OfflineResponder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,6 +24,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code parley whatif}: recorded user turns through another config version, diffed turn by turn. */
@@ -63,33 +63,27 @@ final class WhatIfCommand implements Callable<Integer> {
   @Option(names = "--format", description = "text or json (default: ${DEFAULT-VALUE})")
   Format format = Format.text;
 
-  @Option(names = "--out", description = "write to this file instead of standard output")
-  Path out;
-
-  @Option(names = "--kafka", description = "Kafka bootstrap servers (default: ${DEFAULT-VALUE})")
-  String bootstrap = Defaults.kafka();
+  @Mixin
+  ReadOptions io;
 
   @Option(names = "--config-url", description = "config-service base URL (default: ${DEFAULT-VALUE})")
   String configUrl = Defaults.configUrl();
-
-  PrintStream stdout = System.out;
-  PrintStream stderr = System.err;
 
   @Override
   public Integer call() throws Exception {
     AgentConfig config = candidate.file != null ? fromFile(candidate.file) : fromService(candidate.agentAtVersion);
     WhatIf whatIf = WhatIf.with(OfflineResponder.from(Defaults.llmEnvironment()));
     List<WhatIf.Result> results = new ArrayList<>();
-    try (SessionLog log = new SessionLog(bootstrap)) {
+    try (SessionLog log = new SessionLog(io.bootstrap)) {
       List<String> ids = sessions.ids != null ? sessions.ids
           : log.recentSessions(config.agentId(), TimeArg.parse(from, Instant.now()), Instant.now(), sessions.sample);
       if (ids.isEmpty()) {
-        stderr.println("no sessions of " + config.agentId() + " since " + from);
+        io.stderr.println("no sessions of " + config.agentId() + " since " + from);
         return 1;
       }
       for (String id : ids) {
         SessionTimeline timeline = SessionTimeline.of(id, log.session(id));
-        results.add(whatIf.replay(timeline, config, stderr::println));
+        results.add(whatIf.replay(timeline, config, io.stderr::println));
       }
     }
     String content;
@@ -100,7 +94,7 @@ final class WhatIfCommand implements Callable<Integer> {
       ObjectNode summary = WhatIf.summary(results);
       content = format == Format.json ? summary.toPrettyString() + "\n" : WhatIf.summaryText(summary);
     }
-    Output.write(content, out, stdout, stderr);
+    io.write(content);
     return 0;
   }
 

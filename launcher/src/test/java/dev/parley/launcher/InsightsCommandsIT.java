@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfigJson;
-import dev.parley.events.PlaybackKind;
-import dev.parley.events.TurnOutcome;
 import dev.parley.insights.SessionWriter;
 import dev.parley.localstack.FreePorts;
 import dev.parley.localstack.JavaProcess;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
-import dev.parley.processor.StandInLlmServer;
+import dev.parley.llm.StandInLlmServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -56,13 +54,9 @@ class InsightsCommandsIT {
   void replayAnalyticsAndWhatIfFromTheCommandLine(TestKafka kafka) throws Exception {
     long t = Instant.now().minusSeconds(30).toEpochMilli();
     try (SessionWriter w = new SessionWriter(kafka, List.of(agent))) {
-      w.started(session, "room-" + run, t);
-      w.decided(session, agent, t + 5);
-      var turn = w.userTurn(session, agent, 1, "I was charged twice", t + 2000, 6);
-      w.answer(session, agent, turn.getTurnId(), "I will refund one charge.", "{\"issue_category\":\"billing\","
-          + "\"sentiment\":\"negative\",\"priority\":3,\"issue_resolved\":true,\"escalate\":false}", TurnOutcome.OK,
-          t + 2900);
-      w.playback(session, turn.getTurnId(), PlaybackKind.STARTED, t + 3100, null, null);
+      w.oneTurnSession(session, agent, t, "I was charged twice", 6, "I will refund one charge.",
+          "{\"issue_category\":\"billing\",\"sentiment\":\"negative\",\"priority\":3,\"issue_resolved\":true,"
+          + "\"escalate\":false}");
     }
     String kafkaArg = "--kafka=" + kafka.bootstrapServers();
 

@@ -1,5 +1,7 @@
 package dev.parley.processor;
 
+import dev.parley.llm.SessionHistory;
+import dev.parley.llm.TurnResponder;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.events.AgentReply;

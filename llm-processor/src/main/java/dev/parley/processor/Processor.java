@@ -1,5 +1,8 @@
 package dev.parley.processor;
 
+import dev.parley.llm.CircuitBreaker;
+import dev.parley.llm.LlmProvider;
+import dev.parley.llm.TurnResponder;
 import dev.parley.schemas.Topics;
 import java.time.Duration;
 import java.util.Map;

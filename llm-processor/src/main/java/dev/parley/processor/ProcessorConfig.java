@@ -1,27 +1,20 @@
 package dev.parley.processor;
 
 import dev.parley.kit.Settings;
+import dev.parley.llm.LlmSettings;
 import java.time.Duration;
 import java.util.List;
 
 /** llm-processor's settings, read once at start-up. */
-record ProcessorConfig(String bootstrapServers, List<String> agents, String openAiBaseUrl, String openAiApiKey,
-    String localLlmUrl, String localModel, int localThreads, Duration llmTimeout, int llmRetries, int threads, int maxInFlightPerPartition,
+record ProcessorConfig(String bootstrapServers, List<String> agents, LlmSettings llm, int threads,
+    int maxInFlightPerPartition,
     int historyExchanges, int historyChars, Duration historyLookback, int healthPort, String instanceId) {
 
   static ProcessorConfig from(Settings settings) {
     ProcessorConfig config = new ProcessorConfig(
         settings.string("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092", "Kafka bootstrap servers"),
         settings.list("PARLEY_AGENTS", "agents this instance serves, comma-separated (empty: every agent topic)"),
-        settings.string("OPENAI_BASE_URL", "", "OpenAI-compatible base URL for provider openai/openai-compatible"),
-        settings.string("OPENAI_API_KEY", "", "API key for the OpenAI-compatible provider"),
-        settings.string("PARLEY_LOCAL_LLM_URL", "", "OpenAI-compatible URL of the local model server for provider"
-            + " 'local' (for example llama.cpp's llama-server)"),
-        settings.string("PARLEY_LOCAL_MODEL", "", "GGUF model file for provider 'local', run in-process"),
-        settings.integer("PARLEY_LOCAL_THREADS", Math.max(1, Runtime.getRuntime().availableProcessors()), 1, 256,
-            "CPU threads of the in-process model"),
-        Duration.ofMillis(settings.integer("PARLEY_LLM_TIMEOUT_MS", 30_000, 100, 600_000, "LLM request timeout")),
-        settings.integer("PARLEY_LLM_MAX_RETRIES", 2, 0, 10, "LLM retries with back-off"),
+        LlmSettings.from(settings),
         settings.integer("PARLEY_PROCESSOR_THREADS", 32, 1, 1024, "turns answered at once by this instance"),
         settings.integer("PARLEY_PROCESSOR_MAX_IN_FLIGHT", 500, 1, 100_000, "unfinished records per partition"
             + " before the partition is paused"),

@@ -1,5 +1,6 @@
 package dev.parley.processor;
 
+import dev.parley.llm.Providers;
 import dev.parley.kit.HealthServer;
 import dev.parley.kit.Settings;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -20,7 +21,7 @@ public final class ProcessorMain {
       return;
     }
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    Processor processor = new Processor(config, new Providers(config), new ProcessorMetrics(registry));
+    Processor processor = new Processor(config, new Providers(config.llm()), new ProcessorMetrics(registry));
     processor.start();
     HealthServer server = config.healthPort() < 0 ? null
         : HealthServer.start("0.0.0.0", config.healthPort(), () -> "UP serving " + processor.agents())

@@ -1,5 +1,6 @@
 package dev.parley.processor;
 
+import dev.parley.llm.TurnResponder;
 import dev.parley.events.TurnOutcome;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

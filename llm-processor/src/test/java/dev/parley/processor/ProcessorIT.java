@@ -1,5 +1,6 @@
 package dev.parley.processor;
 
+import dev.parley.llm.StandInLlmServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

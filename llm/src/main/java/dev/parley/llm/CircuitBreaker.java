@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -8,14 +8,14 @@ import java.time.Duration;
  * for {@code openFor}, during which calls fail at once (the caller hears an apology instead of
  * waiting out another timeout); then one trial call is let through.
  */
-final class CircuitBreaker {
+public final class CircuitBreaker {
   private final int threshold;
   private final Duration openFor;
   private final Clock clock;
   private int failures;
   private long openUntil;
 
-  CircuitBreaker(int threshold, Duration openFor, Clock clock) {
+  public CircuitBreaker(int threshold, Duration openFor, Clock clock) {
     this.threshold = threshold;
     this.openFor = openFor;
     this.clock = clock;

@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -8,21 +8,21 @@ import java.util.List;
  * A session's conversation so far, as alternating user and agent messages, bounded by a number of
  * exchanges and a character budget (about four characters per token): the oldest exchanges go first.
  */
-final class SessionHistory {
+public final class SessionHistory {
   /** One user turn and what the agent answered. */
-  record Exchange(String turnId, String user, String agent) {}
+  public record Exchange(String turnId, String user, String agent) {}
 
   private final Deque<Exchange> exchanges = new ArrayDeque<>();
   private final int maxExchanges;
   private final int maxChars;
   private int chars;
 
-  SessionHistory(int maxExchanges, int maxChars) {
+  public SessionHistory(int maxExchanges, int maxChars) {
     this.maxExchanges = maxExchanges;
     this.maxChars = maxChars;
   }
 
-  synchronized void add(Exchange exchange) {
+  public synchronized void add(Exchange exchange) {
     exchanges.addLast(exchange);
     chars += size(exchange);
     while (exchanges.size() > maxExchanges || (chars > maxChars && exchanges.size() > 1)) {
@@ -30,11 +30,11 @@ final class SessionHistory {
     }
   }
 
-  synchronized List<Exchange> exchanges() {
+  public synchronized List<Exchange> exchanges() {
     return List.copyOf(exchanges);
   }
 
-  synchronized boolean answered(String turnId) {
+  public synchronized boolean answered(String turnId) {
     return exchanges.stream().anyMatch(e -> e.turnId().equals(turnId));
   }
 

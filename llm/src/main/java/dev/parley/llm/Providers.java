@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import java.util.function.Consumer;
 
@@ -8,13 +8,13 @@ import java.util.function.Consumer;
  * model in {@code PARLEY_LOCAL_MODEL} (or a local model server at {@code PARLEY_LOCAL_LLM_URL}). A provider that is not configured fails each call with a
  * clear message, which the caller hears as an apology and the turn records as its fallback reason.
  */
-final class Providers implements LlmProvider {
-  private final ProcessorConfig config;
+public final class Providers implements LlmProvider {
+  private final LlmSettings config;
   private final java.util.Map<String, LlmProvider> byUrl = new java.util.concurrent.ConcurrentHashMap<>();
 
   private LocalLlamaProvider local;
 
-  Providers(ProcessorConfig config) {
+  public Providers(LlmSettings config) {
     this.config = config;
   }
 

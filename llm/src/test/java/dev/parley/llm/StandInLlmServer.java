@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

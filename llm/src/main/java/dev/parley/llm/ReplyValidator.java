@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Set;
 
 /** Checks a raw reply against the agent's JSON Schema (networknt json-schema-validator). */
-final class ReplyValidator {
+public final class ReplyValidator {
   private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
   private final JsonSchema schema;
 

@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * through the official OpenAI Java SDK, with {@code response_format: json_schema} (strict) and
  * streaming. The SDK retries connection failures and 429/5xx with back-off.
  */
-final class OpenAiProvider implements LlmProvider {
+public final class OpenAiProvider implements LlmProvider {
   private final OpenAIClient client;
 
   OpenAiProvider(String baseUrl, String apiKey, Duration timeout, int maxRetries) {

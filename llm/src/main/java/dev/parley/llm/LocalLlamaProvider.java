@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * 270M from PyPI by default), its output constrained by a grammar built from the reply's JSON
  * Schema, so the JSON always parses and matches. No key, no network. One generation at a time.
  */
-final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
+public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   /** The grammar bounds the reply's size; a config's small token limit must not cut the JSON off. */
   static final int MIN_TOKENS = 600;
   static final int SEED = 42;

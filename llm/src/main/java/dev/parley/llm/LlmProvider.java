@@ -1,11 +1,11 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.function.Consumer;
 
 /** A chat model that answers with JSON matching a schema, streaming its raw output. */
-interface LlmProvider {
+public interface LlmProvider {
 
   /** One message of the conversation sent to the model. */
   record Message(String role, String content) {}

@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import java.util.function.Consumer;
 
@@ -8,7 +8,7 @@ import java.util.function.Consumer;
  * order; it handles keys and escapes split across deltas ({@code \"}, {@code \n}, {@code \\u00e9},
  * surrogate pairs) and ignores every other field. Not thread-safe: one instance per reply.
  */
-final class SentenceStream {
+public final class SentenceStream {
   private static final String KEY = "system_response";
   private final Consumer<String> onSentence;
   private final StringBuilder sentence = new StringBuilder();

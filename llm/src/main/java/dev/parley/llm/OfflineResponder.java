@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
@@ -21,7 +21,10 @@ public final class OfflineResponder {
 
   /** Providers configured like llm-processor's, from these settings (OPENAI_*, PARLEY_LOCAL_*). */
   public static OfflineResponder from(Map<String, String> environment) {
-    return new OfflineResponder(new Providers(ProcessorConfig.from(new Settings(environment))));
+    Settings settings = new Settings(environment);
+    LlmSettings llm = LlmSettings.from(settings);
+    settings.validate("LLM provider settings");
+    return new OfflineResponder(new Providers(llm));
   }
 
   /** One exchange of the conversation so far; {@code user} is empty for the greeting. */

@@ -1,13 +1,13 @@
-package dev.parley.processor;
+package dev.parley.llm;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigValidator;
 import dev.parley.agentconfig.StructuredOutputSchema;
 import dev.parley.events.TurnOutcome;
-import dev.parley.processor.LlmProvider.Completion;
-import dev.parley.processor.LlmProvider.LlmException;
-import dev.parley.processor.LlmProvider.Message;
+import dev.parley.llm.LlmProvider.Completion;
+import dev.parley.llm.LlmProvider.LlmException;
+import dev.parley.llm.LlmProvider.Message;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,27 +19,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * match, and falls back to a safe reply (marked as such) when the repair fails or the provider is
  * down. Only {@code system_response} is ever spoken; structured fields never reach the voice.
  */
-final class TurnResponder {
-  static final String APOLOGY = "I'm sorry, I'm having trouble answering right now. Could you say that again?";
+public final class TurnResponder {
+  public static final String APOLOGY = "I'm sorry, I'm having trouble answering right now. Could you say that again?";
   private final LlmProvider provider;
   private final CircuitBreaker breaker;
   private final Map<String, ReplyValidator> validators = new ConcurrentHashMap<>();
 
-  TurnResponder(LlmProvider provider, CircuitBreaker breaker) {
+  public TurnResponder(LlmProvider provider, CircuitBreaker breaker) {
     this.provider = provider;
     this.breaker = breaker;
   }
 
   /** Receives each spoken sentence, in order, as soon as it is complete. */
-  interface ChunkSink {
+  public interface ChunkSink {
     void chunk(int index, String text);
   }
 
   /** The finished turn. {@code completion} is null when the provider was not (successfully) called. */
-  record Answer(String spoken, ObjectNode fields, TurnOutcome outcome, String fallbackReason, Completion completion,
+  public record Answer(String spoken, ObjectNode fields, TurnOutcome outcome, String fallbackReason, Completion completion,
       long firstChunkNanos, int chunks) {}
 
-  Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText, ChunkSink sink) {
+  public Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText, ChunkSink sink) {
     long start = System.nanoTime();
     Spoken spoken = new Spoken(sink, start);
     ObjectNode schema = StructuredOutputSchema.build(config.schemaConfig());
