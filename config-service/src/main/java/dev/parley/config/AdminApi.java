@@ -1,5 +1,6 @@
 package dev.parley.config;
 
+import dev.parley.livekit.CallerTokens;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -28,13 +29,13 @@ final class AdminApi {
   private final RulesStore rules;
   private final Reconciler reconciler;
   private final Resolver resolver;
-  private final TokenIssuer tokens;
+  private final CallerTokens tokens;
   private final RateLimiter tokenLimiter;
   private final ApiKeys keys;
   private final String livekitUrl;
   private final Runnable afterWrite;
 
-  AdminApi(AgentStore agents, RulesStore rules, Reconciler reconciler, Resolver resolver, TokenIssuer tokens,
+  AdminApi(AgentStore agents, RulesStore rules, Reconciler reconciler, Resolver resolver, CallerTokens tokens,
       RateLimiter tokenLimiter, ApiKeys keys, String livekitUrl, Runnable afterWrite) {
     this.agents = agents;
     this.rules = rules;
@@ -188,7 +189,7 @@ final class AdminApi {
     if (metadataJson.length() > 16 * 1024) {
       throw new InvalidConfigException(new FieldError("metadata", "at most 16 KiB"));
     }
-    TokenIssuer.Issued issued = tokens.issue(room, identity, name, metadataJson);
+    CallerTokens.Issued issued = tokens.issue(room, identity, name, metadataJson);
     ctx.json(Map.of("token", issued.token(), "url", livekitUrl, "room_name", room, "identity", identity,
         "expires_at", issued.expiresAt().toString()));
   }

@@ -1,5 +1,6 @@
 package dev.parley.config;
 
+import dev.parley.livekit.CallerTokens;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
@@ -65,7 +66,7 @@ public final class ConfigService implements AutoCloseable {
         ? () -> Runtime.getRuntime().halt(137) // test hook: die between the MongoDB write and the publish
         : reconciler::run;
     AdminApi api = new AdminApi(agents, rules, reconciler, new Resolver(agents, rules),
-        new TokenIssuer(config.livekitApiKey(), config.livekitApiSecret(), config.agentName(), config.tokenTtlSeconds()),
+        new CallerTokens(config.livekitApiKey(), config.livekitApiSecret(), config.agentName(), config.tokenTtlSeconds()),
         new RateLimiter(config.tokenRequestsPerMinute(), clock), new ApiKeys(config.adminApiKey(),
         config.readOnlyApiKey()), config.livekitUrl(), afterWrite);
     String spec = resource("openapi.yaml");
@@ -75,6 +76,9 @@ public final class ConfigService implements AutoCloseable {
       javalin.http.maxRequestSize = 256 * 1024L;
       javalin.showJavalinBanner = false;
       javalin.staticFiles.enableWebjars();
+      if (!config.webDir().isEmpty()) {
+        javalin.staticFiles.add(config.webDir(), io.javalin.http.staticfiles.Location.EXTERNAL);
+      }
     });
     AdminApi.registerErrors(app);
     api.register(app);

@@ -83,6 +83,7 @@ record Timeline(String sessionId, SessionTimeline timeline) {
       case "parley.routing-decisions.v1" -> "decisions";
       case "parley.agent-replies.v1" -> "replies";
       case "parley.playback.v1" -> "playback";
+      case "parley.session-summaries.v1" -> "session-summaries";
       default -> r.topic();
     };
   }

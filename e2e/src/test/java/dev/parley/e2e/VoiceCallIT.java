@@ -166,7 +166,16 @@ class VoiceCallIT {
         speechEnded.set(System.currentTimeMillis() + speech.length / 96);
         await().atMost(Duration.ofSeconds(90)).until(() -> summaries.stream().anyMatch(s -> s.contains("\"#0\"")
             || s.contains("#0\"")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> firstAgentAudioAfterSpeech.get() > 0);
+        // the caller ends the call from its side: the agent summarizes the session before leaving
+        caller.sendData("parley-control", "{\"type\":\"end_session\"}".getBytes(StandardCharsets.UTF_8));
+        await().atMost(Duration.ofSeconds(90)).until(() -> summaries.stream()
+            .anyMatch(s -> s.contains("\"type\":\"summary\"")));
       }
+      String summary = summaries.stream().filter(s -> s.contains("\"type\":\"summary\"")).findFirst().orElseThrow();
+      System.out.println("session summary message: " + summary);
+      assertThat(summary).contains("\"end_reason\":\"caller_ended\"").contains("\"user_turns\":1")
+          .contains("\"issue_category\"").containsPattern("\"summary\":\"[A-Z][^\"]{3,}\"");
       await().atMost(Duration.ofSeconds(30)).until(() -> firstAgentAudioAfterSpeech.get() > 0);
       String turn = summaries.stream().filter(s -> s.contains("#0\"")).findFirst().orElseThrow();
       System.out.println("conversation-summary: " + turn);
@@ -179,7 +188,8 @@ class VoiceCallIT {
       assertThat(timeline.events()).as("the session on the topics, in order").containsSubsequence(
           "sessions:SessionStarted", "decisions:RoutingDecision", "agent:SessionStarted", "replies:AgentTurn",
           "user-turns:UserSpeechStarted", "user-turns:UserSpeechStopped", "user-turns:UserTurn", "agent:UserTurn",
-          "replies:AgentReplyChunk", "replies:AgentTurn");
+          "replies:AgentReplyChunk", "replies:AgentTurn", "sessions:SessionEnded", "agent:SessionEnded",
+          "session-summaries:SessionSummary");
       await().atMost(Duration.ofSeconds(30)).until(() -> Timeline.read(kafkaBootstrap, timeline.sessionId())
           .events().stream().filter(e -> e.equals("playback:FINISHED")).count() >= 2);
       assertThat(timeline.decision()).contains("EXPLICIT_AGENT");

@@ -45,6 +45,8 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   private int turnIndex;
   private int speechIndex;
   private volatile boolean ended;
+  static final String CONTROL_TOPIC = "parley-control";
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   CallSession(Job job, IngressConfig config, Producer<String, byte[]> producer, SpeechToText stt,
       ExecutorService sttPool, Consumer<CallSession> onEnd) {
@@ -77,13 +79,39 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     }
     caller = identity;
     Map<String, String> attributes = info.getAttributesMap();
-    String userId = attributes.getOrDefault("user_id", null);
+    String userId = attributes.getOrDefault("user_id", userIdOf(metadata));
     publishSession(SessionStarted.newBuilder().setSessionId(sessionId).setRoomName(job.room())
         .setRoomSid(job.roomSid()).setParticipantIdentity(identity).setParticipantSid(info.getSid())
         .setUserId(userId).setRoomMetadata(room.roomMetadata().isBlank() ? job.metadata() : room.roomMetadata())
         .setParticipantMetadata(metadata == null ? "" : metadata).setParticipantAttributes(attributes)
         .setJobId(job.id()).setStartedAt(Instant.now()).build());
     log.info("session {} started for {} in room {}", sessionId, identity, job.room());
+  }
+
+  /** The caller's {@code user_id} from its metadata JSON, or null. */
+  static String userIdOf(String metadata) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(metadata == null ? "" : metadata);
+      return node != null && node.path("user_id").isTextual() ? node.get("user_id").asText() : null;
+    } catch (java.io.IOException e) {
+      return null;
+    }
+  }
+
+  /** The caller may end the session from the page ({@code end_session} on {@value #CONTROL_TOPIC}): the agent then summarizes it. */
+  @Override
+  public void onData(String fromIdentity, String topic, byte[] payload) {
+    if (!CONTROL_TOPIC.equals(topic) || caller == null || !caller.equals(fromIdentity)) {
+      return;
+    }
+    try {
+      if ("end_session".equals(JSON.readTree(payload).path("type").asText())) {
+        log.info("session {}: the caller ended the call", sessionId);
+        end("caller_ended");
+      }
+    } catch (java.io.IOException e) {
+      log.info("session {}: ignored an unreadable control message from the caller", sessionId);
+    }
   }
 
   @Override

@@ -38,7 +38,8 @@ import org.apache.kafka.common.utils.Utils;
 public final class SessionLog implements AutoCloseable {
   /** The session-keyed topics read for every session, in pipeline order. */
   static final List<String> SESSION_TOPICS = List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(),
-      Topics.ROUTING_DECISIONS.name(), Topics.AGENT_REPLIES.name(), Topics.PLAYBACK.name());
+      Topics.ROUTING_DECISIONS.name(), Topics.AGENT_REPLIES.name(), Topics.PLAYBACK.name(),
+      Topics.SESSION_SUMMARIES.name());
   private static final Pattern AGENT_TOPIC = Pattern.compile(Topics.agentTopicPattern());
   private final KafkaConsumer<String, byte[]> consumer;
   private long undecodable;
@@ -286,6 +287,8 @@ public final class SessionLog implements AutoCloseable {
       return Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(topic, value).getEvent();
     } else if (topic.equals(Topics.PLAYBACK.name())) {
       return Topics.PLAYBACK.valueSerde().deserializer().deserialize(topic, value);
+    } else if (topic.equals(Topics.SESSION_SUMMARIES.name())) {
+      return Topics.SESSION_SUMMARIES.valueSerde().deserializer().deserialize(topic, value);
     } else if (Topics.agentIdOf(topic) != null) {
       return AvroSerde.of(RoutedEvent.class).deserializer().deserialize(topic, value).getEvent();
     }

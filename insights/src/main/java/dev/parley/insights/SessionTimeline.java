@@ -11,6 +11,7 @@ import dev.parley.events.PlaybackKind;
 import dev.parley.events.RoutingDecision;
 import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionStarted;
+import dev.parley.events.SessionSummary;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.events.UserSpeechStopped;
 import dev.parley.events.UserTurn;
@@ -35,6 +36,7 @@ public final class SessionTimeline {
   private final List<Turn> turns;
   private final List<Recorded> events;
   private final int speechStarts;
+  private final SessionSummary summary;
 
   private SessionTimeline(Builder b) {
     this.sessionId = b.sessionId;
@@ -44,6 +46,12 @@ public final class SessionTimeline {
     this.turns = b.turns.values().stream().sorted(Comparator.comparingLong(Turn::firstSeen)).toList();
     this.events = List.copyOf(b.events);
     this.speechStarts = b.speechStarts;
+    this.summary = b.summary;
+  }
+
+  /** The agent's summary of the session, once it ended (null before, or when it had no caller turn). */
+  public SessionSummary summary() {
+    return summary;
   }
 
   /** Builds the timeline of {@code sessionId} from its events (any order; they are sorted by time). */
@@ -88,6 +96,7 @@ public final class SessionTimeline {
     private final Map<String, Turn> turns = new LinkedHashMap<>();
     private final List<Recorded> events = new ArrayList<>();
     private int speechStarts;
+    private SessionSummary summary;
 
     public Builder(String sessionId, boolean keepEvents) {
       this.sessionId = sessionId;
@@ -111,6 +120,8 @@ public final class SessionTimeline {
         ended = s;
       } else if (e instanceof RoutingDecision d) {
         decisions.add(d);
+      } else if (e instanceof SessionSummary s) {
+        summary = s;
       } else if (e instanceof UserSpeechStarted) {
         speechStarts++;
       } else if (e instanceof UserTurn u) {
@@ -265,6 +276,12 @@ public final class SessionTimeline {
           .put("decided_at", d.getDecidedAt().toString());
     }
     root.put("speech_starts", speechStarts);
+    if (summary != null) {
+      ObjectNode s = root.putObject("summary");
+      s.put("text", summary.getSummary()).put("outcome", summary.getOutcome().name())
+          .put("end_reason", summary.getEndReason()).put("user_turns", summary.getUserTurns());
+      s.set("final_fields", parseOrText(summary.getFinalFields()));
+    }
     ArrayNode list = root.putArray("turns");
     for (Turn t : turns) {
       ObjectNode turn = list.addObject();
@@ -328,6 +345,10 @@ public final class SessionTimeline {
     if (ended != null) {
       out.append("  ended ").append(ended.getEndedAt()).append(" (").append(ended.getReason()).append(")\n");
     }
+    if (summary != null) {
+      out.append("  summary: ").append(summary.getSummary()).append('\n');
+      out.append("  final fields: ").append(summary.getFinalFields()).append('\n');
+    }
     out.append('\n');
     if (turns.isEmpty()) {
       out.append("  no turns yet\n");
@@ -378,7 +399,7 @@ public final class SessionTimeline {
 
   /** A self-contained HTML page (inline CSS and SVG, no scripts) of the timeline. */
   public String toHtml() {
-    return TimelineHtml.render(this, started, ended, decisions, speechStarts);
+    return TimelineHtml.render(this, started, ended, decisions, speechStarts, summary);
   }
 
   static String describe(Recorded r) {
@@ -402,6 +423,8 @@ public final class SessionTimeline {
     } else if (e instanceof AgentTurn a) {
       return "agent turn " + a.getOutcome() + " by " + a.getModel() + " in " + a.getTotalMs() + " ms: "
           + a.getStructuredFields();
+    } else if (e instanceof SessionSummary s) {
+      return "session summary (" + s.getOutcome() + "): " + s.getSummary();
     } else if (e instanceof PlaybackEvent p) {
       return "playback " + p.getKind() + (p.getKind() == PlaybackKind.STARTED ? ""
           : " after " + p.getAudioMsPlayed() + " ms");

@@ -13,7 +13,7 @@ final class TimelineHtml {
   private TimelineHtml() {}
 
   static String render(SessionTimeline timeline, SessionStarted started, SessionEnded ended,
-      List<RoutingDecision> decisions, int speechStarts) {
+      List<RoutingDecision> decisions, int speechStarts, dev.parley.events.SessionSummary summary) {
     StringBuilder b = new StringBuilder();
     b.append("<h1>Session ").append(Html.escape(timeline.sessionId())).append("</h1>\n");
     if (started != null) {
@@ -31,6 +31,10 @@ final class TimelineHtml {
     if (ended != null) {
       b.append("<p class=\"muted\">Ended ").append(Html.escape(ended.getEndedAt())).append(" (")
           .append(Html.escape(ended.getReason())).append(")</p>\n");
+    }
+    if (summary != null) {
+      b.append("<h2>Summary</h2>\n<p>").append(Html.escape(summary.getSummary())).append("</p>\n<p class=\"muted\">final"
+          + " fields <code>").append(Html.escape(summary.getFinalFields())).append("</code></p>\n");
     }
     b.append("<p class=\"muted\">").append(timeline.userTurns().size()).append(" caller turns, ")
         .append(speechStarts).append(" times the caller started speaking</p>\n<h2>Turns</h2>\n");

@@ -105,6 +105,10 @@ class InsightsIT {
       routing++;
     }
     w.ended(session, t + 3000 + turns.size() * 4000L);
+    if (name.equals("s4")) {
+      w.summary(session, support, "The caller could not log in; the account was unlocked.", turns.get(1),
+          t + 3000 + turns.size() * 4000L + 900);
+    }
     return routing;
   }
 
@@ -159,6 +163,8 @@ class InsightsIT {
     assertEquals("More.", json.at("/turns/1/playback/unheard").asText());
     assertEquals(8, json.at("/turns/2/stages_ms/routing").asLong());
     assertEquals("caller left", json.at("/ended/reason").asText());
+    assertEquals("The caller could not log in; the account was unlocked.", timeline.summary().getSummary());
+    assertEquals("neutral", json.at("/summary/final_fields/sentiment").asText());
     List<String> topicsInOrder = new ArrayList<>();
     long previous = Long.MIN_VALUE;
     for (JsonNode event : json.get("events")) {
@@ -167,11 +173,12 @@ class InsightsIT {
       topicsInOrder.add(event.get("topic").asText());
     }
     assertEquals(Topics.SESSIONS.name(), topicsInOrder.get(0));
-    assertEquals(Topics.SESSIONS.name(), topicsInOrder.get(topicsInOrder.size() - 1));
+    assertEquals(Topics.SESSION_SUMMARIES.name(), topicsInOrder.get(topicsInOrder.size() - 1));
     assertTrue(topicsInOrder.contains(Topics.agent(support).name()), "the routed copies are on the timeline");
 
     String text = timeline.toText();
     assertTrue(text.contains("caller: I typed <b>hello</b> & it failed"), text);
+    assertTrue(text.contains("  summary: The caller could not log in; the account was unlocked.\n"), text);
     assertTrue(text.contains("playback: INTERRUPTED after 900 ms; heard \"Answer 0.\", not heard \"More.\""), text);
     String html = timeline.toHtml();
     assertTrue(html.contains("I typed &lt;b&gt;hello&lt;/b&gt; &amp; it failed"), "transcripts are escaped");

@@ -146,6 +146,13 @@ public final class SessionWriter implements AutoCloseable {
     playback(session, turn.getTurnId(), PlaybackKind.STARTED, t + 3100, null, null);
   }
 
+  public void summary(String session, String agent, String text, String fieldsJson, long at) {
+    send(Topics.SESSION_SUMMARIES.name(), session, at, AvroSerde.of(dev.parley.events.SessionSummary.class).encode(
+        dev.parley.events.SessionSummary.newBuilder().setSessionId(session).setAgentId(agent).setConfigVersion(1)
+            .setSummary(text).setFinalFields(fieldsJson).setUserTurns(2).setEndReason("caller left")
+            .setOutcome(TurnOutcome.OK).setCreatedAt(Instant.ofEpochMilli(at)).build()));
+  }
+
   public void garbage(String topic, String session, long at) {
     send(topic, session, at, "not avro at all".getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code parley} command. */
 @Command(name = "parley", mixinStandardHelpOptions = true, version = "parley 0.1.0",
     description = "Realtime voice AI agents over Kafka, on one machine.",
-    subcommands = {UpCommand.class, ChatCommand.class, ReplayCommand.class, AnalyticsCommand.class,
+    subcommands = {UpCommand.class, ChatCommand.class, DemoCommand.class, ReplayCommand.class, AnalyticsCommand.class,
         WhatIfCommand.class})
 public final class ParleyCli {
   public static void main(String[] args) {

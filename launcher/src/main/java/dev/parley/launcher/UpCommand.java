@@ -122,6 +122,10 @@ final class UpCommand implements Callable<Integer> {
     if (System.getenv("PARLEY_LOCAL_MODEL") == null && Files.exists(model)) {
       env.put("PARLEY_LOCAL_MODEL", model.toAbsolutePath().toString());
     }
+    Path web = Path.of("web", "dist");
+    if (System.getenv("PARLEY_WEB_DIR") == null && Files.exists(web.resolve("index.html"))) {
+      env.put("PARLEY_WEB_DIR", web.toAbsolutePath().toString());
+    }
 
     if (fileAgents != null) {
       progress.step("publishing the file's agents to " + Topics.AGENT_CONFIGS.name());
@@ -180,6 +184,7 @@ final class UpCommand implements Callable<Integer> {
     if (mongo != null) {
       System.out.println("  Admin API         http://127.0.0.1:" + apiPort + "/api/v1   (key in " + keyFile() + ")");
       System.out.println("  API docs          http://127.0.0.1:" + apiPort + "/docs");
+      System.out.println("  Talk to an agent  http://127.0.0.1:" + apiPort + "/   (the agent-picker page)");
     } else {
       System.out.println("  Agents            from " + agentsFile + " (no database, no Admin API)");
     }

@@ -24,6 +24,7 @@ public final class AudioPublication implements AutoCloseable {
     return t;
   });
   private byte[] partial = new byte[0];
+  private volatile boolean closed;
 
   AudioPublication(CustomAudioSource source, String trackSid) {
     this.source = source;
@@ -63,12 +64,28 @@ public final class AudioPublication implements AutoCloseable {
   }
 
   private void pushFrame() {
+    if (closed) {
+      return;
+    }
     byte[] frame = frames.poll();
     source.pushAudio(frame == null ? SILENCE : frame, 16, SAMPLE_RATE, 1, SAMPLE_RATE / 100);
   }
 
+  /**
+   * Stops pushing and waits for a push in progress to return: libwebrtc aborts the whole process
+   * (audio_send_stream race check) if the track is torn down while a frame is being sent.
+   */
   @Override
   public void close() {
-    pacer.shutdownNow();
+    closed = true;
+    pacer.shutdown();
+    try {
+      if (!pacer.awaitTermination(2, TimeUnit.SECONDS)) {
+        pacer.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      pacer.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
   }
 }

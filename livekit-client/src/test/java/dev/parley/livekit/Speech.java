@@ -1,9 +1,5 @@
 package dev.parley.livekit;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Speech test helpers: WAV files of 48 kHz mono PCM, energy envelopes and their correlation. */
@@ -12,15 +8,7 @@ final class Speech {
 
   /** A WAV file (RIFF, PCM 16-bit mono 48 kHz) holding {@code pcm}. */
   static Path wav(byte[] pcm, Path file) throws Exception {
-    ByteArrayOutputStream wav = new ByteArrayOutputStream();
-    ByteBuffer header = ByteBuffer.allocate(44).order(ByteOrder.LITTLE_ENDIAN);
-    header.put("RIFF".getBytes()).putInt(36 + pcm.length).put("WAVE".getBytes()).put("fmt ".getBytes()).putInt(16)
-        .putShort((short) 1).putShort((short) 1).putInt(48_000).putInt(96_000).putShort((short) 2)
-        .putShort((short) 16).put("data".getBytes()).putInt(pcm.length);
-    wav.writeBytes(header.array());
-    wav.writeBytes(pcm);
-    Files.write(file, wav.toByteArray());
-    return file;
+    return dev.parley.speech.Pcm.wav(pcm, file);
   }
 
   /** RMS per 20 ms of 48 kHz mono PCM: the energy envelope. */

@@ -9,6 +9,7 @@ import dev.parley.events.AgentReplyChunk;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.RoutedEvent;
 import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionSummary;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.TurnOutcome;
 import dev.parley.events.UserTurn;
@@ -60,6 +61,8 @@ final class AgentWorker implements Runnable, AutoCloseable {
   private final OffsetTracker tracker = new OffsetTracker();
   private final TurnDeduplicator answered = new TurnDeduplicator(200_000);
   private final Map<String, SessionHistory> histories = new ConcurrentHashMap<>();
+  /** The structured fields of each session's latest answer that had them: what its summary reports. */
+  private final Map<String, ObjectNode> lastFields = new ConcurrentHashMap<>();
   private final KafkaConsumer<String, byte[]> consumer;
   private volatile boolean running = true;
 
@@ -157,6 +160,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
         answered.firstTime(turn.getTurnId());
         history(session).add(new SessionHistory.Exchange(turn.getTurnId(), turn.getUserTranscript(),
             turn.getSystemResponse()));
+        remember(session, turn.getOutcome(), parseFields(turn.getStructuredFields()));
       });
       log.info("{}: took over partitions {}; {} earlier turns read back from the replies topic", agentId, numbers,
           turns);
@@ -179,8 +183,8 @@ final class AgentWorker implements Runnable, AutoCloseable {
         respond(record.key(), event, turn.getTurnId(), turn.getTranscript());
       } else if (event.getEvent() instanceof SessionStarted) {
         greet(record.key(), event);
-      } else if (event.getEvent() instanceof SessionEnded) {
-        histories.remove(record.key());
+      } else if (event.getEvent() instanceof SessionEnded ended) {
+        summarize(record.key(), event, ended);
       }
     } catch (RuntimeException e) {
       log.error("{}: turn of session {} failed unexpectedly", agentId, record.key(), e);
@@ -280,6 +284,68 @@ final class AgentWorker implements Runnable, AutoCloseable {
     sent.add(send(session, new AgentReply(turn)));
     awaitAcks(sent);
     metrics.turn(agentId, answer, total);
+    remember(session, answer.outcome(), fields);
+  }
+
+  private void remember(String session, TurnOutcome outcome, ObjectNode fields) {
+    if (outcome != TurnOutcome.FALLBACK && fields != null && fields.size() > 0) {
+      lastFields.put(session, fields);
+    }
+  }
+
+  private static ObjectNode parseFields(String json) {
+    try {
+      return json == null || json.isBlank() ? null
+          : (ObjectNode) dev.parley.agentconfig.AgentConfigJson.MAPPER.readTree(json);
+    } catch (java.io.IOException | ClassCastException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The session ended: the agent's own LLM writes a short summary of the conversation, published with
+   * the final structured fields on {@code parley.session-summaries.v1} (sessions without a caller turn
+   * get none). The session's history is then dropped.
+   */
+  private void summarize(String session, RoutedEvent event, SessionEnded ended) {
+    SessionHistory history = histories.remove(session);
+    ObjectNode fields = lastFields.remove(session);
+    List<SessionHistory.Exchange> exchanges = history == null ? List.of() : history.exchanges();
+    int userTurns = (int) exchanges.stream().filter(e -> !e.user().isBlank()).count();
+    if (userTurns == 0 || !answered.firstTime(session + "#summary")) {
+      return;
+    }
+    AgentConfigCache.Found found = findConfig(event);
+    String summary;
+    TurnOutcome outcome;
+    if (found == null) {
+      summary = "No summary: agent " + agentId + " has no config version " + event.getConfigVersion() + ".";
+      outcome = TurnOutcome.FALLBACK;
+    } else {
+      TurnResponder.Answer answer = responder.answer(summarizer(found.config()), exchanges, SUMMARY_REQUEST,
+          (i, text) -> { });
+      outcome = answer.outcome();
+      summary = outcome == TurnOutcome.FALLBACK ? "No summary: " + answer.fallbackReason() : answer.spoken();
+    }
+    SessionSummary record = SessionSummary.newBuilder().setSessionId(session).setAgentId(agentId)
+        .setConfigVersion(event.getConfigVersion()).setSummary(summary)
+        .setFinalFields(fields == null ? "{}" : fields.toString()).setUserTurns(userTurns)
+        .setEndReason(ended.getReason()).setOutcome(outcome).setCreatedAt(Instant.now()).build();
+    awaitAcks(List.of(producer.send(new ProducerRecord<>(Topics.SESSION_SUMMARIES.name(),
+        session.getBytes(java.nio.charset.StandardCharsets.UTF_8), AvroSerde.of(SessionSummary.class).encode(record)))));
+  }
+
+  static final String SUMMARY_REQUEST = "The call has ended. In one or two sentences, summarize it for the record:"
+      + " what the caller wanted and what was agreed or done.";
+
+  /** The agent's config answering with only {@code system_response}: the summary, in the agent's voice and model. */
+  static dev.parley.agentconfig.AgentConfig summarizer(dev.parley.agentconfig.AgentConfig config) {
+    ObjectNode json = dev.parley.agentconfig.AgentConfigJson.tree(config);
+    json.put("agent_id", config.agentId() + "-summary"); // its own validator: the schema differs
+    json.with("schema_config").put("schema_id", "session_summary").putArray("fields");
+    json.with("prompt_config").put("instructions", config.promptConfig().instructions()
+        + "\n\nThe call is over. You now write its summary for the record, in plain sentences.");
+    return dev.parley.agentconfig.AgentConfigJson.fromTree(json);
   }
 
   private AgentReplyChunk chunk(String session, String turnId, RoutedEvent event, int index, String text) {

@@ -204,18 +204,20 @@ class ProcessorIT {
     config.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     Replies replies = new Replies();
-    try (var consumer = new KafkaConsumer<>(config, Serdes.String().deserializer(),
-        Topics.AGENT_REPLIES.valueSerde().deserializer())) {
+    // Raw bytes: other tests share this topic and may have written records that do not decode.
+    try (var consumer = new KafkaConsumer<>(config, Serdes.String().deserializer(), Serdes.ByteArray().deserializer())) {
       consumer.subscribe(List.of(Topics.AGENT_REPLIES.name()));
       long deadline = System.currentTimeMillis() + 120_000;
       while (replies.count < expected && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, AgentReply> record : consumer.poll(Duration.ofMillis(200))) {
-          if (!record.key().startsWith(run + "-")) {
+        for (ConsumerRecord<String, byte[]> raw : consumer.poll(Duration.ofMillis(200))) {
+          if (raw.key() == null || !raw.key().startsWith(run + "-")) {
             continue;
           }
+          AgentReply value = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(raw.topic(), raw.value());
+          var record = new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(), raw.key(), value);
           if (record.value().getEvent() instanceof AgentTurn turn) {
             replies.turns.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(turn);
-            replies.finishedAt.put(record.key(), Instant.ofEpochMilli(record.timestamp()));
+            replies.finishedAt.put(record.key(), Instant.ofEpochMilli(raw.timestamp()));
             replies.partition.put(record.key(), record.partition());
             replies.count++;
           } else if (record.value().getEvent() instanceof AgentReplyChunk chunk) {

@@ -46,15 +46,20 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
    */
   static String gemmaPrompt(String system, List<Pair<String, String>> messages) {
     StringBuilder prompt = new StringBuilder();
-    boolean first = true;
+    boolean instructed = system.isBlank();
     for (Pair<String, String> message : messages) {
       String role = message.getKey().equals("assistant") ? "model" : "user";
-      prompt.append("<start_of_turn>").append(role).append('\n');
-      if (first && role.equals("user") && !system.isBlank()) {
-        prompt.append(system).append("\n\n");
+      if (!instructed) { // Gemma has no system role: the instructions open the first user turn
+        prompt.append("<start_of_turn>user\n").append(system);
+        if (role.equals("user")) {
+          prompt.append("\n\n").append(message.getValue()).append("<end_of_turn>\n");
+          instructed = true;
+          continue;
+        }
+        prompt.append("<end_of_turn>\n");
+        instructed = true;
       }
-      first = false;
-      prompt.append(message.getValue()).append("<end_of_turn>\n");
+      prompt.append("<start_of_turn>").append(role).append('\n').append(message.getValue()).append("<end_of_turn>\n");
     }
     return prompt.append("<start_of_turn>model\n").toString();
   }
@@ -140,8 +145,10 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
         object.remove("maximum");
       }
       if (top && object.has("properties") && object.get("properties").has("system_response")) {
+        // Spoken words: a capital letter, then letters, spaces and punctuation. Without this the 270M model
+        // often "answers" with a run of digits, which is valid JSON but nothing a caller can hear.
         ((com.fasterxml.jackson.databind.node.ObjectNode) object.get("properties").get("system_response"))
-            .put("maxLength", 240);
+            .put("pattern", "^[A-Z][A-Za-z ,.'!?]{3,160}$");
       }
       object.elements().forEachRemaining(child -> bound(child, false));
     } else if (node != null && node.isArray()) {

@@ -16,18 +16,18 @@ public final class ReplyValidator {
   private static final JsonSchemaFactory FACTORY = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
   private final JsonSchema schema;
 
-  ReplyValidator(ObjectNode schema) {
+  public ReplyValidator(ObjectNode schema) {
     this.schema = FACTORY.getSchema(schema);
   }
 
   /** The parsed reply, or the problems that make it unusable. */
-  record Result(ObjectNode reply, List<String> problems) {
-    boolean valid() {
+  public record Result(ObjectNode reply, List<String> problems) {
+    public boolean valid() {
       return problems.isEmpty();
     }
   }
 
-  Result check(String raw) {
+  public Result check(String raw) {
     JsonNode node;
     try {
       node = AgentConfigJson.MAPPER.readTree(raw);

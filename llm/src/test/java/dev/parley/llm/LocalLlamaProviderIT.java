@@ -54,7 +54,7 @@ class LocalLlamaProviderIT {
           .isIn(TurnOutcome.OK, TurnOutcome.REPAIRED);
       assertThat(new ReplyValidator(StructuredOutputSchema.build(config.schemaConfig()))
           .check(answer.completion().text()).valid()).isTrue();
-      assertThat(spoken).isNotEmpty();
+      assertThat(String.join(" ", spoken)).as("words a caller can hear").matches("(?s)[A-Z].*[a-z]{3,}.*");
       assertThat(answer.completion().firstTokenNanos()).isPositive();
       System.out.printf("local model, %s: first token %d ms, first sentence %d ms, total %d ms, %d tokens: %s%n",
           config.agentId(), answer.completion().firstTokenNanos() / 1_000_000, answer.firstChunkNanos() / 1_000_000,

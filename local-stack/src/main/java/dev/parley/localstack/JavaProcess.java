@@ -44,6 +44,8 @@ public final class JavaProcess implements AutoCloseable {
       builder.environment().put("PARLEY_SERVICE", name);
       Process process = builder.start();
       process.getOutputStream().close();
+      // a test that fails before closing its processes must not leave them running after the JVM exits
+      Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "stop-" + name));
       return new JavaProcess(name, process, log, logStart);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name, e);

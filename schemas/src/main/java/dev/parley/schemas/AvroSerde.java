@@ -28,6 +28,14 @@ import org.apache.kafka.common.serialization.Serializer;
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   private static final Map<Class<?>, AvroSerde<?>> CACHE = new ConcurrentHashMap<>();
 
+  static {
+    // Avro 1.12 decodes only into trusted classes; trust our generated events in every JVM that uses
+    // this serde (services, tools, tests), not only in those started with -Dorg.apache.avro.SERIALIZABLE_PACKAGES.
+    org.apache.avro.util.ClassSecurityValidator.setGlobal(org.apache.avro.util.ClassSecurityValidator.composite(
+        org.apache.avro.util.ClassSecurityValidator.getGlobal(),
+        type -> type.getName().startsWith("dev.parley.events.")));
+  }
+
   private final Class<T> type;
   private final Schema schema;
   private final BinaryMessageEncoder<T> encoder;

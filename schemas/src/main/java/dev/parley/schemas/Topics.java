@@ -8,6 +8,7 @@ import dev.parley.events.RoutedEvent;
 import dev.parley.events.RoutingDecision;
 import dev.parley.events.RoutingRulesSnapshot;
 import dev.parley.events.SessionEvent;
+import dev.parley.events.SessionSummary;
 import dev.parley.events.UserEvent;
 import dev.parley.schemas.Topic.Cleanup;
 import java.util.List;
@@ -41,6 +42,10 @@ public final class Topics {
   public static final Topic<String, PlaybackEvent> PLAYBACK =
       sessionTopic("parley.playback.v1", AvroSerde.of(PlaybackEvent.class));
 
+  /** The agent's summary of each finished session. Writer: llm-processor; readers: tts-egress, replay. */
+  public static final Topic<String, SessionSummary> SESSION_SUMMARIES =
+      sessionTopic("parley.session-summaries.v1", AvroSerde.of(SessionSummary.class));
+
   /** Current config per agent (compacted, key agent_id). Writer: config-service. */
   public static final Topic<String, AgentConfigSnapshot> AGENT_CONFIGS =
       new Topic<>("parley.agent-configs.v1", Serdes.String(), AvroSerde.of(AgentConfigSnapshot.class), 1,
@@ -59,7 +64,7 @@ public final class Topics {
 
   /** Every fixed topic, in pipeline order. Per-agent and dead-letter topics are derived. */
   public static List<Topic<?, ?>> all() {
-    return List.of(SESSIONS, USER_TURNS, ROUTING_DECISIONS, AGENT_REPLIES, PLAYBACK, AGENT_CONFIGS,
+    return List.of(SESSIONS, USER_TURNS, ROUTING_DECISIONS, AGENT_REPLIES, PLAYBACK, SESSION_SUMMARIES, AGENT_CONFIGS,
         ROUTING_RULES);
   }
 

@@ -14,6 +14,7 @@ import dev.parley.events.RoutingRulesSnapshot;
 import dev.parley.events.RoutingStrategy;
 import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionEvent;
+import dev.parley.events.SessionSummary;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.TurnOutcome;
 import dev.parley.events.UserEvent;
@@ -90,6 +91,13 @@ final class SampleEvents {
     return PlaybackEvent.newBuilder().setSessionId(session).setTurnId(session + "-t0")
         .setKind(PlaybackKind.INTERRUPTED).setAt(T0.plusMillis(3500)).setAudioMsPlayed(1200).setChunksPlayed(1)
         .setHeardText("I'm sorry to hear that,").setUnheardText("let's get you back in.").build();
+  }
+
+  static SessionSummary summary(String session) {
+    return SessionSummary.newBuilder().setSessionId(session).setAgentId("support-agent-v1").setConfigVersion(4)
+        .setSummary("The caller could not log in; a password reset link was sent.")
+        .setFinalFields("{\"issue_category\":\"account\",\"issue_resolved\":true}").setUserTurns(2)
+        .setEndReason("caller_ended").setOutcome(TurnOutcome.OK).setCreatedAt(T0.plusMillis(9000)).build();
   }
 
   static AgentConfigSnapshot agentConfig(String agentId) {

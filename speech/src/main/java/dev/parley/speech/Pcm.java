@@ -99,4 +99,18 @@ public final class Pcm {
     }
     return samples.length == 0 ? 0 : Math.sqrt(sum / samples.length);
   }
+
+  /** A WAV file (RIFF, PCM 16-bit mono 48 kHz) holding {@code pcm}, for players and browsers' fake microphones. */
+  public static java.nio.file.Path wav(byte[] pcm, java.nio.file.Path file) throws java.io.IOException {
+    java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(44).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    header.put("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(36 + pcm.length)
+        .put("WAVEfmt ".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(16).putShort((short) 1)
+        .putShort((short) 1).putInt(48_000).putInt(96_000).putShort((short) 2).putShort((short) 16)
+        .put("data".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(pcm.length);
+    java.io.ByteArrayOutputStream wav = new java.io.ByteArrayOutputStream(44 + pcm.length);
+    wav.writeBytes(header.array());
+    wav.writeBytes(pcm);
+    java.nio.file.Files.write(file, wav.toByteArray());
+    return file;
+  }
 }

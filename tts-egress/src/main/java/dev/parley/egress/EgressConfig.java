@@ -4,7 +4,7 @@ import dev.parley.kit.Settings;
 
 /** tts-egress's settings, read once at start-up. */
 record EgressConfig(String bootstrapServers, String livekitUrl, String apiKey, String apiSecret, String groupId,
-    boolean loopbackOnly) {
+    boolean loopbackOnly, java.time.Duration summaryWait) {
 
   static EgressConfig from(Settings settings) {
     EgressConfig config = new EgressConfig(
@@ -13,7 +13,9 @@ record EgressConfig(String bootstrapServers, String livekitUrl, String apiKey, S
         settings.string("LIVEKIT_API_KEY", "devkey", "LiveKit API key"),
         settings.string("LIVEKIT_API_SECRET", "secret", "LiveKit API secret"),
         settings.string("PARLEY_EGRESS_GROUP", "parley-egress", "consumer group"),
-        Boolean.parseBoolean(settings.string("PARLEY_LOOPBACK_ONLY", "true", "keep WebRTC on 127.0.0.1")));
+        Boolean.parseBoolean(settings.string("PARLEY_LOOPBACK_ONLY", "true", "keep WebRTC on 127.0.0.1")),
+        java.time.Duration.ofSeconds(settings.integer("PARLEY_EGRESS_SUMMARY_WAIT_SECONDS", 60, 0, 600,
+            "how long the agent's voice stays in the room after the session ended, for the summary")));
     settings.validate("tts-egress");
     return config;
   }

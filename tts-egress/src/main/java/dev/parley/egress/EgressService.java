@@ -7,6 +7,7 @@ import dev.parley.events.AgentReplyChunk;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.PlaybackEvent;
 import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionSummary;
 import dev.parley.events.SessionEvent;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.UserEvent;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -47,6 +49,14 @@ public final class EgressService implements Runnable, AutoCloseable {
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> producer;
   private final Map<String, VoiceSession> sessions = new ConcurrentHashMap<>();
+  /** Sessions that ended, kept in the room a little longer for their summary. */
+  private final Map<String, VoiceSession> ending = new ConcurrentHashMap<>();
+  private final java.util.concurrent.ScheduledExecutorService closer =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "egress-session-closer");
+        t.setDaemon(true);
+        return t;
+      });
   private volatile boolean running = true;
 
   EgressService(EgressConfig config, TextToSpeech tts) {
@@ -62,7 +72,8 @@ public final class EgressService implements Runnable, AutoCloseable {
 
   @Override
   public void run() {
-    consumer.subscribe(List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(), Topics.AGENT_REPLIES.name()));
+    consumer.subscribe(List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(), Topics.AGENT_REPLIES.name(),
+        Topics.SESSION_SUMMARIES.name()));
     log.info("tts-egress consuming sessions, user events and replies as group {}; LiveKit at {}", config.groupId(),
         config.livekitUrl());
     try {
@@ -92,8 +103,18 @@ public final class EgressService implements Runnable, AutoCloseable {
             token(started.getRoomName(), "agent-voice-" + s), tts, config.loopbackOnly(), this::publish));
       } else if (event instanceof SessionEnded) {
         VoiceSession ended = sessions.remove(session);
-        if (ended != null) {
-          ended.close();
+        if (ended != null) { // stays for the summary (the caller may still be there), then leaves
+          ending.put(session, ended);
+          closer.schedule(() -> closeEnded(session), config.summaryWait().toMillis(), TimeUnit.MILLISECONDS);
+        }
+      }
+    } else if (record.topic().equals(Topics.SESSION_SUMMARIES.name())) {
+      SessionSummary summary = Topics.SESSION_SUMMARIES.valueSerde().deserializer().deserialize(null, record.value());
+      VoiceSession voice = sessions.getOrDefault(session, ending.get(session));
+      if (voice != null) {
+        voice.summary(summary, fields(summary.getFinalFields()));
+        if (ending.containsKey(session)) {
+          closer.schedule(() -> closeEnded(session), 2, TimeUnit.SECONDS); // let the message go out
         }
       }
     } else if (record.topic().equals(Topics.USER_TURNS.name())) {
@@ -113,6 +134,13 @@ public final class EgressService implements Runnable, AutoCloseable {
       } else if (reply.getEvent() instanceof AgentTurn turn) {
         voice.turn(turn, fields(turn.getStructuredFields()));
       }
+    }
+  }
+
+  private void closeEnded(String session) {
+    VoiceSession voice = ending.remove(session);
+    if (voice != null) {
+      voice.close();
     }
   }
 
@@ -143,6 +171,8 @@ public final class EgressService implements Runnable, AutoCloseable {
     running = false;
     consumer.wakeup();
     sessions.values().forEach(VoiceSession::close);
+    ending.values().forEach(VoiceSession::close);
+    closer.shutdownNow();
     producer.close(Duration.ofSeconds(5));
   }
 }

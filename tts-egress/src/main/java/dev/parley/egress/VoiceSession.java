@@ -117,6 +117,20 @@ final class VoiceSession implements AutoCloseable {
     room.sendData(SUMMARY_TOPIC, bytes);
   }
 
+  /** The session's summary, with its final structured fields, as a {@code summary} message. */
+  void summary(dev.parley.events.SessionSummary summary, ObjectNode fields) {
+    ObjectNode message = fields.objectNode();
+    message.put("type", "summary").put("session_id", sessionId).put("agent_id", summary.getAgentId())
+        .put("summary", summary.getSummary()).put("user_turns", summary.getUserTurns())
+        .put("end_reason", summary.getEndReason()).put("outcome", summary.getOutcome().name());
+    message.set("data", fields);
+    byte[] bytes = withTranscript(message, new ArrayList<>(transcript));
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      bytes = withTranscript(message, List.of());
+    }
+    room.sendData(SUMMARY_TOPIC, bytes);
+  }
+
   private static byte[] withTranscript(ObjectNode message, List<String> lines) {
     message.putArray("transcript").addAll(lines.stream().map(message::textNode).toList());
     return message.toString().getBytes(StandardCharsets.UTF_8);

@@ -1,4 +1,4 @@
-package dev.parley.config;
+package dev.parley.livekit;
 
 import io.livekit.server.AccessToken;
 import io.livekit.server.CanPublish;
@@ -14,22 +14,23 @@ import livekit.LivekitRoom.RoomConfiguration;
  * LiveKit access tokens for callers: scoped to one room, short-lived, carrying the caller's
  * metadata, and with a room configuration that dispatches the Parley agent when the room is created.
  */
-final class TokenIssuer {
+public final class CallerTokens {
   private final String apiKey;
   private final String apiSecret;
   private final String agentName;
   private final int ttlSeconds;
 
-  TokenIssuer(String apiKey, String apiSecret, String agentName, int ttlSeconds) {
+  public CallerTokens(String apiKey, String apiSecret, String agentName, int ttlSeconds) {
     this.apiKey = apiKey;
     this.apiSecret = apiSecret;
     this.agentName = agentName;
     this.ttlSeconds = ttlSeconds;
   }
 
-  record Issued(String token, Instant expiresAt) {}
+  /** A signed token and when it stops working. */
+  public record Issued(String token, Instant expiresAt) {}
 
-  Issued issue(String room, String identity, String name, String metadataJson) {
+  public Issued issue(String room, String identity, String name, String metadataJson) {
     AccessToken token = new AccessToken(apiKey, apiSecret);
     token.setIdentity(identity);
     if (name != null) {

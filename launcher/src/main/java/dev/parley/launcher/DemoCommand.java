@@ -1,0 +1,281 @@
+package dev.parley.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfig;
+import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.agentconfig.StructuredOutputSchema;
+import dev.parley.insights.SessionLog;
+import dev.parley.insights.SessionTimeline;
+import dev.parley.insights.Stage;
+import dev.parley.livekit.AudioPublication;
+import dev.parley.livekit.CallerTokens;
+import dev.parley.livekit.RoomListener;
+import dev.parley.livekit.RoomParticipant;
+import dev.parley.llm.ReplyValidator;
+import dev.parley.speech.FreeTtsTts;
+import dev.parley.speech.Pcm;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code parley demo}: a scripted caller holds a short spoken conversation with each seed agent
+ * through the running stack (LiveKit room, ingress, router, processor, egress) and prints, per turn,
+ * what was said and heard, the structured fields (checked against the agent's schema) and the
+ * latency of each stage.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Call each of the four seed agents with a scripted, spoken caller (start the stack with ./parley up).")
+final class DemoCommand implements Callable<Integer> {
+  /** What the caller says to each agent, by room purpose. */
+  static final Map<String, List<String>> SCRIPT = scripts();
+
+  @Option(names = "--purpose", split = ",", description = "only these purposes (default: all four)")
+  List<String> purposes = new ArrayList<>(SCRIPT.keySet());
+
+  @Option(names = "--livekit-url", description = "LiveKit server (default: ${DEFAULT-VALUE})")
+  String livekitUrl = "ws://127.0.0.1:7880";
+
+  @Option(names = "--livekit-key", description = "LiveKit API key (default: ${DEFAULT-VALUE})")
+  String livekitKey = "devkey";
+
+  @Option(names = "--livekit-secret", description = "LiveKit API secret (default: ${DEFAULT-VALUE})")
+  String livekitSecret = "secret";
+
+  @Option(names = "--kafka", description = "Kafka bootstrap servers, to read the stage timings (default:"
+      + " ${DEFAULT-VALUE})")
+  String bootstrap = Defaults.kafka();
+
+  @Option(names = "--turn-timeout", description = "seconds to wait for each answer (default: ${DEFAULT-VALUE})")
+  int turnTimeoutSeconds = 120;
+
+  PrintStream out = System.out;
+
+  private static Map<String, List<String>> scripts() {
+    Map<String, List<String>> script = new LinkedHashMap<>();
+    script.put("support", List.of("My account login isn't working.", "I already tried to reset my password."));
+    script.put("sales", List.of("I want to know the price for a team of ten.", "We have a budget this quarter."));
+    script.put("onboarding", List.of("I want to set up my workspace.", "Next I want to invite my team."));
+    script.put("interview", List.of("Hello, my name is Alex and I am ready.", "The chart shows sales growing."));
+    return script;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    for (String purpose : purposes) {
+      if (!SCRIPT.containsKey(purpose)) {
+        throw new IllegalArgumentException("--purpose: '" + purpose + "' is not one of " + SCRIPT.keySet());
+      }
+    }
+    CallerTokens tokens = new CallerTokens(livekitKey, livekitSecret, "parley", 600);
+    int failed = 0;
+    try (FreeTtsTts voice = new FreeTtsTts()) {
+      for (String purpose : purposes) {
+        out.println();
+        out.println("=== " + purpose + " ===");
+        try {
+          if (!call(purpose, tokens, voice)) {
+            failed++;
+          }
+        } catch (RuntimeException e) {
+          failed++;
+          out.println("  FAILED: " + e.getMessage());
+        }
+      }
+    }
+    out.println();
+    out.println(failed == 0 ? "demo: " + purposes.size() + " of " + purposes.size() + " conversations completed with"
+        + " spoken replies and schema-valid fields" : "demo: " + failed + " of " + purposes.size() + " conversations"
+        + " failed (see above; service logs are in .parley/stack/logs)");
+    return failed == 0 ? 0 : 1;
+  }
+
+  /** One conversation; true when every line got a spoken, schema-valid answer. */
+  private boolean call(String purpose, CallerTokens tokens, FreeTtsTts voice) throws Exception {
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String room = "demo-" + purpose + "-" + run;
+    String metadata = "{\"purpose\":\"" + purpose + "\",\"user_id\":\"demo-" + run + "\"}";
+    Caller caller = new Caller();
+    String token = tokens.issue(room, "demo-caller-" + run, "Demo caller", metadata).token();
+    boolean ok = true;
+    try (RoomParticipant participant = join(token, caller);
+        AudioPublication mic = participant.publishAudio("microphone", Duration.ofSeconds(10))) {
+      ObjectNode greeting = caller.awaitMessage(m -> m.path("turn_id").asText().endsWith("#greeting"),
+          Duration.ofSeconds(60), "the agent's greeting");
+      out.println("  agent:  " + greeting.path("system_response").asText() + "   [" + greeting.path("agent_id")
+          .asText() + "]");
+      caller.awaitQuiet(Duration.ofSeconds(30));
+      AgentConfig config = null;
+      String sessionId = greeting.path("session_id").asText();
+      List<String> script = SCRIPT.get(purpose);
+      for (int i = 0; i < script.size(); i++) {
+        String line = script.get(i);
+        byte[] speech = voice.synthesize(line, 1.0);
+        int before = caller.turnsAnswered();
+        mic.write(speech);
+        long speechEnd = System.currentTimeMillis() + speech.length / (AudioPublication.SAMPLE_RATE / 1000 * 2);
+        caller.expectSpeechAfter(speechEnd);
+        out.println("  caller: " + line);
+        ObjectNode turn = caller.awaitMessage(m -> !m.path("turn_id").asText().endsWith("#greeting")
+            && caller.turnsAnswered() > before, Duration.ofSeconds(turnTimeoutSeconds), "an answer to \"" + line + "\"");
+        long firstAudio = caller.awaitAgentAudioAfter(speechEnd, Duration.ofSeconds(30));
+        out.println("  heard:  " + turn.path("user_transcript").asText() + "   (what speech-to-text made of it)");
+        out.println("  agent:  " + turn.path("system_response").asText());
+        JsonNode fields = turn.path("data");
+        if (config == null) {
+          config = agentConfig(turn.path("agent_id").asText());
+        }
+        String valid = validity(config, turn);
+        out.println("  fields: " + fields + "   (" + valid + ")");
+        if (!valid.startsWith("schema-valid") || firstAudio < 0) {
+          ok = false;
+        }
+        out.println("  " + stages(sessionId, turn.path("turn_id").asText(), firstAudio - speechEnd));
+        caller.awaitQuiet(Duration.ofSeconds(60));
+      }
+    }
+    return ok;
+  }
+
+  /** Joins the room, trying three times: a WebRTC connection on a loaded machine can fail to come up. */
+  private RoomParticipant join(String token, Caller caller) throws InterruptedException {
+    RuntimeException last = null;
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      try {
+        return RoomParticipant.join(livekitUrl, token, caller, true, Duration.ofSeconds(20));
+      } catch (RuntimeException e) {
+        last = e;
+        out.println("  (joining failed: " + e.getMessage() + "; attempt " + attempt + " of 3)");
+        Thread.sleep(2000L * attempt);
+      }
+    }
+    throw last;
+  }
+
+  /** The agent's config as the pipeline sees it (the compacted config topic), for the schema check. */
+  private AgentConfig agentConfig(String agentId) {
+    try (SessionLog log = new SessionLog(bootstrap)) {
+      return log.agentConfigs().get(agentId);
+    }
+  }
+
+  private static String validity(AgentConfig config, ObjectNode turn) {
+    if (config == null) {
+      return "schema unknown";
+    }
+    if (!"OK".equals(turn.path("outcome").asText()) && !"REPAIRED".equals(turn.path("outcome").asText())) {
+      return "fallback: no fields";
+    }
+    ObjectNode reply = AgentConfigJson.MAPPER.createObjectNode();
+    reply.put("system_response", turn.path("system_response").asText());
+    reply.setAll((ObjectNode) turn.path("data"));
+    ReplyValidator.Result result = new ReplyValidator(StructuredOutputSchema.build(config.schemaConfig()))
+        .check(reply.toString());
+    return result.valid() ? "schema-valid, " + config.schemaConfig().schemaId() : "NOT schema-valid: "
+        + String.join("; ", result.problems());
+  }
+
+  /** The turn's stages from the topics; the last figure is what this caller measured. */
+  private String stages(String sessionId, String turnId, long voiceToVoiceAtCaller) {
+    try (SessionLog log = new SessionLog(bootstrap)) {
+      SessionTimeline timeline = SessionTimeline.of(sessionId, log.session(sessionId));
+      Map<Stage, Long> stages = timeline.turns().stream().filter(t -> t.turnId().equals(turnId)).findFirst()
+          .map(SessionTimeline.Turn::stages).orElse(Map.of());
+      return String.format("latency (ms): end of speech -> transcript %s | router %s | LLM first sentence %s"
+          + " (whole turn %s) | first audio in the room %s | voice to voice at the caller %d",
+          stages.getOrDefault(Stage.ENDPOINTING_STT, -1L), stages.getOrDefault(Stage.ROUTING, -1L),
+          stages.getOrDefault(Stage.LLM_FIRST_SENTENCE, -1L), stages.getOrDefault(Stage.LLM_TOTAL, -1L),
+          stages.getOrDefault(Stage.TTS_FIRST_AUDIO, -1L), voiceToVoiceAtCaller);
+    } catch (RuntimeException e) {
+      return "latency: not readable from Kafka at " + bootstrap + " (" + e.getMessage() + ")";
+    }
+  }
+
+  /** The demo caller's ears: agent audio and the conversation-summary messages. */
+  private static final class Caller implements RoomListener {
+    private final List<ObjectNode> messages = new CopyOnWriteArrayList<>();
+    private final AtomicLong lastLoud = new AtomicLong();
+    private final AtomicLong firstLoudAfter = new AtomicLong(-1);
+    private volatile long after = Long.MAX_VALUE;
+
+    @Override
+    public void onData(String from, String topic, byte[] payload) {
+      if (topic.equals("conversation-summary")) {
+        try {
+          JsonNode node = AgentConfigJson.MAPPER.readTree(new String(payload, StandardCharsets.UTF_8));
+          if (node instanceof ObjectNode o) {
+            messages.add(o);
+          }
+        } catch (java.io.IOException ignored) {
+          // not ours
+        }
+      }
+    }
+
+    @Override
+    public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
+      if (participant.startsWith("agent-voice-") && Pcm.rms(Pcm.samples(pcm)) > 300) {
+        long now = System.currentTimeMillis();
+        lastLoud.set(now);
+        if (now > after) {
+          firstLoudAfter.compareAndSet(-1, now);
+        }
+      }
+    }
+
+    int turnsAnswered() {
+      return (int) messages.stream().filter(m -> "agent_turn".equals(m.path("type").asText())
+          && !m.path("turn_id").asText().endsWith("#greeting")).count();
+    }
+
+    void expectSpeechAfter(long at) {
+      firstLoudAfter.set(-1);
+      after = at;
+    }
+
+    ObjectNode awaitMessage(java.util.function.Predicate<ObjectNode> wanted, Duration timeout, String what)
+        throws InterruptedException {
+      long deadline = System.currentTimeMillis() + timeout.toMillis();
+      while (System.currentTimeMillis() < deadline) {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+          if (wanted.test(messages.get(i))) {
+            return messages.get(i);
+          }
+        }
+        Thread.sleep(50);
+      }
+      throw new IllegalStateException("no " + what + " within " + timeout.toSeconds() + " s");
+    }
+
+    long awaitAgentAudioAfter(long at, Duration timeout) throws InterruptedException {
+      long deadline = System.currentTimeMillis() + timeout.toMillis();
+      while (firstLoudAfter.get() < 0 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(20);
+      }
+      return firstLoudAfter.get();
+    }
+
+    /** Waits for the agent's voice (up to 15 s), then until it has been silent for a second. */
+    void awaitQuiet(Duration timeout) throws InterruptedException {
+      long deadline = System.currentTimeMillis() + timeout.toMillis();
+      long heardBy = System.currentTimeMillis() + 15_000;
+      while (lastLoud.get() == 0 && System.currentTimeMillis() < heardBy) {
+        Thread.sleep(50);
+      }
+      while (System.currentTimeMillis() - lastLoud.get() < 1000 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(50);
+      }
+    }
+  }
+}

@@ -1,0 +1,136 @@
+// The agent-picker page: a token from config-service, a LiveKit room with the microphone on, the
+// agent's voice played, and the `conversation-summary` data messages shown as transcript and fields.
+import { Room, RoomEvent, Track } from 'livekit-client';
+
+const AGENTS = [
+  { purpose: 'support', label: 'Customer Support' },
+  { purpose: 'sales', label: 'Talk to Sales' },
+  { purpose: 'onboarding', label: 'Get Started' },
+  { purpose: 'interview', label: 'Practice Interview' },
+];
+const SUMMARY_TOPIC = 'conversation-summary';
+const CONTROL_TOPIC = 'parley-control';
+
+let room = null;
+const shownTurns = new Set();
+const $ = (id) => document.getElementById(id);
+
+function setState(state, text, isError = false) {
+  document.body.dataset.state = state;
+  $('status').textContent = text;
+  $('status').className = isError ? 'error' : '';
+  document.querySelectorAll('#agents button').forEach((b) => { b.disabled = state === 'connecting' || state === 'in-call'; });
+  $('hangup').disabled = state !== 'in-call';
+}
+
+function addLine(who, text, turnId) {
+  if (!text) return;
+  const li = document.createElement('li');
+  li.className = who;
+  li.dataset.turn = turnId;
+  const label = document.createElement('span');
+  label.className = 'who';
+  label.textContent = who === 'caller' ? 'You' : 'Agent';
+  li.append(label, document.createTextNode(text));
+  $('transcript').append(li);
+}
+
+function showFields(data) {
+  const table = $('fields');
+  table.querySelectorAll('tr.field').forEach((row) => row.remove());
+  for (const [name, value] of Object.entries(data || {})) {
+    const row = table.insertRow();
+    row.className = 'field';
+    row.dataset.field = name;
+    row.insertCell().textContent = name;
+    row.insertCell().textContent = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+}
+
+function onMessage(message) {
+  if (message.type === 'agent_turn' && !shownTurns.has(message.turn_id)) {
+    shownTurns.add(message.turn_id);
+    addLine('caller', message.user_transcript, message.turn_id);
+    addLine('agent', message.system_response, message.turn_id);
+    if (message.data && Object.keys(message.data).length > 0) showFields(message.data);
+  } else if (message.type === 'summary') {
+    $('summary').hidden = false;
+    $('summary-text').textContent = message.summary;
+    if (message.data) showFields(message.data);
+  }
+}
+
+async function start(agent) {
+  setState('connecting', `Connecting to ${agent.label}…`);
+  $('transcript').replaceChildren();
+  showFields({});
+  shownTurns.clear();
+  $('summary').hidden = true;
+  const name = $('name').value.trim() || 'Guest';
+  const email = $('email').value.trim();
+  const id = `web-${Math.random().toString(36).slice(2, 10)}`;
+  try {
+    const response = await fetch('/api/v1/livekit/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        room_name: `web-${agent.purpose}-${id}`,
+        identity: id,
+        name,
+        metadata: { purpose: agent.purpose, user_id: id, user_details: { name, email } },
+      }),
+    });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.message || `token request failed (${response.status})`);
+    room = new Room({ adaptiveStream: false, dynacast: false });
+    room.on(RoomEvent.TrackSubscribed, (track) => {
+      if (track.kind === Track.Kind.Audio) {
+        const audio = track.attach();
+        audio.id = 'agent-audio';
+        document.body.append(audio);
+      }
+    });
+    room.on(RoomEvent.DataReceived, (payload, participant, kind, topic) => {
+      if (topic !== SUMMARY_TOPIC) return;
+      try {
+        onMessage(JSON.parse(new TextDecoder().decode(payload)));
+      } catch (e) {
+        console.warn('unreadable conversation-summary message', e);
+      }
+    });
+    room.on(RoomEvent.Disconnected, () => {
+      room = null;
+      setState('idle', 'Call ended.');
+    });
+    await room.connect(body.url, body.token);
+    await room.localParticipant.setMicrophoneEnabled(true);
+    setState('in-call', `In a call with ${agent.label}. Speak when you are ready.`);
+  } catch (e) {
+    room = null;
+    setState('idle', `Could not start the call: ${e.message}`, true);
+  }
+}
+
+async function hangUp() {
+  if (!room) return;
+  setState('ending', 'Ending the call: asking the agent for a summary…');
+  try {
+    const request = new TextEncoder().encode(JSON.stringify({ type: 'end_session' }));
+    await room.localParticipant.publishData(request, { reliable: true, topic: CONTROL_TOPIC });
+    const deadline = Date.now() + 60000;
+    while ($('summary').hidden && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    if (room) await room.disconnect();
+  }
+}
+
+for (const agent of AGENTS) {
+  const button = document.createElement('button');
+  button.textContent = agent.label;
+  button.dataset.purpose = agent.purpose;
+  button.addEventListener('click', () => start(agent));
+  $('agents').append(button);
+}
+$('hangup').addEventListener('click', hangUp);
