@@ -15,10 +15,35 @@ public final class SeedCommand {
   private final PrintStream out;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  private final String llmProvider;
+  private final String llmModel;
+
   public SeedCommand(String baseUrl, String apiKey, PrintStream out) {
+    this(baseUrl, apiKey, out, null, null);
+  }
+
+  /** Seeds whose {@code llm_config} uses {@code llmProvider}/{@code llmModel} instead of the offline model (null: as shipped). */
+  public SeedCommand(String baseUrl, String apiKey, PrintStream out, String llmProvider, String llmModel) {
     this.baseUrl = baseUrl.replaceAll("/+$", "");
     this.apiKey = apiKey;
     this.out = out;
+    this.llmProvider = llmProvider;
+    this.llmModel = llmModel;
+  }
+
+  /** A seed's JSON with its LLM provider and model replaced (temperature and limits kept). */
+  static String withLlm(String seedJson, String provider, String model) {
+    if (provider == null) {
+      return seedJson;
+    }
+    try {
+      com.fasterxml.jackson.databind.node.ObjectNode json = (com.fasterxml.jackson.databind.node.ObjectNode)
+          dev.parley.agentconfig.AgentConfigJson.MAPPER.readTree(seedJson);
+      json.with("llm_config").put("provider", provider).put("model", model);
+      return json.toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** True when every seed agent exists afterwards. */
@@ -32,7 +57,7 @@ public final class SeedCommand {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl + "/api/v1/agents/config"))
             .header("Authorization", "Bearer " + apiKey).header("Content-Type", "application/json")
             .timeout(Duration.ofSeconds(30))
-            .POST(HttpRequest.BodyPublishers.ofString(SeedAgents.json().get(i))).build(),
+            .POST(HttpRequest.BodyPublishers.ofString(withLlm(SeedAgents.json().get(i), llmProvider, llmModel))).build(),
             HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() == 201) {
           out.println("Created: " + id);

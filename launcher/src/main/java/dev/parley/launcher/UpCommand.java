@@ -69,6 +69,9 @@ final class UpCommand implements Callable<Integer> {
       System.err.println("\nparley up failed: " + e.getMessage());
       return 1;
     }
+    Thread supervisor = new Thread(this::supervise, "parley-supervisor");
+    supervisor.setDaemon(true);
+    supervisor.start();
     stopped.await();
     return 0;
   }
@@ -143,10 +146,15 @@ final class UpCommand implements Callable<Integer> {
     config.awaitHealthy("http://127.0.0.1:" + apiPort + "/health", Duration.ofSeconds(90));
     progress.done("log " + config.log());
 
-    progress.step("seed agents");
+    // cloud LLM for the seeds when its key is in the environment, the offline model otherwise
+    String openAiKey = System.getenv("OPENAI_API_KEY");
+    boolean cloud = openAiKey != null && !openAiKey.isBlank() && !"local".equals(System.getenv("PARLEY_SEED_LLM"));
+    String model = System.getenv().getOrDefault("PARLEY_OPENAI_MODEL", "gpt-4o-mini");
+    progress.step("seed agents (LLM: " + (cloud ? "openai " + model + ", since OPENAI_API_KEY is set; PARLEY_SEED_LLM=local"
+        + " keeps the offline model" : "the offline model; set OPENAI_API_KEY to seed with OpenAI") + ")");
     ByteArrayOutputStream seedOut = new ByteArrayOutputStream();
     boolean seeded = new SeedCommand("http://127.0.0.1:" + apiPort, adminKey,
-        new PrintStream(seedOut, true, StandardCharsets.UTF_8)).run();
+        new PrintStream(seedOut, true, StandardCharsets.UTF_8), cloud ? "openai" : null, cloud ? model : null).run();
     String[] seedLines = seedOut.toString(StandardCharsets.UTF_8).strip().split("\n");
     progress.done(seedLines[seedLines.length - 1]);
     if (!seeded) {
@@ -196,6 +204,29 @@ final class UpCommand implements Callable<Integer> {
     System.out.println("  Logs              " + logs.toAbsolutePath());
     System.out.println("Try: ./parley chat --purpose support   (then ./parley replay session <id> with the id it prints)");
     System.out.println("Press Ctrl-C to stop.");
+  }
+
+  /** Restarts a service that died (a crash must not take the local stack down), saying so on the console. */
+  private void supervise() {
+    while (true) {
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException e) {
+        return;
+      }
+      List<AutoCloseable> now;
+      synchronized (running) {
+        now = new ArrayList<>(running);
+      }
+      for (AutoCloseable resource : now) {
+        if (resource instanceof ServiceProcess service) {
+          String happened = service.restartIfDead();
+          if (happened != null) {
+            System.out.println("\n[parley] " + happened);
+          }
+        }
+      }
+    }
   }
 
   private ServiceProcess service(String name, String main, Map<String, String> env, Path logs) {
