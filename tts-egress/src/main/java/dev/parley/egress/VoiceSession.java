@@ -42,7 +42,9 @@ final class VoiceSession implements AutoCloseable {
   private String playingTurn;
   private final List<String> heard = new ArrayList<>();
   private final List<String> queued = new ArrayList<>();
-  private int queuedMillis;
+  private final List<Integer> queuedMs = new ArrayList<>();
+  /** Turns cut off by the caller: their later sentences are not spoken. */
+  private final Set<String> interrupted = new HashSet<>();
 
   VoiceSession(String sessionId, String url, String token, TextToSpeech tts, boolean loopbackOnly,
       Consumer<PlaybackEvent> playback) {
@@ -77,13 +79,19 @@ final class VoiceSession implements AutoCloseable {
     speaker.execute(() -> {
       byte[] pcm = tts.synthesize(chunk.getText(), 1.0);
       synchronized (this) {
+        if (interrupted.contains(chunk.getTurnId())) {
+          synthesizing = false;
+          return;
+        }
         if (!chunk.getTurnId().equals(playingTurn)) {
           playingTurn = chunk.getTurnId();
           heard.clear();
           queued.clear();
+          queuedMs.clear();
           playback.accept(event(PlaybackKind.STARTED, 0));
         }
         queued.add(chunk.getText());
+        queuedMs.add(pcm.length / 96);
         voice.write(pcm);
         LOG.info("session {}: turn {} sentence {}: {} ms of speech queued", sessionId, chunk.getTurnId(),
             chunk.getChunkIndex(), pcm.length / 96);
@@ -140,17 +148,55 @@ final class VoiceSession implements AutoCloseable {
   synchronized void interrupt() {
     int dropped = voice.clear();
     if (playingTurn != null && dropped > 0) {
+      interrupted.add(playingTurn);
       playback.accept(event(PlaybackKind.INTERRUPTED, dropped));
       playingTurn = null;
     }
   }
 
   private PlaybackEvent event(PlaybackKind kind, int droppedMillis) {
+    int total = queuedMs.stream().mapToInt(Integer::intValue).sum();
+    int played = kind == PlaybackKind.STARTED ? 0 : Math.max(0, total - droppedMillis);
+    Heard split = kind == PlaybackKind.STARTED ? null : Heard.of(queued, queuedMs, played);
     return PlaybackEvent.newBuilder().setSessionId(sessionId).setTurnId(playingTurn == null ? "" : playingTurn)
-        .setKind(kind).setAt(Instant.now()).setAudioMsPlayed(0).setChunksPlayed(queued.size())
-        .setHeardText(kind == PlaybackKind.INTERRUPTED ? String.join(" ", queued) + " (partly)"
-            : kind == PlaybackKind.FINISHED ? String.join(" ", queued) : null)
-        .setUnheardText(kind == PlaybackKind.INTERRUPTED ? droppedMillis + " ms not played" : null).build();
+        .setKind(kind).setAt(Instant.now()).setAudioMsPlayed(played)
+        .setChunksPlayed(split == null ? 0 : split.sentencesStarted())
+        .setHeardText(split == null ? null : split.heard())
+        .setUnheardText(split == null || split.unheard().isEmpty() ? null : split.unheard()).build();
+  }
+
+  /**
+   * What the caller heard of a turn's sentences after {@code playedMs} of their audio: whole sentences,
+   * then the words of the sentence in progress in proportion to its audio played (speech runs at a
+   * nearly even pace), and what was not heard.
+   */
+  record Heard(String heard, String unheard, int sentencesStarted) {
+    static Heard of(List<String> sentences, List<Integer> millis, int playedMs) {
+      List<String> heard = new ArrayList<>();
+      List<String> unheard = new ArrayList<>();
+      int started = 0;
+      int at = 0;
+      for (int i = 0; i < sentences.size(); i++) {
+        int length = millis.get(i);
+        String sentence = sentences.get(i);
+        if (at + length <= playedMs) {
+          heard.add(sentence);
+          started++;
+        } else if (at < playedMs) {
+          String[] words = sentence.split(" ");
+          int n = (int) Math.round(words.length * (playedMs - at) / (double) length);
+          heard.add(String.join(" ", java.util.Arrays.copyOfRange(words, 0, n)));
+          unheard.add(String.join(" ", java.util.Arrays.copyOfRange(words, n, words.length)));
+          started++;
+        } else {
+          unheard.add(sentence);
+        }
+        at += length;
+      }
+      heard.removeIf(String::isEmpty);
+      unheard.removeIf(String::isEmpty);
+      return new Heard(String.join(" ", heard), String.join(" ", unheard), started);
+    }
   }
 
   boolean speaking() {
