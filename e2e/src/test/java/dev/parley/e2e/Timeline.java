@@ -30,7 +30,7 @@ record Timeline(String sessionId, SessionTimeline timeline) {
   static String sessionOfRoom(String bootstrap, String room) {
     List<String> found = new ArrayList<>();
     try (SessionLog log = new SessionLog(bootstrap)) {
-      log.scan(Instant.now().minus(Duration.ofMinutes(10)), Instant.now().plusSeconds(60), Duration.ZERO, r -> {
+      log.scan(Instant.now().minus(Duration.ofMinutes(10)), Instant.now().plusSeconds(60), Duration.ofMinutes(10), r -> {
         if (r.event() instanceof SessionStarted started && started.getRoomName().equals(room)) {
           found.add(r.key());
         }
