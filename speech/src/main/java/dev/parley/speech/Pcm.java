@@ -74,6 +74,25 @@ public final class Pcm {
     return out;
   }
 
+  private static final double[] HALF_BAND = lowPass(63, 11_000.0 / 48_000.0);
+
+  /** 24 kHz to 48 kHz (what the cloud voices return): zero-stuffing, then a low-pass under 12 kHz. */
+  public static short[] up2(short[] in) {
+    short[] out = new short[in.length * 2];
+    int mid = HALF_BAND.length / 2;
+    for (int o = 0; o < out.length; o++) {
+      double acc = 0;
+      for (int k = 0; k < HALF_BAND.length; k++) {
+        int idx = o + k - mid;
+        if (idx >= 0 && idx % 2 == 0 && idx / 2 < in.length) {
+          acc += HALF_BAND[k] * in[idx / 2];
+        }
+      }
+      out[o] = clip(acc * 2);
+    }
+    return out;
+  }
+
   /** Without leading and trailing frames (10 ms at 48 kHz) quieter than {@code rms}. */
   public static short[] trim(short[] pcm48k, double rms) {
     int first = 0;
@@ -102,15 +121,20 @@ public final class Pcm {
 
   /** A WAV file (RIFF, PCM 16-bit mono 48 kHz) holding {@code pcm}, for players and browsers' fake microphones. */
   public static java.nio.file.Path wav(byte[] pcm, java.nio.file.Path file) throws java.io.IOException {
+    java.nio.file.Files.write(file, wavBytes(pcm, 48_000));
+    return file;
+  }
+
+  /** {@code pcm} (16-bit mono at {@code rate} Hz) as the bytes of a WAV file. */
+  public static byte[] wavBytes(byte[] pcm, int rate) {
     java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(44).order(java.nio.ByteOrder.LITTLE_ENDIAN);
     header.put("RIFF".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(36 + pcm.length)
         .put("WAVEfmt ".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(16).putShort((short) 1)
-        .putShort((short) 1).putInt(48_000).putInt(96_000).putShort((short) 2).putShort((short) 16)
+        .putShort((short) 1).putInt(rate).putInt(rate * 2).putShort((short) 2).putShort((short) 16)
         .put("data".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(pcm.length);
     java.io.ByteArrayOutputStream wav = new java.io.ByteArrayOutputStream(44 + pcm.length);
     wav.writeBytes(header.array());
     wav.writeBytes(pcm);
-    java.nio.file.Files.write(file, wav.toByteArray());
-    return file;
+    return wav.toByteArray();
   }
 }

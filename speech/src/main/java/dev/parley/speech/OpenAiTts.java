@@ -1,0 +1,40 @@
+package dev.parley.speech;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+
+/**
+ * OpenAI speech ({@code POST /v1/audio/speech}): text in, raw 24 kHz 16-bit mono PCM out
+ * ({@code response_format: pcm}), resampled to the room's 48 kHz. Works with any server that speaks
+ * the same API ({@code OPENAI_BASE_URL}).
+ */
+public final class OpenAiTts implements TextToSpeech {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final String baseUrl;
+  private final String apiKey;
+  private final String model;
+  private final String voice;
+
+  public OpenAiTts(String baseUrl, String apiKey, String model, String voice) {
+    this.baseUrl = baseUrl == null || baseUrl.isBlank() ? "https://api.openai.com" : baseUrl;
+    this.apiKey = apiKey;
+    this.model = model == null || model.isBlank() ? "gpt-4o-mini-tts" : model;
+    this.voice = voice == null || voice.isBlank() ? "alloy" : voice;
+  }
+
+  @Override
+  public byte[] synthesize(String text, double speed) {
+    String body = JSON.createObjectNode().put("model", model).put("voice", voice).put("input", text)
+        .put("response_format", "pcm").put("speed", Math.max(0.25, Math.min(4.0, speed))).toString();
+    HttpRequest request = HttpRequest.newBuilder(CloudSpeech.uri(baseUrl, "/v1/audio/speech"))
+        .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + apiKey)
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    return CloudSpeech.pcm24kTo48k(CloudSpeech.send("OpenAI speech", request).body());
+  }
+
+  @Override
+  public String name() {
+    return "openai:" + model + ":" + voice;
+  }
+}

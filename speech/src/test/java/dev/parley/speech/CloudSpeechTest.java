@@ -1,0 +1,183 @@
+package dev.parley.speech;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.Javalin;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The cloud speech providers against their documented wire formats: a local server checks what each
+ * client sends (path, headers, body, audio) and answers with recorded responses in the provider's
+ * format. (The paid APIs themselves are not called in tests.)
+ */
+class CloudSpeechTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** A Deepgram final result, as its live API sends it (trimmed of word timings). */
+  private static final String DEEPGRAM_FINAL = "{\"type\":\"Results\",\"channel_index\":[0,1],\"duration\":1.2,"
+      + "\"start\":%s,\"is_final\":true,\"speech_final\":%s,\"channel\":{\"alternatives\":[{\"transcript\":\"%s\","
+      + "\"confidence\":%s,\"words\":[]}]},\"metadata\":{\"request_id\":\"5e2b\",\"model_info\":{\"name\":\"general-nova-3\"}},"
+      + "\"from_finalize\":false}";
+  private Javalin server;
+  private String base;
+  private final Map<String, Object> seen = new ConcurrentHashMap<>();
+
+  @BeforeEach
+  void start() {
+    server = Javalin.create(config -> config.showJavalinBanner = false);
+    server.post("/v1/audio/transcriptions", ctx -> {
+      seen.put("auth", ctx.header("Authorization"));
+      seen.put("type", ctx.contentType());
+      seen.put("body", ctx.bodyAsBytes());
+      if (!"Bearer good-key".equals(ctx.header("Authorization"))) {
+        ctx.status(401).result("{\"error\":{\"message\":\"Incorrect API key provided\",\"type\":\"invalid_request_error\"}}");
+        return;
+      }
+      ctx.contentType("application/json").result("{\"text\":\"My account login isn't working.\",\"usage\":{\"type\":"
+          + "\"tokens\",\"input_tokens\":14,\"output_tokens\":9,\"total_tokens\":23}}");
+    });
+    server.post("/v1/audio/speech", ctx -> {
+      seen.put("speech", JSON.readTree(ctx.body()));
+      seen.put("auth", ctx.header("Authorization"));
+      ctx.contentType("application/octet-stream").result(tone24k(440, 2400));
+    });
+    server.post("/v1/text-to-speech/{voice}/stream", ctx -> {
+      seen.put("voice", ctx.pathParam("voice"));
+      seen.put("format", String.valueOf(ctx.queryParam("output_format")));
+      seen.put("xi", String.valueOf(ctx.header("xi-api-key")));
+      seen.put("eleven", JSON.readTree(ctx.body()));
+      ctx.contentType("application/octet-stream").result(tone24k(440, 2400));
+    });
+    server.ws("/v1/listen", ws -> {
+      ws.onConnect(ctx -> {
+        seen.put("wsAuth", String.valueOf(ctx.header("Authorization")));
+        seen.put("query", ctx.queryString());
+        seen.put("audio", new ByteArrayOutputStream());
+        if (!"Token good-key".equals(ctx.header("Authorization"))) {
+          ctx.closeSession(1008, "Invalid credentials");
+        }
+      });
+      ws.onBinaryMessage(ctx -> ((ByteArrayOutputStream) seen.get("audio")).write(ctx.data(), ctx.offset(),
+          ctx.length()));
+      ws.onMessage(ctx -> {
+        if (ctx.message().contains("CloseStream")) {
+          ctx.send("{\"type\":\"Results\",\"is_final\":false,\"channel\":{\"alternatives\":[{\"transcript\":\"my acc\","
+              + "\"confidence\":0.5}]}}");
+          ctx.send(String.format(DEEPGRAM_FINAL, "0.0", "false", "My account login", "0.98"));
+          ctx.send(String.format(DEEPGRAM_FINAL, "1.2", "true", "isn't working.", "0.90"));
+          ctx.send("{\"type\":\"Metadata\",\"transaction_key\":\"deprecated\",\"request_id\":\"5e2b\",\"duration\":2.4,"
+              + "\"channels\":1}");
+          ctx.closeSession(1000, "");
+        }
+      });
+    });
+    server.start("127.0.0.1", 0);
+    base = "http://127.0.0.1:" + server.port();
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop();
+  }
+
+  @Test
+  void openAiTranscriptionSendsAWavAndReadsTheText() {
+    short[] pcm = new short[16_000]; // one second at 16 kHz
+    SpeechToText.Transcript transcript = new OpenAiStt(base, "good-key", null, "en-US").transcribe(pcm);
+
+    assertEquals("My account login isn't working.", transcript.text());
+    assertEquals("Bearer good-key", seen.get("auth"));
+    String body = new String((byte[]) seen.get("body"), StandardCharsets.ISO_8859_1);
+    assertTrue(((String) seen.get("type")).startsWith("multipart/form-data; boundary="));
+    assertTrue(body.contains("name=\"model\"\r\n\r\ngpt-4o-mini-transcribe\r\n"), body.substring(0, 300));
+    assertTrue(body.contains("name=\"language\"\r\n\r\nen\r\n"));
+    assertTrue(body.contains("filename=\"turn.wav\"\r\nContent-Type: audio/wav\r\n\r\nRIFF"));
+    assertTrue(body.length() > 32_000 + 44, "the whole utterance is sent");
+  }
+
+  @Test
+  void aRefusedKeyIsAClearError() {
+    RuntimeException e = assertThrows(RuntimeException.class, () -> new OpenAiStt(base, "wrong", null, null)
+        .transcribe(new short[1600]));
+    assertTrue(e.getMessage().contains("OpenAI transcription answered HTTP 401"), e.getMessage());
+    assertTrue(e.getMessage().contains("Incorrect API key"), e.getMessage());
+    RuntimeException unreachable = assertThrows(RuntimeException.class, () -> new OpenAiStt("http://127.0.0.1:1",
+        "k", null, null).transcribe(new short[1600]));
+    assertTrue(unreachable.getMessage().contains("not reachable"), unreachable.getMessage());
+  }
+
+  @Test
+  void deepgramStreamsTheUtteranceAndJoinsTheFinalResults() {
+    short[] pcm = new short[16_000 * 2];
+    SpeechToText.Transcript transcript = new DeepgramStt(base.replace("http", "ws"), "good-key", null, null)
+        .transcribe(pcm);
+
+    assertEquals("My account login isn't working.", transcript.text(), "finals only, interim skipped");
+    assertEquals(0.94, transcript.confidence(), 1e-9);
+    assertEquals("Token good-key", seen.get("wsAuth"));
+    assertTrue(((String) seen.get("query")).contains("encoding=linear16&sample_rate=16000&channels=1"));
+    assertEquals(pcm.length * 2, ((ByteArrayOutputStream) seen.get("audio")).size(), "every sample streamed");
+  }
+
+  @Test
+  void deepgramRefusingTheKeyIsAClearError() {
+    RuntimeException e = assertThrows(RuntimeException.class, () -> new DeepgramStt(base.replace("http", "ws"),
+        "wrong", null, null).transcribe(new short[3200]));
+    assertTrue(e.getMessage().startsWith("Deepgram"), e.getMessage());
+  }
+
+  @Test
+  void openAiSpeechAsksForPcmAndReturnsTheRoomsRate() {
+    byte[] pcm = new OpenAiTts(base, "good-key", null, "nova").synthesize("Hello there.", 1.0);
+
+    JsonNode request = (JsonNode) seen.get("speech");
+    assertEquals("pcm", request.get("response_format").asText());
+    assertEquals("nova", request.get("voice").asText());
+    assertEquals("Hello there.", request.get("input").asText());
+    assertEquals("Bearer good-key", seen.get("auth"));
+    assertEquals(4800 * 2, pcm.length, "100 ms at 24 kHz becomes 100 ms at 48 kHz");
+    assertEquals(440, frequency(pcm, 48_000), 10);
+  }
+
+  @Test
+  void elevenLabsAsksForPcmAt24kAndReturnsTheRoomsRate() {
+    byte[] pcm = new ElevenLabsTts(base, "xi-key", "voice123", null).synthesize("Hello there.", 1.0);
+
+    assertEquals("voice123", seen.get("voice"));
+    assertEquals("pcm_24000", seen.get("format"));
+    assertEquals("xi-key", seen.get("xi"));
+    assertEquals("eleven_flash_v2_5", ((JsonNode) seen.get("eleven")).get("model_id").asText());
+    assertEquals(440, frequency(pcm, 48_000), 10);
+  }
+
+  private static byte[] tone24k(double hz, int samples) {
+    ByteBuffer out = ByteBuffer.allocate(samples * 2).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < samples; i++) {
+      out.putShort((short) (8000 * Math.sin(2 * Math.PI * hz * i / 24_000)));
+    }
+    return out.array();
+  }
+
+  /** Frequency from upward zero crossings. */
+  private static double frequency(byte[] pcm, int rate) {
+    short[] s = Pcm.samples(pcm);
+    int crossings = 0;
+    for (int i = 200; i < s.length - 200; i++) {
+      if (s[i - 1] < 0 && s[i] >= 0) {
+        crossings++;
+      }
+    }
+    return crossings * (double) rate / (s.length - 400);
+  }
+}
