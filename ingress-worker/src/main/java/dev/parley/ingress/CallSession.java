@@ -36,7 +36,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   private final String sessionId;
   private final IngressConfig config;
   private final Producer<String, byte[]> producer;
-  private final SpeechToText stt;
+  private final Ears ears;
   private final ExecutorService sttPool;
   private final Consumer<CallSession> onEnd;
   private final TurnDetector detector;
@@ -48,13 +48,26 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   static final String CONTROL_TOPIC = "parley-control";
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
-  CallSession(Job job, IngressConfig config, Producer<String, byte[]> producer, SpeechToText stt,
+  /** How the caller is heard: the routed agent's stt_config, else the worker's offline engine and defaults. */
+  record Ears(SpeechToText offline, dev.parley.speech.SpeechProviders providers, SessionAgents agents) {
+    SpeechToText engineFor(String sessionId) {
+      return agents.configOf(sessionId).map(c -> c.sttConfig())
+          .map(stt -> providers.ears(stt.provider(), stt.language())).orElse(offline);
+    }
+
+    java.util.OptionalInt endpointingFor(String sessionId) {
+      return agents.configOf(sessionId).map(c -> c.sttConfig()).filter(stt -> stt.endpointingMs() != null)
+          .map(stt -> java.util.OptionalInt.of(stt.endpointingMs())).orElse(java.util.OptionalInt.empty());
+    }
+  }
+
+  CallSession(Job job, IngressConfig config, Producer<String, byte[]> producer, Ears ears,
       ExecutorService sttPool, Consumer<CallSession> onEnd) {
     this.job = job;
     this.sessionId = "s-" + job.id();
     this.config = config;
     this.producer = producer;
-    this.stt = stt;
+    this.ears = ears;
     this.sttPool = sttPool;
     this.onEnd = onEnd;
     this.detector = new TurnDetector(this, config.vadFloorRms(), 200, config.endpointingMs());
@@ -78,6 +91,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       return;
     }
     caller = identity;
+    ears.agents().watch(sessionId);
     Map<String, String> attributes = info.getAttributesMap();
     String userId = attributes.getOrDefault("user_id", userIdOf(metadata));
     publishSession(SessionStarted.newBuilder().setSessionId(sessionId).setRoomName(job.room())
@@ -138,6 +152,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
 
   @Override
   public void onSpeechStarted(long atMillis) {
+    ears.endpointingFor(sessionId).ifPresent(detector::endpointingMs); // the agent's, from this turn on
     speechIndex++;
     publishUser(new UserEvent(new UserSpeechStarted(sessionId, sessionId + "#sp" + speechIndex,
         Instant.ofEpochMilli(atMillis))));
@@ -154,7 +169,17 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     int index = turnIndex++;
     long endOfSpeech = System.currentTimeMillis();
     sttPool.execute(() -> {
-      SpeechToText.Transcript transcript = stt.transcribe(pcm16k);
+      SpeechToText stt = ears.engineFor(sessionId);
+      SpeechToText.Transcript transcript;
+      try {
+        transcript = stt.transcribe(pcm16k);
+      } catch (RuntimeException e) { // a cloud engine down: the turn is still heard, offline
+        log.warn("session {}: {} failed ({}); this turn is transcribed by {}", sessionId, stt.name(), e.getMessage(),
+            ears.offline().name());
+        stt = ears.offline();
+        transcript = stt.transcribe(pcm16k);
+      }
+      SpeechToText heardBy = stt;
       if (transcript.text().isBlank()) {
         log.info("session {}: a turn with no words recognized was dropped", sessionId);
         return;
@@ -163,7 +188,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
           .setTurnIndex(index).setTranscript(transcript.text()).setConfidence(transcript.confidence())
           .setSpeechStartedAt(Instant.ofEpochMilli(startedAtMillis))
           .setSpeechStoppedAt(Instant.ofEpochMilli(stoppedAtMillis)).setTranscribedAt(Instant.now())
-          .setSttProvider(stt.name()).setSttLatencyMs((int) (System.currentTimeMillis() - endOfSpeech))
+          .setSttProvider(heardBy.name()).setSttLatencyMs((int) (System.currentTimeMillis() - endOfSpeech))
           .setLanguage("en-US").build()));
     });
   }
@@ -176,6 +201,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     if (caller != null) {
       publishSession(new SessionEnded(sessionId, reason, Instant.now()));
     }
+    ears.agents().forget(sessionId);
     job.succeeded();
     if (room != null) {
       room.close();

@@ -21,7 +21,9 @@ public final class IngressMain {
       System.exit(2);
       return;
     }
-    IngressWorker worker = new IngressWorker(config, new PocketSphinxStt());
+    PocketSphinxStt offline = new PocketSphinxStt();
+    IngressWorker worker = new IngressWorker(config, offline, new dev.parley.speech.SpeechProviders(System.getenv(),
+        null, offline));
     worker.start();
     HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort,
         () -> worker.workerId() != null ? "UP worker " + worker.workerId() : "DOWN not registered with LiveKit");

@@ -2,6 +2,7 @@ package dev.parley.ingress;
 
 import dev.parley.livekit.AgentWorker;
 import dev.parley.livekit.Job;
+import dev.parley.speech.SpeechProviders;
 import dev.parley.speech.SpeechToText;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,9 +27,14 @@ public final class IngressWorker implements AutoCloseable {
   private final Map<String, CallSession> running = new ConcurrentHashMap<>();
   private final AgentWorker worker;
 
-  IngressWorker(IngressConfig config, SpeechToText stt) {
+  private final SpeechProviders providers;
+  private final SessionAgents agents;
+
+  IngressWorker(IngressConfig config, SpeechToText stt, SpeechProviders providers) {
     this.config = config;
     this.stt = stt;
+    this.providers = providers;
+    this.agents = new SessionAgents(config.bootstrapServers());
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0),
         new StringSerializer(), new ByteArraySerializer());
@@ -45,7 +51,8 @@ public final class IngressWorker implements AutoCloseable {
   }
 
   private void assigned(Job job) {
-    CallSession session = new CallSession(job, config, producer, stt, sttPool, s -> running.remove(job.id()));
+    CallSession session = new CallSession(job, config, producer, new CallSession.Ears(stt, providers, agents), sttPool,
+        s -> running.remove(job.id()));
     running.put(job.id(), session);
     sessions.execute(() -> {
       try {
@@ -66,5 +73,6 @@ public final class IngressWorker implements AutoCloseable {
     sessions.shutdownNow();
     sttPool.shutdownNow();
     stt.close();
+    agents.close();
   }
 }

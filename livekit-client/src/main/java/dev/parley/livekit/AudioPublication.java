@@ -14,6 +14,12 @@ public final class AudioPublication implements AutoCloseable {
   public static final int SAMPLE_RATE = 48_000;
   public static final int FRAME_BYTES = SAMPLE_RATE / 100 * 2;
   private static final byte[] SILENCE = new byte[FRAME_BYTES];
+  /**
+   * Closed (write-locked) while a new track is being published anywhere in this process: frames wait in
+   * their queues instead of racing libwebrtc's device thread (see {@code RoomParticipant.publishAudio}).
+   */
+  static final java.util.concurrent.locks.ReentrantReadWriteLock GATE =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
   private final CustomAudioSource source;
   private final String trackSid;
   private final ConcurrentLinkedQueue<byte[]> frames = new ConcurrentLinkedQueue<>();
@@ -64,11 +70,15 @@ public final class AudioPublication implements AutoCloseable {
   }
 
   private void pushFrame() {
-    if (closed) {
-      return;
+    if (closed || !GATE.readLock().tryLock()) {
+      return; // the frame stays queued
     }
-    byte[] frame = frames.poll();
-    source.pushAudio(frame == null ? SILENCE : frame, 16, SAMPLE_RATE, 1, SAMPLE_RATE / 100);
+    try {
+      byte[] frame = frames.poll();
+      source.pushAudio(frame == null ? SILENCE : frame, 16, SAMPLE_RATE, 1, SAMPLE_RATE / 100);
+    } finally {
+      GATE.readLock().unlock();
+    }
   }
 
   /**

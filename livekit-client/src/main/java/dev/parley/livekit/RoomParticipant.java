@@ -236,21 +236,28 @@ public final class RoomParticipant implements AutoCloseable {
         .setSource(livekit.LivekitModels.TrackSource.MICROPHONE).setDisableDtx(true).setDisableRed(true)).build());
     try {
       String sid = published.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      CompletableFuture<CompletableFuture<Void>> added = new CompletableFuture<>();
-      events.execute(() -> {
-        dev.onvoid.webrtc.RTCRtpTransceiverInit init = new dev.onvoid.webrtc.RTCRtpTransceiverInit();
-        init.direction = dev.onvoid.webrtc.RTCRtpTransceiverDirection.SEND_ONLY;
-        init.streamIds = java.util.List.of(cid);
-        publisher.connection().addTransceiver(track, init);
-        negotiatePublisher();
-        added.complete(negotiated);
-      });
-      added.get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      // The new send stream makes libwebrtc start the device's recording; it must not run while we push
-      // PCM ourselves (libwebrtc 0.14 aborts on the race), so stop it before the first frame.
-      Thread.sleep(50);
-      synchronized (RoomParticipant.class) {
-        audioDevice.stopRecording();
+      // A new send stream makes libwebrtc start the shared audio device's recording, whose thread then
+      // feeds every send stream of this process, racing the publications' own pushing threads (libwebrtc
+      // aborts the process on that race). So every publication in the process stops pushing until the
+      // recording has been stopped again.
+      AudioPublication.GATE.writeLock().lock();
+      try {
+        CompletableFuture<CompletableFuture<Void>> added = new CompletableFuture<>();
+        events.execute(() -> {
+          dev.onvoid.webrtc.RTCRtpTransceiverInit init = new dev.onvoid.webrtc.RTCRtpTransceiverInit();
+          init.direction = dev.onvoid.webrtc.RTCRtpTransceiverDirection.SEND_ONLY;
+          init.streamIds = java.util.List.of(cid);
+          publisher.connection().addTransceiver(track, init);
+          negotiatePublisher();
+          added.complete(negotiated);
+        });
+        added.get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Thread.sleep(200);
+        synchronized (RoomParticipant.class) {
+          audioDevice.stopRecording();
+        }
+      } finally {
+        AudioPublication.GATE.writeLock().unlock();
       }
       return new AudioPublication(source, sid);
     } catch (Exception e) {

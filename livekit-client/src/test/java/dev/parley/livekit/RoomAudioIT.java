@@ -89,4 +89,35 @@ class RoomAudioIT {
     }
     return all;
   }
+
+  /**
+   * One process, many voices (as in tts-egress): publishing new tracks while another publication is
+   * speaking must not abort the process (libwebrtc's device thread would otherwise race the speaking
+   * track); the speaking track keeps going.
+   */
+  @Test
+  void newPublicationsWhileAnotherSpeaksDoNotAbortTheProcess(TestLiveKit livekit) throws Exception {
+    String room = "many-" + UUID.randomUUID().toString().substring(0, 6);
+    java.util.List<RoomParticipant> others = new java.util.ArrayList<>();
+    java.util.List<AudioPublication> voices = new java.util.ArrayList<>();
+    try (RoomParticipant first = RoomParticipant.join(livekit.wsUrl(), RoomParticipantIT.token(room, "voice-0"),
+        new RoomListener() { }, true, Duration.ofSeconds(20));
+        AudioPublication speaking = first.publishAudio("voice", Duration.ofSeconds(10))) {
+      speaking.write(tone(440, 20_000, 8000)); // 20 s of speech queued: it is being pushed throughout
+      for (int i = 1; i <= 5; i++) {
+        RoomParticipant other = RoomParticipant.join(livekit.wsUrl(), RoomParticipantIT.token(room, "voice-" + i),
+            new RoomListener() { }, true, Duration.ofSeconds(20));
+        others.add(other);
+        AudioPublication voice = other.publishAudio("voice", Duration.ofSeconds(10));
+        voice.write(tone(330, 500, 8000));
+        voices.add(voice);
+      }
+      int before = speaking.queuedMillis();
+      Thread.sleep(500);
+      assertThat(speaking.queuedMillis()).as("the first voice is still being played out").isLessThan(before);
+    } finally {
+      voices.forEach(AudioPublication::close);
+      others.forEach(RoomParticipant::close);
+    }
+  }
 }

@@ -1,5 +1,6 @@
 package dev.parley.processor;
 
+import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.llm.SessionHistory;
 import dev.parley.llm.TurnResponder;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,6 @@
 package dev.parley.processor;
 
+import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.llm.CircuitBreaker;
 import dev.parley.llm.LlmProvider;
 import dev.parley.llm.TurnResponder;
@@ -40,7 +41,7 @@ final class Processor implements AutoCloseable {
 
   Processor(ProcessorConfig config, LlmProvider provider, ProcessorMetrics metrics) {
     this.config = config;
-    this.configs = new AgentConfigCache(config.bootstrapServers());
+    this.configs = new AgentConfigCache(config.bootstrapServers(), "llm");
     this.responder = new TurnResponder(provider, new CircuitBreaker(5, Duration.ofSeconds(20),
         java.time.Clock.systemUTC()));
     this.metrics = metrics;

@@ -26,7 +26,7 @@ public final class TurnDetector {
   private final Listener listener;
   private final double floor;
   private final int hangoverFrames;
-  private final int endpointingFrames;
+  private int endpointingFrames;
   private final Deque<short[]> preroll = new ArrayDeque<>();
   private final ByteArrayOutputStream turn = new ByteArrayOutputStream();
   private double noise = 300;
@@ -42,6 +42,11 @@ public final class TurnDetector {
     this.listener = listener;
     this.floor = floorRms;
     this.hangoverFrames = Math.max(1, hangoverMs / 10);
+    this.endpointingFrames = Math.max(hangoverFrames, endpointingMs / 10);
+  }
+
+  /** Changes the silence that ends a turn (an agent's {@code stt_config.endpointing_ms}), from the next frame on. */
+  public void endpointingMs(int endpointingMs) {
     this.endpointingFrames = Math.max(hangoverFrames, endpointingMs / 10);
   }
 

@@ -21,7 +21,9 @@ public final class EgressMain {
       System.exit(2);
       return;
     }
-    EgressService service = new EgressService(config, new FreeTtsTts());
+    FreeTtsTts offline = new FreeTtsTts();
+    EgressService service = new EgressService(config, offline, new dev.parley.speech.SpeechProviders(System.getenv(),
+        offline, null));
     Thread thread = new Thread(service, "egress");
     thread.start();
     HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort,

@@ -6,7 +6,10 @@ import dev.parley.events.AgentReply;
 import dev.parley.events.AgentReplyChunk;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.PlaybackEvent;
+import dev.parley.agentconfig.AgentConfig;
+import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.events.SessionEnded;
+import dev.parley.speech.SpeechProviders;
 import dev.parley.events.SessionSummary;
 import dev.parley.events.SessionEvent;
 import dev.parley.events.SessionStarted;
@@ -46,6 +49,26 @@ public final class EgressService implements Runnable, AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final EgressConfig config;
   private final TextToSpeech tts;
+  private final SpeechProviders providers;
+  private final AgentConfigCache configs;
+  private final VoiceSession.Voices voices = new VoiceSession.Voices() {
+    @Override
+    public TextToSpeech of(String agentId) {
+      return configs.latest(agentId).map(AgentConfig::voiceConfig)
+          .map(v -> providers.voice(v.provider(), v.voice())).orElse(tts);
+    }
+
+    @Override
+    public double speedOf(String agentId) {
+      return configs.latest(agentId).map(AgentConfig::voiceConfig).map(AgentConfig.VoiceConfig::speed)
+          .orElse(1.0);
+    }
+
+    @Override
+    public TextToSpeech fallback() {
+      return tts;
+    }
+  };
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> producer;
   private final Map<String, VoiceSession> sessions = new ConcurrentHashMap<>();
@@ -59,9 +82,11 @@ public final class EgressService implements Runnable, AutoCloseable {
       });
   private volatile boolean running = true;
 
-  EgressService(EgressConfig config, TextToSpeech tts) {
+  EgressService(EgressConfig config, TextToSpeech tts, SpeechProviders providers) {
     this.config = config;
     this.tts = tts;
+    this.providers = providers;
+    this.configs = new AgentConfigCache(config.bootstrapServers(), "egress");
     this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20), new StringDeserializer(), new ByteArrayDeserializer());
@@ -100,7 +125,7 @@ public final class EgressService implements Runnable, AutoCloseable {
       Object event = Topics.SESSIONS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
       if (event instanceof SessionStarted started) {
         sessions.computeIfAbsent(session, s -> new VoiceSession(s, config.livekitUrl(),
-            token(started.getRoomName(), "agent-voice-" + s), tts, config.loopbackOnly(), this::publish));
+            token(started.getRoomName(), "agent-voice-" + s), voices, config.loopbackOnly(), this::publish));
       } else if (event instanceof SessionEnded) {
         VoiceSession ended = sessions.remove(session);
         if (ended != null) { // stays for the summary (the caller may still be there), then leaves
@@ -173,6 +198,7 @@ public final class EgressService implements Runnable, AutoCloseable {
     sessions.values().forEach(VoiceSession::close);
     ending.values().forEach(VoiceSession::close);
     closer.shutdownNow();
+    configs.close();
     producer.close(Duration.ofSeconds(5));
   }
 }

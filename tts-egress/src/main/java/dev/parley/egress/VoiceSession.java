@@ -32,7 +32,7 @@ final class VoiceSession implements AutoCloseable {
   private final String sessionId;
   private final RoomParticipant room;
   private final AudioPublication voice;
-  private final TextToSpeech tts;
+  private final Voices voices;
   private final Consumer<PlaybackEvent> playback;
   private final ExecutorService speaker = Executors.newSingleThreadExecutor();
   private final java.util.concurrent.ScheduledExecutorService watcher =
@@ -46,10 +46,19 @@ final class VoiceSession implements AutoCloseable {
   /** Turns cut off by the caller: their later sentences are not spoken. */
   private final Set<String> interrupted = new HashSet<>();
 
-  VoiceSession(String sessionId, String url, String token, TextToSpeech tts, boolean loopbackOnly,
+  /** Which voice speaks for an agent, and how fast; {@code fallback} speaks when that voice fails. */
+  interface Voices {
+    TextToSpeech of(String agentId);
+
+    double speedOf(String agentId);
+
+    TextToSpeech fallback();
+  }
+
+  VoiceSession(String sessionId, String url, String token, Voices voices, boolean loopbackOnly,
       Consumer<PlaybackEvent> playback) {
     this.sessionId = sessionId;
-    this.tts = tts;
+    this.voices = voices;
     this.playback = playback;
     this.room = RoomParticipant.join(url, token, new RoomListener() { }, loopbackOnly, Duration.ofSeconds(20));
     this.voice = room.publishAudio("agent-voice", Duration.ofSeconds(10));
@@ -77,7 +86,7 @@ final class VoiceSession implements AutoCloseable {
     }
     synthesizing = true;
     speaker.execute(() -> {
-      byte[] pcm = tts.synthesize(chunk.getText(), 1.0);
+      byte[] pcm = speak(chunk);
       synchronized (this) {
         if (interrupted.contains(chunk.getTurnId())) {
           synthesizing = false;
@@ -98,6 +107,22 @@ final class VoiceSession implements AutoCloseable {
         synthesizing = false;
       }
     });
+  }
+
+  /** The sentence in the agent's voice; if that voice fails (a cloud API down), in the offline voice. */
+  private byte[] speak(AgentReplyChunk chunk) {
+    TextToSpeech voice = voices.of(chunk.getAgentId());
+    double speed = voices.speedOf(chunk.getAgentId());
+    try {
+      return voice.synthesize(chunk.getText(), speed);
+    } catch (RuntimeException e) {
+      if (voice == voices.fallback()) {
+        throw e;
+      }
+      LOG.warn("session {}: voice {} failed ({}); this sentence is spoken by {}", sessionId, voice.name(),
+          e.getMessage(), voices.fallback().name());
+      return voices.fallback().synthesize(chunk.getText(), speed);
+    }
   }
 
   /** Sends the turn's structured fields and the running transcript to the room. */
@@ -203,10 +228,17 @@ final class VoiceSession implements AutoCloseable {
     return voice.queuedMillis() > 0;
   }
 
+  /** Leaves the room; a turn still playing is recorded as INTERRUPTED with what was and was not heard. */
   @Override
   public void close() {
     watcher.shutdownNow();
     speaker.shutdownNow();
+    synchronized (this) {
+      if (playingTurn != null) {
+        playback.accept(event(PlaybackKind.INTERRUPTED, voice.queuedMillis()));
+        playingTurn = null;
+      }
+    }
     voice.close();
     room.close();
   }

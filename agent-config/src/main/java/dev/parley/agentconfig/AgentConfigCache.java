@@ -1,4 +1,4 @@
-package dev.parley.processor;
+package dev.parley.agentconfig;
 
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigJson;
@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every agent config version this process has seen on {@code parley.agent-configs.v1}, read from the
- * beginning of the compacted topic and followed from then on: the processor never reads MongoDB.
+ * beginning of the compacted topic and followed from then on: no service but config-service reads
+ * MongoDB. Used by llm-processor (prompt, schema, model), tts-egress (voice) and ingress-worker
+ * (speech-to-text, endpointing).
  */
-final class AgentConfigCache implements AutoCloseable {
+public final class AgentConfigCache implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentConfigCache.class);
   private final Map<String, NavigableMap<Integer, AgentConfig>> configs = new ConcurrentHashMap<>();
   private final KafkaConsumer<String, byte[]> consumer;
@@ -35,10 +37,10 @@ final class AgentConfigCache implements AutoCloseable {
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private volatile boolean running = true;
 
-  AgentConfigCache(String bootstrapServers) {
+  public AgentConfigCache(String bootstrapServers, String purpose) {
     consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.GROUP_ID_CONFIG, "parley-llm-configs-" + UUID.randomUUID(),
+        ConsumerConfig.GROUP_ID_CONFIG, "parley-configs-" + purpose + "-" + UUID.randomUUID(),
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new ByteArrayDeserializer());
     thread = new Thread(this::run, "agent-config-cache");
@@ -47,12 +49,12 @@ final class AgentConfigCache implements AutoCloseable {
   }
 
   /** Waits (bounded) until the topic has been read up to where it was at start-up. */
-  boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+  public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
     return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The config at {@code version}, or else the newest one this process knows (with a note why). */
-  Optional<Found> find(String agentId, int version) {
+  public Optional<Found> find(String agentId, int version) {
     NavigableMap<Integer, AgentConfig> versions = configs.get(agentId);
     if (versions == null || versions.isEmpty()) {
       return Optional.empty();
@@ -66,7 +68,14 @@ final class AgentConfigCache implements AutoCloseable {
         + " used version " + latest.getKey()));
   }
 
-  record Found(AgentConfig config, String note) {}
+  /** A config, and why it is not the version asked for (null when it is). */
+  public record Found(AgentConfig config, String note) {}
+
+  /** The newest config of {@code agentId} this process has seen. */
+  public Optional<AgentConfig> latest(String agentId) {
+    NavigableMap<Integer, AgentConfig> versions = configs.get(agentId);
+    return versions == null || versions.isEmpty() ? Optional.empty() : Optional.of(versions.lastEntry().getValue());
+  }
 
   private void run() {
     try {

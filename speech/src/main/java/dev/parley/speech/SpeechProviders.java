@@ -1,0 +1,72 @@
+package dev.parley.speech;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Picks the speech engines an agent config names ({@code stt_config.provider}, {@code voice_config.provider}
+ * and {@code voice}), one instance per choice. Cloud engines need their key in the environment
+ * ({@code OPENAI_API_KEY}, {@code DEEPGRAM_API_KEY}, {@code ELEVENLABS_API_KEY}); without it the
+ * offline engine is used and the fallback is logged once, so a call is never silent.
+ */
+public final class SpeechProviders {
+  private static final Logger LOG = LoggerFactory.getLogger(SpeechProviders.class);
+  private final Map<String, String> env;
+  private final TextToSpeech localVoice;
+  private final SpeechToText localEars;
+  private final Map<String, Object> engines = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> warned = new ConcurrentHashMap<>();
+
+  public SpeechProviders(Map<String, String> env, TextToSpeech localVoice, SpeechToText localEars) {
+    this.env = Map.copyOf(env);
+    this.localVoice = localVoice;
+    this.localEars = localEars;
+  }
+
+  /** The voice for {@code provider} ({@code local}, {@code openai}, {@code elevenlabs}) and {@code voice}. */
+  public TextToSpeech voice(String provider, String voice) {
+    String name = provider == null || provider.isBlank() ? "local" : provider;
+    return switch (name) {
+      case "openai" -> keyed("OPENAI_API_KEY", name, () -> (TextToSpeech) engines.computeIfAbsent("tts:openai:" + voice,
+          k -> new OpenAiTts(env.get("OPENAI_BASE_URL"), env.get("OPENAI_API_KEY"), env.get("PARLEY_OPENAI_TTS_MODEL"),
+              voice)), localVoice);
+      case "elevenlabs" -> keyed("ELEVENLABS_API_KEY", name, () -> (TextToSpeech) engines.computeIfAbsent(
+          "tts:elevenlabs:" + voice, k -> new ElevenLabsTts(env.get("ELEVENLABS_BASE_URL"), env.get("ELEVENLABS_API_KEY"),
+              voice, env.get("PARLEY_ELEVENLABS_MODEL"))), localVoice);
+      case "local" -> localVoice;
+      default -> fallback("voice provider '" + name + "' is not supported here", localVoice);
+    };
+  }
+
+  /** The speech-to-text engine for {@code provider} ({@code local}, {@code openai}, {@code deepgram}). */
+  public SpeechToText ears(String provider, String language) {
+    String name = provider == null || provider.isBlank() ? "local" : provider;
+    return switch (name) {
+      case "openai" -> keyed("OPENAI_API_KEY", name, () -> (SpeechToText) engines.computeIfAbsent("stt:openai:" + language,
+          k -> new OpenAiStt(env.get("OPENAI_BASE_URL"), env.get("OPENAI_API_KEY"), env.get("PARLEY_OPENAI_STT_MODEL"),
+              language)), localEars);
+      case "deepgram" -> keyed("DEEPGRAM_API_KEY", name, () -> (SpeechToText) engines.computeIfAbsent(
+          "stt:deepgram:" + language, k -> new DeepgramStt(env.get("DEEPGRAM_URL"), env.get("DEEPGRAM_API_KEY"),
+              env.get("PARLEY_DEEPGRAM_MODEL"), language)), localEars);
+      case "local" -> localEars;
+      default -> fallback("speech-to-text provider '" + name + "' is not supported here", localEars);
+    };
+  }
+
+  private <T> T keyed(String key, String provider, java.util.function.Supplier<T> engine, T local) {
+    String value = env.get(key);
+    if (value == null || value.isBlank()) {
+      return fallback(provider + " needs " + key + " in the environment", local);
+    }
+    return engine.get();
+  }
+
+  private <T> T fallback(String why, T local) {
+    if (warned.putIfAbsent(why, true) == null) {
+      LOG.warn("{}; using the offline engine instead", why);
+    }
+    return local;
+  }
+}
