@@ -44,7 +44,14 @@ public final class ConfigService implements AutoCloseable {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
       new TopicProvisioner(admin, config.replicationFactor()).ensure(List.of(Topics.AGENT_CONFIGS, Topics.ROUTING_RULES));
     }
-    MongoClient mongo = MongoClients.create(config.mongoUri());
+    // A database that went away answers requests with 503 within seconds, not after the driver's 30 s default.
+    com.mongodb.ConnectionString uri = new com.mongodb.ConnectionString(config.mongoUri());
+    MongoClient mongo = MongoClients.create(com.mongodb.MongoClientSettings.builder().applyConnectionString(uri)
+        .applyToClusterSettings(c -> {
+          if (uri.getServerSelectionTimeout() == null) {
+            c.serverSelectionTimeout(5, java.util.concurrent.TimeUnit.SECONDS);
+          }
+        }).build());
     MongoDatabase db = mongo.getDatabase(config.database());
     Clock clock = Clock.systemUTC();
     AgentStore agents = new AgentStore(db, clock);

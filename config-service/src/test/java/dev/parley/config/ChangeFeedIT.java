@@ -87,6 +87,38 @@ class ChangeFeedIT {
   }
 
   @Test
+  void whileTheDatabaseIsAwayRequestsGetA503AndTheServiceRecoversWhenItIsBack(TestKafka kafka, TestMongo sharedMongo,
+      @TempDir Path dir) {
+    FerretDb db = FerretDb.start(dir.resolve("ferretdb"), 0);
+    int port = db.port();
+    Map<String, String> env = ConfigServiceHarness.env(kafka, db.uri(), sharedMongo.freshDatabase(), 100);
+    try (ConfigService service = ConfigService.start(ConfigServiceConfig.from(new dev.parley.kit.Settings(env)), null)) {
+      Api api = new Api(service.port());
+      assertThat(api.post("/api/v1/agents/config", SeedAgents.json().get(0)).status()).isEqualTo(201);
+      db.kill();
+
+      long start = System.nanoTime();
+      Api.Response write = api.patch("/api/v1/agents/config/support-agent-v1", "{\"name\":\"Support, v2\"}");
+      Api.Response read = api.get("/api/v1/agents/list");
+      long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+      assertThat(write.status()).isEqualTo(503);
+      assertThat(write.json().get("error").asText()).isEqualTo("database_unavailable");
+      assertThat(write.json().get("message").asText()).contains("nothing was changed");
+      assertThat(read.status()).isEqualTo(503);
+      assertThat(seconds).as("answered within the selection timeout, not hung").isLessThan(20);
+
+      try (FerretDb again = FerretDb.start(dir.resolve("ferretdb"), port)) {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
+            api.patch("/api/v1/agents/config/support-agent-v1", "{\"name\":\"Support, v2\"}").status() == 200);
+        assertThat(api.get("/api/v1/agents/config/support-agent-v1").json().get("name").asText())
+            .isEqualTo("Support, v2");
+        assertThat(api.get("/api/v1/agents/config/support-agent-v1").json().get("version").asInt())
+            .as("the refused write made no version").isEqualTo(2);
+      }
+    }
+  }
+
+  @Test
   void dataSurvivesARestartOfTheDatabaseProcess(TestKafka kafka, TestMongo sharedMongo, @TempDir Path dir) {
     FerretDb db = FerretDb.start(dir.resolve("ferretdb"), 0);
     int port = db.port();
