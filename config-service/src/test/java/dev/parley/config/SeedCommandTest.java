@@ -24,4 +24,25 @@ class SeedCommandTest {
     assertThat(AgentConfigValidator.validate(cloud)).isEmpty();
     assertThat(SeedCommand.withLlm(seed, null, null)).isSameAs(seed);
   }
+
+  @Test
+  void theKeysInTheEnvironmentPickTheSeedsCloudEngines() {
+    String seed = SeedAgents.json().get(1);
+    AgentConfig all = AgentConfigJson.read(SeedCommand.cloudProviders(java.util.Map.of("OPENAI_API_KEY", "k",
+        "DEEPGRAM_API_KEY", "d")).adjust().apply(seed));
+    assertThat(all.llmConfig().provider()).isEqualTo("openai");
+    assertThat(all.sttConfig().provider()).isEqualTo("deepgram");
+    assertThat(all.voiceConfig().provider()).isEqualTo("openai");
+    assertThat(AgentConfigValidator.validate(all)).isEmpty();
+
+    SeedCommand.Providers eleven = SeedCommand.cloudProviders(java.util.Map.of("ELEVENLABS_API_KEY", "e"));
+    AgentConfig voiceOnly = AgentConfigJson.read(eleven.adjust().apply(seed));
+    assertThat(voiceOnly.voiceConfig().provider()).isEqualTo("elevenlabs");
+    assertThat(voiceOnly.llmConfig().provider()).isEqualTo("local");
+    assertThat(eleven.description()).contains("LLM offline").contains("voice elevenlabs");
+
+    assertThat(SeedCommand.cloudProviders(java.util.Map.of()).adjust().apply(seed)).isEqualTo(seed);
+    assertThat(SeedCommand.cloudProviders(java.util.Map.of("OPENAI_API_KEY", "k", "PARLEY_SEED_PROVIDERS", "local"))
+        .adjust().apply(seed)).isEqualTo(seed);
+  }
 }

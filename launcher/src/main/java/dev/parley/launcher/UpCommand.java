@@ -146,20 +146,22 @@ final class UpCommand implements Callable<Integer> {
     config.awaitHealthy("http://127.0.0.1:" + apiPort + "/health", Duration.ofSeconds(90));
     progress.done("log " + config.log());
 
-    // cloud LLM for the seeds when its key is in the environment, the offline model otherwise
-    String openAiKey = System.getenv("OPENAI_API_KEY");
-    boolean cloud = openAiKey != null && !openAiKey.isBlank() && !"local".equals(System.getenv("PARLEY_SEED_LLM"));
-    String model = System.getenv().getOrDefault("PARLEY_OPENAI_MODEL", "gpt-4o-mini");
-    progress.step("seed agents (LLM: " + (cloud ? "openai " + model + ", since OPENAI_API_KEY is set; PARLEY_SEED_LLM=local"
-        + " keeps the offline model" : "the offline model; set OPENAI_API_KEY to seed with OpenAI") + ")");
+    // cloud engines for the seeds when their keys are in the environment, the offline ones otherwise
+    SeedCommand.Providers providers = SeedCommand.cloudProviders(System.getenv());
+    progress.step("seed agents (" + providers.description() + ")");
     ByteArrayOutputStream seedOut = new ByteArrayOutputStream();
     boolean seeded = new SeedCommand("http://127.0.0.1:" + apiPort, adminKey,
-        new PrintStream(seedOut, true, StandardCharsets.UTF_8), cloud ? "openai" : null, cloud ? model : null).run();
-    String[] seedLines = seedOut.toString(StandardCharsets.UTF_8).strip().split("\n");
-    progress.done(seedLines[seedLines.length - 1]);
+        new PrintStream(seedOut, true, StandardCharsets.UTF_8), providers.adjust()).run();
+    progress.done(seedLines(seedOut));
     if (!seeded) {
       throw new IllegalStateException("seeding failed:\n" + seedOut.toString(StandardCharsets.UTF_8));
     }
+  }
+
+  /** The seeding's last line: "Seed agents: N created, ...". */
+  private static String seedLines(ByteArrayOutputStream seedOut) {
+    String[] lines = seedOut.toString(StandardCharsets.UTF_8).strip().split("\n");
+    return lines[lines.length - 1];
   }
 
   private void startPipeline(Progress progress, Map<String, String> env, Path logs, LiveKitServer livekit,

@@ -252,7 +252,7 @@ public final class RoomParticipant implements AutoCloseable {
           added.complete(negotiated);
         });
         added.get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        Thread.sleep(200);
+        Thread.sleep(50);
         synchronized (RoomParticipant.class) {
           audioDevice.stopRecording();
         }
