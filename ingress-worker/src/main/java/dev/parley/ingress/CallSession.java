@@ -78,7 +78,9 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   }
 
   void start() {
-    room = RoomParticipant.join(job.url(), job.token(), this, config.loopbackOnly(), Duration.ofSeconds(20));
+    // subscribe to callers' microphones only: never to an agent's voice, so the agent never hears itself
+    room = RoomParticipant.join(job.url(), job.token(), this, config.loopbackOnly(), Duration.ofSeconds(20),
+        info -> info.getKind() != ParticipantInfo.Kind.AGENT && !info.getIdentity().startsWith("agent-"));
     job.running();
     room.participants().forEach(identity -> onParticipantJoined(identity, room.participant(identity).getMetadata()));
   }

@@ -53,6 +53,8 @@ public final class RoomParticipant implements AutoCloseable {
 
   private final RoomListener listener;
   private final boolean loopbackOnly;
+  private volatile java.util.function.Predicate<ParticipantInfo> hear;
+  private final Set<String> requestedTracks = ConcurrentHashMap.newKeySet();
   private final Map<String, ParticipantInfo> participants = new ConcurrentHashMap<>();
   private final Set<String> seenPackets = ConcurrentHashMap.newKeySet();
   private final AtomicInteger sequence = new AtomicInteger();
@@ -82,7 +84,18 @@ public final class RoomParticipant implements AutoCloseable {
    */
   public static RoomParticipant join(String url, String token, RoomListener listener, boolean loopbackOnly,
       Duration timeout) {
+    return join(url, token, listener, loopbackOnly, timeout, null);
+  }
+
+  /**
+   * Joins like {@link #join(String, String, RoomListener, boolean, Duration)}, but subscribes only to the
+   * audio of participants {@code hear} accepts (null: everyone's, as LiveKit's auto-subscribe does), so
+   * for example an agent never receives another agent's voice.
+   */
+  public static RoomParticipant join(String url, String token, RoomListener listener, boolean loopbackOnly,
+      Duration timeout, java.util.function.Predicate<ParticipantInfo> hear) {
     RoomParticipant participant = new RoomParticipant(listener, loopbackOnly);
+    participant.hear = hear;
     try {
       participant.connect(url, token);
       participant.joined.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -142,7 +155,7 @@ public final class RoomParticipant implements AutoCloseable {
 
   private void connect(String url, String token) {
     String query = "?access_token=" + URLEncoder.encode(token, StandardCharsets.UTF_8) + "&protocol=" + PROTOCOL
-        + "&sdk=cpp&version=0.1.0&os=linux&auto_subscribe=1&adaptive_stream=0";
+        + "&sdk=cpp&version=0.1.0&os=linux&auto_subscribe=" + (hear == null ? 1 : 0) + "&adaptive_stream=0";
     signal = BinaryWebSocket.open(URI.create(url.replaceAll("/+$", "") + "/rtc" + query), Map.of(),
         bytes -> events.execute(() -> onSignal(bytes)), reason -> events.execute(() -> disconnected(reason)));
   }
@@ -291,8 +304,24 @@ public final class RoomParticipant implements AutoCloseable {
       if (participants.remove(info.getIdentity()) != null) {
         listener.onParticipantLeft(info.getIdentity());
       }
-    } else if (participants.put(info.getIdentity(), info) == null) {
-      listener.onParticipantJoined(info.getIdentity(), info.getMetadata());
+    } else {
+      if (participants.put(info.getIdentity(), info) == null) {
+        listener.onParticipantJoined(info.getIdentity(), info.getMetadata());
+      }
+      subscribeWanted(info);
+    }
+  }
+
+  /** Without auto-subscribe: asks for each audio track of a participant we want to hear, once. */
+  private void subscribeWanted(ParticipantInfo info) {
+    if (hear == null || !hear.test(info)) {
+      return;
+    }
+    for (livekit.LivekitModels.TrackInfo track : info.getTracksList()) {
+      if (track.getType() == livekit.LivekitModels.TrackType.AUDIO && requestedTracks.add(track.getSid())) {
+        send(SignalRequest.newBuilder().setSubscription(livekit.LivekitRtc.UpdateSubscription.newBuilder()
+            .addTrackSids(track.getSid()).setSubscribe(true)).build());
+      }
     }
   }
 

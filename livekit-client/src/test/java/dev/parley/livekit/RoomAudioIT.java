@@ -120,4 +120,31 @@ class RoomAudioIT {
       others.forEach(RoomParticipant::close);
     }
   }
+
+  /** An agent subscribes to the caller's audio only: another agent's voice in the room never reaches it. */
+  @Test
+  void aParticipantHearsOnlyThoseItChoosesToSubscribeTo(TestLiveKit livekit) throws Exception {
+    String room = "choose-" + UUID.randomUUID().toString().substring(0, 6);
+    java.util.Map<String, Integer> framesFrom = new java.util.concurrent.ConcurrentHashMap<>();
+    RoomListener ears = new RoomListener() {
+      @Override
+      public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
+        framesFrom.merge(participant, 1, Integer::sum);
+      }
+    };
+    try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), RoomParticipantIT.token(room, "caller"),
+        new RoomListener() { }, true, Duration.ofSeconds(20));
+        AudioPublication callerMic = caller.publishAudio("microphone", Duration.ofSeconds(10));
+        RoomParticipant otherAgent = RoomParticipant.join(livekit.wsUrl(),
+            RoomParticipantIT.token(room, "agent-voice-x"), new RoomListener() { }, true, Duration.ofSeconds(20));
+        AudioPublication agentVoice = otherAgent.publishAudio("agent-voice", Duration.ofSeconds(10));
+        RoomParticipant agent = RoomParticipant.join(livekit.wsUrl(), RoomParticipantIT.token(room, "agent-ears"),
+            ears, true, Duration.ofSeconds(20), info -> !info.getIdentity().startsWith("agent-"))) {
+      callerMic.write(tone(440, 3000, 8000));
+      agentVoice.write(tone(660, 3000, 8000));
+      await().atMost(Duration.ofSeconds(10)).until(() -> framesFrom.getOrDefault("caller", 0) > 100);
+      Thread.sleep(1000);
+      assertThat(framesFrom.keySet()).as("audio received from").containsExactly("caller");
+    }
+  }
 }
