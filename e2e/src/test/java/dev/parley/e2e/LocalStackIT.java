@@ -61,11 +61,13 @@ class LocalStackIT {
 
         long demoStart = System.nanoTime();
         String demoOut = demo(ns, java, classpath, repo, dir.resolve("demo.log"));
-        if (demoOut.contains("conversations failed") && demoOut.contains("joining failed")) {
-          // Known flake, not yet understood: in some runs every WebRTC join of the demo's first JVM fails ICE
-          // in this namespace while a second JVM joins at once. Recorded in the output, retried once.
-          System.out.println("parley demo could not join (ICE) in its first run; running it again:\n" + demoOut);
-          demoOut = demo(ns, java, classpath, repo, dir.resolve("demo-again.log"));
+        for (int again = 1; again <= 2 && !demoOut.contains("conversations completed") && demoOut.contains(
+            "joining failed"); again++) {
+          // Known flake, not yet understood: in some runs the demo's first JVM cannot complete a WebRTC join in
+          // this namespace (ICE fails, or the process dies mid-retry) while a new JVM joins at once. Each
+          // attempt is printed; the demo must still complete.
+          System.out.println("parley demo could not join (attempt " + again + "); running it again:\n" + demoOut);
+          demoOut = demo(ns, java, classpath, repo, dir.resolve("demo-again-" + again + ".log"));
         }
         System.out.println(demoOut);
         System.out.printf("parley demo took %.0f s%n", (System.nanoTime() - demoStart) / 1e9);
