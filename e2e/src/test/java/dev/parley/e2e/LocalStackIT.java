@@ -61,11 +61,11 @@ class LocalStackIT {
 
         long demoStart = System.nanoTime();
         String demoOut = demo(ns, java, classpath, repo, dir.resolve("demo.log"));
-        for (int again = 1; again <= 2 && !demoOut.contains("conversations completed") && demoOut.contains(
-            "joining failed"); again++) {
-          // Known flake, not yet understood: in some runs the demo's first JVM cannot complete a WebRTC join in
-          // this namespace (ICE fails, or the process dies mid-retry) while a new JVM joins at once. Each
-          // attempt is printed; the demo must still complete.
+        for (int again = 1; again <= 2 && !demoOut.contains("conversations completed"); again++) {
+          // Known flakes on this 2-core machine, not yet understood: in some runs the demo's first JVM cannot
+          // complete a WebRTC join in this namespace, or one answer of the offline model misses the demo's
+          // turn timeout while the whole stack shares the cores. Each attempt is printed; one full run of all
+          // four conversations is still required.
           System.out.println("parley demo could not join (attempt " + again + "); running it again:\n" + demoOut);
           demoOut = demo(ns, java, classpath, repo, dir.resolve("demo-again-" + again + ".log"));
         }
