@@ -75,7 +75,12 @@ class ProcessorIT {
       for (int i = 0; i < SESSIONS; i++) {
         sessionAgent.put(run + "-s" + i, agents.get(i % agents.size()));
       }
-      String slowSession = run + "-s0";
+      // the slow session must share its partition with another session of its agent, or there is no one
+      // to show that sessions on a partition do not wait for each other (session ids are random per run)
+      String slowSession = sessionAgent.keySet().stream().filter(s -> !s.equals(run + "-s1"))
+          .filter(s -> sessionAgent.keySet().stream().anyMatch(o -> !o.equals(s) && !o.equals(run + "-s1")
+              && sessionAgent.get(o).equals(sessionAgent.get(s)) && partitionOf(o) == partitionOf(s)))
+          .findFirst().orElseThrow();
       String brokenSession = run + "-s1";
       Instant slowStarted;
       try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
@@ -227,5 +232,10 @@ class ProcessorIT {
       }
     }
     return replies;
+  }
+
+  private static int partitionOf(String session) {
+    return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+        session.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % Topics.SESSION_PARTITIONS;
   }
 }
