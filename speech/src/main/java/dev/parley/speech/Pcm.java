@@ -59,36 +59,29 @@ public final class Pcm {
 
   /** 16 kHz to 48 kHz: zero-stuffing, then the same low-pass (gain 3 restores the level). */
   public static short[] up3(short[] in) {
-    short[] out = new short[in.length * 3];
-    int mid = LOW_PASS.length / 2;
-    for (int o = 0; o < out.length; o++) {
-      double acc = 0;
-      for (int k = 0; k < LOW_PASS.length; k++) {
-        int idx = o + k - mid;
-        if (idx >= 0 && idx % 3 == 0 && idx / 3 < in.length) {
-          acc += LOW_PASS[k] * in[idx / 3];
-        }
-      }
-      out[o] = clip(acc * 3);
-    }
-    return out;
+    return upsample(in, 3, LOW_PASS);
   }
 
   private static final double[] HALF_BAND = lowPass(63, 11_000.0 / 48_000.0);
 
   /** 24 kHz to 48 kHz (what the cloud voices return): zero-stuffing, then a low-pass under 12 kHz. */
   public static short[] up2(short[] in) {
-    short[] out = new short[in.length * 2];
-    int mid = HALF_BAND.length / 2;
+    return upsample(in, 2, HALF_BAND);
+  }
+
+  /** Zero-stuffing by {@code factor}, then {@code filter}; the gain of {@code factor} restores the level. */
+  private static short[] upsample(short[] in, int factor, double[] filter) {
+    short[] out = new short[in.length * factor];
+    int mid = filter.length / 2;
     for (int o = 0; o < out.length; o++) {
       double acc = 0;
-      for (int k = 0; k < HALF_BAND.length; k++) {
+      for (int k = 0; k < filter.length; k++) {
         int idx = o + k - mid;
-        if (idx >= 0 && idx % 2 == 0 && idx / 2 < in.length) {
-          acc += HALF_BAND[k] * in[idx / 2];
+        if (idx >= 0 && idx % factor == 0 && idx / factor < in.length) {
+          acc += filter[k] * in[idx / factor];
         }
       }
-      out[o] = clip(acc * 2);
+      out[o] = clip(acc * factor);
     }
     return out;
   }
