@@ -1,4 +1,4 @@
-// The agent-picker page: a token from config-service, a LiveKit room with the microphone on, the
+// The agent-picker page: a token from config-service, a LiveKit room (the microphone on once the agent is in), the
 // agent's voice played, and the `conversation-summary` data messages shown as transcript and fields.
 import { Room, RoomEvent, Track } from 'livekit-client';
 
@@ -10,6 +10,7 @@ const AGENTS = [
 ];
 const SUMMARY_TOPIC = 'conversation-summary';
 const CONTROL_TOPIC = 'parley-control';
+const AGENT_JOIN_TIMEOUT_MS = 30000;
 
 let room = null;
 const shownTurns = new Set();
@@ -60,6 +61,26 @@ function onMessage(message) {
   }
 }
 
+const isAgent = (participant) => participant.isAgent || participant.identity.startsWith('agent-');
+
+// Resolves when an agent participant is in the room (at once if one already is); rejects after timeoutMs.
+function agentJoined(current, timeoutMs) {
+  if ([...current.remoteParticipants.values()].some(isAgent)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      current.off(RoomEvent.ParticipantConnected, onJoin);
+      reject(new Error(`no agent joined within ${timeoutMs / 1000} s (is ingress-worker running?)`));
+    }, timeoutMs);
+    function onJoin(participant) {
+      if (!isAgent(participant)) return;
+      clearTimeout(timer);
+      current.off(RoomEvent.ParticipantConnected, onJoin);
+      resolve();
+    }
+    current.on(RoomEvent.ParticipantConnected, onJoin);
+  });
+}
+
 async function start(agent) {
   setState('connecting', `Connecting to ${agent.label}…`);
   $('transcript').replaceChildren();
@@ -103,10 +124,16 @@ async function start(agent) {
       setState('idle', 'Call ended.');
     });
     await room.connect(body.url, body.token);
+    // The microphone goes on once the agent is in the room: words spoken before it joined would reach nobody.
+    setState('connecting', `Connected. Waiting for ${agent.label} to join…`);
+    await agentJoined(room, AGENT_JOIN_TIMEOUT_MS);
+    console.info('agent joined; turning the microphone on');
     await room.localParticipant.setMicrophoneEnabled(true);
     setState('in-call', `In a call with ${agent.label}. Speak when you are ready.`);
   } catch (e) {
+    const joined = room;
     room = null;
+    if (joined) await joined.disconnect();
     setState('idle', `Could not start the call: ${e.message}`, true);
   }
 }

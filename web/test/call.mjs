@@ -17,14 +17,16 @@ const browser = await puppeteer.launch({
     '--autoplay-policy=no-user-gesture-required'],
 });
 const result = { ok: false };
+let page;
 try {
-  const page = await browser.newPage();
+  page = await browser.newPage();
   page.on('console', (message) => console.error(`page ${message.type()}: ${message.text()}`));
   page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
   await page.setViewport({ width: 1100, height: 900 });
   await page.goto(url, { waitUntil: 'load' });
   await page.click(`#agents button[data-purpose="${purpose}"]`);
-  await page.waitForFunction(() => document.body.dataset.state === 'in-call', { timeout: 30000 });
+  // in-call once the agent has joined and the microphone is on (the WAV starts with 5 s of silence)
+  await page.waitForFunction(() => document.body.dataset.state === 'in-call', { timeout: 60000 });
   result.joinedAt = Date.now();
   // the caller's words and the agent's answer to them, with fields
   await page.waitForFunction(() => document.querySelectorAll('#transcript li.caller').length > 0
@@ -47,6 +49,15 @@ try {
   result.ok = true;
 } catch (e) {
   result.error = e.message;
+  // what the page showed when it gave up: status line, transcript so far, who was in the room
+  result.seen = await page?.evaluate(() => ({
+    state: document.body.dataset.state,
+    status: document.getElementById('status').textContent,
+    transcript: [...document.querySelectorAll('#transcript li')].map((li) => `${li.className}: ${li.lastChild.textContent}`),
+    fields: document.querySelectorAll('#fields tr.field').length,
+    agentAudio: !!document.querySelector('audio#agent-audio'),
+  })).catch((err) => `page unreadable: ${err.message}`);
+  await page?.screenshot({ path: png.replace(/\.png$/, '-failed.png'), fullPage: true }).catch(() => {});
 } finally {
   await browser.close();
 }

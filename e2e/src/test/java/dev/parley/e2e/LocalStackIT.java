@@ -88,7 +88,8 @@ class LocalStackIT {
         String last = lines.isEmpty() ? "{}" : lines.get(lines.size() - 1);
         JsonNode result = AgentConfigJson.MAPPER.readTree(last.startsWith("{") ? last : "{}");
         System.out.println("browser call: " + result);
-        assertThat(result.path("ok").asBoolean()).as("browser log:\n%s", String.join("\n", lines)).isTrue();
+        assertThat(result.path("ok").asBoolean()).as("browser log:\n%s\nwhat the services logged about web rooms:\n%s",
+            String.join("\n", lines), webRoomLog(dir.resolve("stack").resolve("logs"))).isTrue();
         assertThat(result.path("agent").size()).as("greeting and an answer on the page").isGreaterThanOrEqualTo(2);
         assertThat(result.path("caller").get(0).asText()).as("what speech-to-text heard").isNotBlank();
         assertThat(result.path("fields").has("issue_category")).isTrue();
@@ -148,6 +149,31 @@ class LocalStackIT {
       Thread.sleep(500);
     }
     throw new AssertionError("no '" + line + "' within " + timeout.toSeconds() + " s:\n" + Files.readString(log));
+  }
+
+  /** The services' log lines about the page's room (its name starts with "web-") and their warnings. */
+  private static String webRoomLog(Path logs) throws IOException {
+    StringBuilder out = new StringBuilder();
+    for (String service : List.of("ingress-worker", "router-stream", "llm-processor", "tts-egress")) {
+      Path log = logs.resolve(service + ".log");
+      if (!Files.exists(log)) {
+        out.append(service).append(": no log at ").append(log).append('\n');
+        continue;
+      }
+      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+      List<String> picked = new ArrayList<>();
+      boolean web = false;
+      for (String line : all) {
+        web |= line.contains("web-");
+        if (web && (line.contains("web-") || line.contains(" WARN ") || line.contains(" ERROR "))) {
+          picked.add(line);
+        }
+      }
+      out.append("--- ").append(service).append(" (").append(picked.size()).append(" of ").append(all.size())
+          .append(" lines)\n");
+      picked.subList(Math.max(0, picked.size() - 40), picked.size()).forEach(l -> out.append(l).append('\n'));
+    }
+    return out.toString();
   }
 
   private static Path repositoryRoot() {

@@ -62,7 +62,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   }
 
   CallSession(Job job, IngressConfig config, Producer<String, byte[]> producer, Ears ears,
-      ExecutorService sttPool, Consumer<CallSession> onEnd) {
+      dev.parley.speech.VoiceActivity vad, ExecutorService sttPool, Consumer<CallSession> onEnd) {
     this.job = job;
     this.sessionId = "s-" + job.id();
     this.config = config;
@@ -70,7 +70,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     this.ears = ears;
     this.sttPool = sttPool;
     this.onEnd = onEnd;
-    this.detector = new TurnDetector(this, config.vadFloorRms(), 200, config.endpointingMs());
+    this.detector = new TurnDetector(this, vad, 200, config.endpointingMs());
   }
 
   String sessionId() {

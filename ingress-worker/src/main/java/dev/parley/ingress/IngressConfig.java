@@ -4,7 +4,7 @@ import dev.parley.kit.Settings;
 
 /** ingress-worker's settings, read once at start-up. */
 record IngressConfig(String bootstrapServers, String livekitUrl, String apiKey, String apiSecret, String agentName,
-    int maxJobs, int endpointingMs, int vadFloorRms, boolean loopbackOnly) {
+    int maxJobs, int endpointingMs, int vadFloorRms, String vad, String vadModel, boolean loopbackOnly) {
 
   static IngressConfig from(Settings settings) {
     IngressConfig config = new IngressConfig(
@@ -15,7 +15,10 @@ record IngressConfig(String bootstrapServers, String livekitUrl, String apiKey, 
         settings.string("PARLEY_AGENT_NAME", "parley", "agent name rooms dispatch to"),
         settings.integer("PARLEY_INGRESS_MAX_JOBS", 20, 1, 1000, "rooms served at once by this worker"),
         settings.integer("PARLEY_ENDPOINTING_MS", 600, 100, 5000, "silence that ends a user turn"),
-        settings.integer("PARLEY_VAD_FLOOR_RMS", 500, 1, 30_000, "the quietest level counted as speech"),
+        settings.integer("PARLEY_VAD_FLOOR_RMS", 500, 1, 30_000, "the quietest level the energy detector counts as speech"),
+        settings.oneOf("PARLEY_VAD", "auto", java.util.List.of("auto", "silero", "energy"),
+            "voice activity detector: silero (model required), energy, or auto (silero when its model is there)"),
+        settings.string("PARLEY_VAD_MODEL", "", "the Silero VAD ONNX file (./parley setup puts it in .parley/models)"),
         Boolean.parseBoolean(settings.string("PARLEY_LOOPBACK_ONLY", "true", "keep WebRTC on 127.0.0.1")));
     settings.validate("ingress-worker");
     return config;

@@ -28,12 +28,15 @@ public final class IngressWorker implements AutoCloseable {
   private final AgentWorker worker;
 
   private final SpeechProviders providers;
+  private final dev.parley.speech.VoiceActivityDetectors vads;
   private final SessionAgents agents;
 
   IngressWorker(IngressConfig config, SpeechToText stt, SpeechProviders providers) {
     this.config = config;
     this.stt = stt;
     this.providers = providers;
+    this.vads = dev.parley.speech.VoiceActivityDetectors.choose(config.vad(), config.vadModel(), config.vadFloorRms());
+    log.info("voice activity: {}", vads.description());
     this.agents = new SessionAgents(config.bootstrapServers());
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0),
@@ -51,7 +54,8 @@ public final class IngressWorker implements AutoCloseable {
   }
 
   private void assigned(Job job) {
-    CallSession session = new CallSession(job, config, producer, new CallSession.Ears(stt, providers, agents), sttPool,
+    CallSession session = new CallSession(job, config, producer, new CallSession.Ears(stt, providers, agents), vads.get(),
+        sttPool,
         s -> running.remove(job.id()));
     running.put(job.id(), session);
     sessions.execute(() -> {

@@ -29,14 +29,28 @@ final class Defaults {
     return key;
   }
 
-  /** The environment, plus the offline model {@code parley setup} fetched when none is named. */
+  /** The environment, plus the offline models {@code parley setup} fetched where none is named. */
   static java.util.Map<String, String> llmEnvironment() {
     java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
-    Path model = Path.of(".parley", "models", "gemma-3-270m-q4_k_m.gguf");
-    if (env.getOrDefault("PARLEY_LOCAL_MODEL", "").isBlank() && Files.exists(model)) {
-      env.put("PARLEY_LOCAL_MODEL", model.toAbsolutePath().toString());
-    }
+    env.putAll(localModels(env));
     return env;
+  }
+
+  /**
+   * PARLEY_LOCAL_MODEL (the offline LLM) and PARLEY_VAD_MODEL (Silero voice activity) pointing at
+   * the files {@code parley setup} put in .parley/models, for those the environment does not name.
+   */
+  static java.util.Map<String, String> localModels(java.util.Map<String, String> environment) {
+    java.util.Map<String, String> found = new java.util.HashMap<>();
+    java.util.Map<String, String> files = java.util.Map.of("PARLEY_LOCAL_MODEL", "gemma-3-270m-q4_k_m.gguf",
+        "PARLEY_VAD_MODEL", "silero_vad.onnx");
+    files.forEach((variable, name) -> {
+      Path model = Path.of(".parley", "models", name);
+      if (environment.getOrDefault(variable, "").isBlank() && Files.exists(model)) {
+        found.put(variable, model.toAbsolutePath().toString());
+      }
+    });
+    return found;
   }
 
   private static String env(String name, String fallback) {

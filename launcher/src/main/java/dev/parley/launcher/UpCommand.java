@@ -121,10 +121,7 @@ final class UpCommand implements Callable<Integer> {
         "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(FreePorts.pick()),
         "PARLEY_PROCESSOR_HEALTH_PORT", String.valueOf(FreePorts.pick())));
     env.put("LIVEKIT_URL", livekit.wsUrl());
-    Path model = Path.of(".parley", "models", "gemma-3-270m-q4_k_m.gguf");
-    if (System.getenv("PARLEY_LOCAL_MODEL") == null && Files.exists(model)) {
-      env.put("PARLEY_LOCAL_MODEL", model.toAbsolutePath().toString());
-    }
+    env.putAll(Defaults.localModels(System.getenv()));
     Path web = Path.of("web", "dist");
     if (System.getenv("PARLEY_WEB_DIR") == null && Files.exists(web.resolve("index.html"))) {
       env.put("PARLEY_WEB_DIR", web.toAbsolutePath().toString());

@@ -5,10 +5,10 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * Voice activity and end of turn from 10 ms frames of 48 kHz mono PCM. Energy-based: a frame is
- * voiced when its RMS is above max(floor, 3 × the running noise level); speech starts after 30 ms of
- * voiced frames (with 200 ms of audio before it kept), stops after {@code hangoverMs} of silence,
- * and the turn ends after {@code endpointingMs} of silence. Not thread-safe: one per caller.
+ * Speech and end of turn from 10 ms frames of 48 kHz mono PCM. A {@link VoiceActivity} judges each
+ * frame (Silero's model, or loudness); speech starts after 30 ms of voiced frames (with 200 ms of
+ * audio before it kept), stops after {@code hangoverMs} of silence, and the turn ends after
+ * {@code endpointingMs} of silence. Not thread-safe: one per caller.
  */
 public final class TurnDetector {
   /** What the detector tells its owner. */
@@ -24,12 +24,11 @@ public final class TurnDetector {
   private static final int START_FRAMES = 3;
   private static final int PREROLL_FRAMES = 20;
   private final Listener listener;
-  private final double floor;
+  private final VoiceActivity vad;
   private final int hangoverFrames;
   private int endpointingFrames;
   private final Deque<short[]> preroll = new ArrayDeque<>();
   private final ByteArrayOutputStream turn = new ByteArrayOutputStream();
-  private double noise = 300;
   private int voicedRun;
   private int silentRun;
   private boolean speaking;
@@ -38,9 +37,14 @@ public final class TurnDetector {
   private long turnStartedAt;
   private long lastSpeechEndedAt;
 
+  /** With the energy detector ({@link EnergyVad}) at the given floor. */
   public TurnDetector(Listener listener, double floorRms, int hangoverMs, int endpointingMs) {
+    this(listener, new EnergyVad(floorRms), hangoverMs, endpointingMs);
+  }
+
+  public TurnDetector(Listener listener, VoiceActivity vad, int hangoverMs, int endpointingMs) {
     this.listener = listener;
-    this.floor = floorRms;
+    this.vad = vad;
     this.hangoverFrames = Math.max(1, hangoverMs / 10);
     this.endpointingFrames = Math.max(hangoverFrames, endpointingMs / 10);
   }
@@ -52,11 +56,7 @@ public final class TurnDetector {
 
   /** Feeds one 10 ms frame (480 samples at 48 kHz) received at {@code atMillis}. */
   public void frame(short[] frame48k, long atMillis) {
-    double rms = Pcm.rms(frame48k);
-    boolean voiced = rms > Math.max(floor, noise * 3);
-    if (!voiced) {
-      noise = noise * 0.95 + rms * 0.05; // follow the background while nobody speaks
-    }
+    boolean voiced = vad.voiced(frame48k);
     if (inTurn) {
       turn.writeBytes(Pcm.bytes(frame48k));
     } else {
@@ -94,6 +94,11 @@ public final class TurnDetector {
         listener.onTurnEnded(turnStartedAt, lastSpeechEndedAt, Pcm.down3(all));
       }
     }
+  }
+
+  /** Which voice activity detector judges the frames. */
+  public VoiceActivity vad() {
+    return vad;
   }
 
   public boolean speaking() {
