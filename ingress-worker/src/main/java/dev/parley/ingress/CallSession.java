@@ -41,6 +41,8 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   private final Consumer<CallSession> onEnd;
   private final TurnDetector detector;
   private RoomParticipant room;
+  private SpeechToText.Stream listening; // the turn in progress, heard while the caller speaks (under detector's lock)
+  private SpeechToText listeningWith;
   private volatile String caller;
   private int turnIndex;
   private int speechIndex;
@@ -167,14 +169,27 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   }
 
   @Override
+  public void onTurnAudio(short[] pcm16k) {
+    if (listening == null) { // the turn's first audio: its engine starts listening now, not when it ends
+      listeningWith = ears.engineFor(sessionId);
+      listening = listeningWith.stream();
+    }
+    listening.write(pcm16k);
+  }
+
+  @Override
   public void onTurnEnded(long startedAtMillis, long stoppedAtMillis, short[] pcm16k) {
     int index = turnIndex++;
     long endOfSpeech = System.currentTimeMillis();
+    SpeechToText.Stream heard = listening;
+    SpeechToText engine = listeningWith;
+    listening = null;
+    listeningWith = null;
     sttPool.execute(() -> {
-      SpeechToText stt = ears.engineFor(sessionId);
+      SpeechToText stt = engine != null ? engine : ears.engineFor(sessionId);
       SpeechToText.Transcript transcript;
       try {
-        transcript = stt.transcribe(pcm16k);
+        transcript = heard != null ? heard.finish() : stt.transcribe(pcm16k);
       } catch (RuntimeException e) { // a cloud engine down: the turn is still heard, offline
         log.warn("session {}: {} failed ({}); this turn is transcribed by {}", sessionId, stt.name(), e.getMessage(),
             ears.offline().name());
@@ -200,6 +215,12 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       return;
     }
     ended = true;
+    synchronized (detector) {
+      if (listening != null) { // the caller left mid-turn
+        listening.close();
+        listening = null;
+      }
+    }
     if (caller != null) {
       publishSession(new SessionEnded(sessionId, reason, Instant.now()));
     }

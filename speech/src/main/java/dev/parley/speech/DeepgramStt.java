@@ -2,6 +2,7 @@ package dev.parley.speech;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
@@ -12,9 +13,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Deepgram live transcription over its WebSocket ({@code /v1/listen}, linear16 at 16 kHz, key as
- * {@code Authorization: Token ...}): the utterance is streamed in 100 ms binary messages, then
- * {@code {"type":"CloseStream"}}; the final {@code Results} messages' transcripts are joined and their
- * confidences averaged.
+ * {@code Authorization: Token ...}): the utterance is streamed in 100 ms binary messages while the
+ * caller speaks, then {@code {"type":"CloseStream"}}; the final {@code Results} messages'
+ * transcripts (those sent during the stream and those after it) are joined and their confidences
+ * averaged.
  */
 public final class DeepgramStt implements SpeechToText {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,33 +36,92 @@ public final class DeepgramStt implements SpeechToText {
   @Override
   public Transcript transcribe(short[] pcm16k) {
     long start = System.nanoTime();
-    URI uri = URI.create(baseUrl.replaceAll("/+$", "") + "/v1/listen?model=" + model + "&language=" + language
-        + "&encoding=linear16&sample_rate=16000&channels=1&punctuate=true&smart_format=true");
-    Results results = new Results();
-    WebSocket socket;
-    try {
-      socket = CloudSpeech.HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-          .header("Authorization", "Token " + apiKey).buildAsync(uri, results).get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new CloudSpeech.SpeechException("Deepgram is not reachable at " + uri.getHost() + ": " + cause(e), e);
+    try (Stream stream = stream()) {
+      stream.write(pcm16k);
+      Transcript transcript = stream.finish();
+      return new Transcript(transcript.text(), transcript.confidence(), (System.nanoTime() - start) / 1_000_000);
     }
-    try {
-      byte[] pcm = Pcm.bytes(pcm16k);
-      for (int offset = 0; offset < pcm.length; offset += CHUNK_BYTES) {
-        int length = Math.min(CHUNK_BYTES, pcm.length - offset);
-        socket.sendBinary(ByteBuffer.wrap(pcm, offset, length), true).get(5, TimeUnit.SECONDS);
+  }
+
+  /**
+   * A live stream: the WebSocket opens at once (while the caller is still speaking), audio goes out
+   * in 100 ms messages as it comes, and {@code finish} sends the tail and {@code CloseStream}, then
+   * waits only for the last results.
+   */
+  @Override
+  public Stream stream() {
+    return new LiveStream();
+  }
+
+  private final class LiveStream implements Stream {
+    private final URI uri = URI.create(baseUrl.replaceAll("/+$", "") + "/v1/listen?model=" + model + "&language="
+        + language + "&encoding=linear16&sample_rate=16000&channels=1&punctuate=true&smart_format=true");
+    private final Results results = new Results();
+    private final CompletableFuture<WebSocket> connected;
+    private CompletableFuture<WebSocket> sent; // the socket once every queued message has gone out
+    private final ByteArrayOutputStream unsent = new ByteArrayOutputStream();
+
+    LiveStream() {
+      connected = CloudSpeech.HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+          .header("Authorization", "Token " + apiKey).buildAsync(uri, results).toCompletableFuture();
+      sent = connected;
+    }
+
+    @Override
+    public void write(short[] pcm16k) {
+      unsent.writeBytes(Pcm.bytes(pcm16k));
+      if (unsent.size() >= CHUNK_BYTES) {
+        send();
       }
-      socket.sendText("{\"type\":\"CloseStream\"}", true).get(5, TimeUnit.SECONDS);
-      results.closed.get(15, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      socket.abort();
-      throw new CloudSpeech.SpeechException("Deepgram stream failed: " + cause(e), e);
     }
-    if (results.error != null) {
-      throw new CloudSpeech.SpeechException("Deepgram: " + results.error, null);
+
+    private void send() {
+      byte[] chunk = unsent.toByteArray();
+      unsent.reset();
+      // one message at a time: each send starts when the one before it has completed
+      sent = sent.thenCompose(socket -> socket.sendBinary(ByteBuffer.wrap(chunk), true));
     }
-    return new Transcript(results.text.toString().strip(), results.count == 0 ? 0 : results.confidence / results.count,
-        (System.nanoTime() - start) / 1_000_000);
+
+    @Override
+    public Transcript finish() {
+      long start = System.nanoTime();
+      if (unsent.size() > 0) {
+        send();
+      }
+      sent = sent.thenCompose(socket -> socket.sendText("{\"type\":\"CloseStream\"}", true));
+      try {
+        connected.get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        close();
+        throw new CloudSpeech.SpeechException("Deepgram is not reachable at " + uri.getHost() + ": " + cause(e), e);
+      }
+      try {
+        sent.get(10, TimeUnit.SECONDS);
+        results.closed.get(15, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        close();
+        if (results.error != null) { // what Deepgram said when it closed says more than the failed send
+          throw new CloudSpeech.SpeechException("Deepgram: " + results.error, e);
+        }
+        throw new CloudSpeech.SpeechException("Deepgram stream failed: " + cause(e), e);
+      }
+      if (results.error != null) {
+        throw new CloudSpeech.SpeechException("Deepgram: " + results.error, null);
+      }
+      synchronized (results) {
+        return new Transcript(results.text.toString().strip(),
+            results.count == 0 ? 0 : results.confidence / results.count, (System.nanoTime() - start) / 1_000_000);
+      }
+    }
+
+    @Override
+    public void close() {
+      connected.thenAccept(socket -> {
+        if (!results.closed.isDone()) {
+          socket.abort();
+        }
+      });
+    }
   }
 
   private static String cause(Exception e) {
@@ -88,7 +149,7 @@ public final class DeepgramStt implements SpeechToText {
       return null;
     }
 
-    private void handle(String message) {
+    private synchronized void handle(String message) {
       try {
         JsonNode json = JSON.readTree(message);
         if ("Results".equals(json.path("type").asText()) && json.path("is_final").asBoolean()) {

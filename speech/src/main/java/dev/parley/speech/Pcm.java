@@ -57,6 +57,56 @@ public final class Pcm {
     return out;
   }
 
+  /**
+   * 48 kHz to 16 kHz for audio that arrives in pieces (a caller's 10 ms frames): the same filter as
+   * {@link #down3}, with no seams between pieces. {@code write} returns what can be computed so far
+   * (each output waits for 31 input samples after it); {@code flush} returns the rest. Everything
+   * written, then flushed, equals {@code down3} of the whole. Not thread-safe.
+   */
+  public static final class Down3Stream {
+    private static final int MID = LOW_PASS.length / 2;
+    private short[] kept = new short[0]; // input from absolute index keptFrom on
+    private long keptFrom;
+    private long received;
+    private long nextOut;
+
+    public short[] write(short[] in) {
+      short[] joined = java.util.Arrays.copyOf(kept, kept.length + in.length);
+      System.arraycopy(in, 0, joined, kept.length, in.length);
+      kept = joined;
+      received += in.length;
+      long ready = Math.max(0, (received - 1 - MID) / 3 + 1); // outputs o with 3o + MID < received
+      return emit(Math.min(ready, received / 3));
+    }
+
+    public short[] flush() {
+      return emit(received / 3);
+    }
+
+    private short[] emit(long until) {
+      if (until <= nextOut) {
+        return new short[0];
+      }
+      short[] out = new short[(int) (until - nextOut)];
+      for (int i = 0; i < out.length; i++) {
+        long center = 3 * (nextOut + i);
+        double acc = 0;
+        for (int k = 0; k < LOW_PASS.length; k++) {
+          long idx = center + k - MID;
+          if (idx >= 0 && idx < received) {
+            acc += LOW_PASS[k] * kept[(int) (idx - keptFrom)];
+          }
+        }
+        out[i] = clip(acc);
+      }
+      nextOut = until;
+      long keepFrom = Math.max(keptFrom, 3 * nextOut - MID); // what the next output still needs
+      kept = java.util.Arrays.copyOfRange(kept, (int) (keepFrom - keptFrom), kept.length);
+      keptFrom = keepFrom;
+      return out;
+    }
+  }
+
   /** 16 kHz to 48 kHz: zero-stuffing, then the same low-pass (gain 3 restores the level). */
   public static short[] up3(short[] in) {
     return upsample(in, 3, LOW_PASS);

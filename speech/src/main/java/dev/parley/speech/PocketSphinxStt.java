@@ -6,11 +6,19 @@ import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Offline speech-to-text: CMU PocketSphinx (Debian's {@code pocketsphinx} and
  * {@code pocketsphinx-en-us}) through JNA, US English acoustic model, language model and dictionary.
- * One decoder per instance; calls are serialized.
+ * Decoders (one per utterance in progress) come from a small pool, so rooms are transcribed side by
+ * side; a stream feeds its decoder while the caller speaks, on two worker threads shared by all
+ * streams, so that at the end of the turn only the last words are left to decode.
  */
 public final class PocketSphinxStt implements SpeechToText {
   public static final Path MODEL = Path.of("/usr/share/pocketsphinx/model/en-us");
@@ -36,8 +44,16 @@ public final class PocketSphinxStt implements SpeechToText {
     int ps_free(Pointer decoder);
   }
 
+  private static final int IDLE_DECODERS = 4;
   private final Sphinx sphinx;
-  private final Pointer decoder;
+  private final Pointer config;
+  private final Deque<Pointer> idle = new ArrayDeque<>();
+  private final ExecutorService workers = Executors.newFixedThreadPool(2, r -> {
+    Thread t = new Thread(r, "pocketsphinx");
+    t.setDaemon(true);
+    return t;
+  });
+  private boolean closed;
 
   public PocketSphinxStt() {
     if (!Files.isDirectory(MODEL)) {
@@ -46,7 +62,7 @@ public final class PocketSphinxStt implements SpeechToText {
     }
     NativeLibraries.preload("sphinxbase");
     this.sphinx = Native.load("pocketsphinx", Sphinx.class);
-    Pointer config = sphinx.cmd_ln_init(null, sphinx.ps_args(), 1,
+    this.config = sphinx.cmd_ln_init(null, sphinx.ps_args(), 1,
         "-hmm", MODEL.resolve("en-us").toString(),
         "-lm", MODEL.resolve("en-us.lm.bin").toString(),
         "-dict", MODEL.resolve("cmudict-en-us.dict").toString(),
@@ -55,10 +71,105 @@ public final class PocketSphinxStt implements SpeechToText {
     if (config == null) {
       throw new IllegalStateException("PocketSphinx rejected its configuration");
     }
-    this.decoder = sphinx.ps_init(config);
+    give(take()); // load the model now: a missing or broken one fails at start-up, not on the first caller
+  }
+
+  private Pointer take() {
+    synchronized (idle) {
+      if (closed) {
+        throw new IllegalStateException("PocketSphinx is closed");
+      }
+      if (!idle.isEmpty()) {
+        return idle.pop();
+      }
+    }
+    Pointer decoder = sphinx.ps_init(config);
     if (decoder == null) {
       throw new IllegalStateException("PocketSphinx could not load its model from " + MODEL);
     }
+    return decoder;
+  }
+
+  private void give(Pointer decoder) {
+    synchronized (idle) {
+      if (!closed && idle.size() < IDLE_DECODERS) {
+        idle.push(decoder);
+        return;
+      }
+    }
+    sphinx.ps_free(decoder);
+  }
+
+  private Transcript result(Pointer decoder, long startNanos) {
+    sphinx.ps_end_utt(decoder);
+    IntByReference score = new IntByReference();
+    String text = sphinx.ps_get_hyp(decoder, score);
+    int logProbability = sphinx.ps_get_prob(decoder);
+    // ps_get_prob is a log-probability in PocketSphinx's log base (1.0001); map it to 0..1.
+    double confidence = Math.max(0, Math.min(1, Math.pow(1.0001, logProbability)));
+    return new Transcript(text == null ? "" : text.strip(), confidence, (System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  @Override
+  public Transcript transcribe(short[] pcm16k) {
+    long start = System.nanoTime();
+    Pointer decoder = take();
+    try {
+      sphinx.ps_start_utt(decoder);
+      sphinx.ps_process_raw(decoder, pcm16k, pcm16k.length, 0, 1);
+      return result(decoder, start);
+    } finally {
+      give(decoder);
+    }
+  }
+
+  @Override
+  public Stream stream() {
+    return new Stream() {
+      private Pointer decoder;
+      private boolean done;
+      // every step runs after the one before it, on the shared workers: one decoder, one thread at a time
+      private CompletableFuture<Void> steps = CompletableFuture.runAsync(() -> {
+        decoder = take();
+        sphinx.ps_start_utt(decoder);
+      }, workers);
+
+      @Override
+      public void write(short[] pcm16k) {
+        short[] copy = pcm16k.clone();
+        steps = steps.thenRunAsync(() -> sphinx.ps_process_raw(decoder, copy, copy.length, 0, 0), workers);
+      }
+
+      @Override
+      public Transcript finish() {
+        long start = System.nanoTime();
+        done = true;
+        try {
+          return steps.thenApplyAsync(ignored -> {
+            try {
+              return result(decoder, start);
+            } finally {
+              give(decoder);
+            }
+          }, workers).get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new IllegalStateException("PocketSphinx failed on a stream: " + e, e);
+        }
+      }
+
+      @Override
+      public void close() {
+        if (!done) {
+          done = true;
+          steps.thenRunAsync(() -> {
+            if (decoder != null) {
+              sphinx.ps_end_utt(decoder);
+              give(decoder);
+            }
+          }, workers);
+        }
+      }
+    };
   }
 
   @Override
@@ -67,21 +178,12 @@ public final class PocketSphinxStt implements SpeechToText {
   }
 
   @Override
-  public synchronized Transcript transcribe(short[] pcm16k) {
-    long start = System.nanoTime();
-    sphinx.ps_start_utt(decoder);
-    sphinx.ps_process_raw(decoder, pcm16k, pcm16k.length, 0, 1);
-    sphinx.ps_end_utt(decoder);
-    IntByReference score = new IntByReference();
-    String text = sphinx.ps_get_hyp(decoder, score);
-    int logProbability = sphinx.ps_get_prob(decoder);
-    // ps_get_prob is a log-probability in PocketSphinx's log base (1.0001); map it to 0..1.
-    double confidence = Math.max(0, Math.min(1, Math.pow(1.0001, logProbability)));
-    return new Transcript(text == null ? "" : text.strip(), confidence, (System.nanoTime() - start) / 1_000_000);
-  }
-
-  @Override
-  public synchronized void close() {
-    sphinx.ps_free(decoder);
+  public void close() {
+    synchronized (idle) {
+      closed = true;
+      idle.forEach(sphinx::ps_free);
+      idle.clear();
+    }
+    workers.shutdown();
   }
 }

@@ -17,6 +17,13 @@ public final class TurnDetector {
 
     void onSpeechStopped(long startedAtMillis, long stoppedAtMillis);
 
+    /**
+     * The turn's audio as it comes, as 16 kHz PCM: first the pre-roll when speech starts, then every
+     * frame until the turn ends (for engines that transcribe while the caller speaks). Called on the
+     * thread that feeds frames; must not block.
+     */
+    default void onTurnAudio(short[] pcm16k) {}
+
     /** The turn is over: everything from its first speech to its last, as 16 kHz PCM for the STT. */
     void onTurnEnded(long startedAtMillis, long stoppedAtMillis, short[] pcm16k);
   }
@@ -28,7 +35,8 @@ public final class TurnDetector {
   private final int hangoverFrames;
   private int endpointingFrames;
   private final Deque<short[]> preroll = new ArrayDeque<>();
-  private final ByteArrayOutputStream turn = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream turn = new ByteArrayOutputStream(); // 16 kHz
+  private Pcm.Down3Stream down;
   private int voicedRun;
   private int silentRun;
   private boolean speaking;
@@ -58,7 +66,7 @@ public final class TurnDetector {
   public void frame(short[] frame48k, long atMillis) {
     boolean voiced = vad.voiced(frame48k);
     if (inTurn) {
-      turn.writeBytes(Pcm.bytes(frame48k));
+      turnAudio(frame48k);
     } else {
       preroll.addLast(frame48k);
       if (preroll.size() > PREROLL_FRAMES) {
@@ -74,8 +82,15 @@ public final class TurnDetector {
         if (!inTurn) {
           inTurn = true;
           turnStartedAt = speechStartedAt;
-          preroll.forEach(f -> turn.writeBytes(Pcm.bytes(f)));
+          down = new Pcm.Down3Stream();
+          short[] before = new short[preroll.size() * 480];
+          int at = 0;
+          for (short[] f : preroll) {
+            System.arraycopy(f, 0, before, at, f.length);
+            at += f.length;
+          }
           preroll.clear();
+          turnAudio(before);
         }
         listener.onSpeechStarted(speechStartedAt);
       }
@@ -89,10 +104,23 @@ public final class TurnDetector {
       }
       if (inTurn && !speaking && silentRun >= endpointingFrames) {
         inTurn = false;
+        short[] rest = down.flush();
+        if (rest.length > 0) {
+          turn.writeBytes(Pcm.bytes(rest));
+          listener.onTurnAudio(rest);
+        }
         short[] all = Pcm.samples(turn.toByteArray());
         turn.reset();
-        listener.onTurnEnded(turnStartedAt, lastSpeechEndedAt, Pcm.down3(all));
+        listener.onTurnEnded(turnStartedAt, lastSpeechEndedAt, all);
       }
+    }
+  }
+
+  private void turnAudio(short[] pcm48k) {
+    short[] pcm16k = down.write(pcm48k);
+    if (pcm16k.length > 0) {
+      turn.writeBytes(Pcm.bytes(pcm16k));
+      listener.onTurnAudio(pcm16k);
     }
   }
 

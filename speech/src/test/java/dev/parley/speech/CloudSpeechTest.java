@@ -68,13 +68,25 @@ class CloudSpeechTest {
           ctx.closeSession(1008, "Invalid credentials");
         }
       });
-      ws.onBinaryMessage(ctx -> ((ByteArrayOutputStream) seen.get("audio")).write(ctx.data(), ctx.offset(),
-          ctx.length()));
-      ws.onMessage(ctx -> {
-        if (ctx.message().contains("CloseStream")) {
+      ws.onBinaryMessage(ctx -> {
+        ByteArrayOutputStream audio = (ByteArrayOutputStream) seen.get("audio");
+        int before = audio.size();
+        audio.write(ctx.data(), ctx.offset(), ctx.length());
+        if (before < 32_000 && audio.size() >= 32_000) { // after a second of audio, a final for it (as the live API does)
           ctx.send("{\"type\":\"Results\",\"is_final\":false,\"channel\":{\"alternatives\":[{\"transcript\":\"my acc\","
               + "\"confidence\":0.5}]}}");
           ctx.send(String.format(DEEPGRAM_FINAL, "0.0", "false", "My account login", "0.98"));
+          seen.put("earlyFinalSent", System.nanoTime());
+        }
+      });
+      ws.onMessage(ctx -> {
+        if (ctx.message().contains("CloseStream")) {
+          seen.put("closeStreamAt", System.nanoTime());
+          if (!seen.containsKey("earlyFinalSent")) {
+            ctx.send("{\"type\":\"Results\",\"is_final\":false,\"channel\":{\"alternatives\":[{\"transcript\":"
+                + "\"my acc\",\"confidence\":0.5}]}}");
+            ctx.send(String.format(DEEPGRAM_FINAL, "0.0", "false", "My account login", "0.98"));
+          }
           ctx.send(String.format(DEEPGRAM_FINAL, "1.2", "true", "isn't working.", "0.90"));
           ctx.send("{\"type\":\"Metadata\",\"transaction_key\":\"deprecated\",\"request_id\":\"5e2b\",\"duration\":2.4,"
               + "\"channels\":1}");
@@ -128,6 +140,41 @@ class CloudSpeechTest {
     assertEquals("Token good-key", seen.get("wsAuth"));
     assertTrue(((String) seen.get("query")).contains("encoding=linear16&sample_rate=16000&channels=1"));
     assertEquals(pcm.length * 2, ((ByteArrayOutputStream) seen.get("audio")).size(), "every sample streamed");
+  }
+
+  @Test
+  void deepgramHearsTheCallerWhileTheySpeakAndFinishesWithTheTail() throws Exception {
+    DeepgramStt deepgram = new DeepgramStt(base.replace("http", "ws"), "good-key", null, null);
+    short[] tenMillis = new short[160];
+    try (SpeechToText.Stream stream = deepgram.stream()) {
+      for (int frame = 0; frame < 200; frame++) { // two seconds, 10 ms at a time, as the turn detector gives it
+        stream.write(tenMillis);
+      }
+      // before the turn is over, the audio so far is already at Deepgram and a final result came back
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (((ByteArrayOutputStream) seen.getOrDefault("audio", new ByteArrayOutputStream())).size() < 64_000
+          && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(64_000, ((ByteArrayOutputStream) seen.get("audio")).size(), "streamed before finish");
+      assertTrue(seen.containsKey("earlyFinalSent"));
+      assertTrue(!seen.containsKey("closeStreamAt"), "no CloseStream until the turn ends");
+
+      SpeechToText.Transcript transcript = stream.finish();
+      assertEquals("My account login isn't working.", transcript.text(), "the final sent while speaking, then the tail");
+      assertEquals(0.94, transcript.confidence(), 1e-9);
+      System.out.printf("deepgram stream: transcript %d ms after the end of the turn%n", transcript.millis());
+    }
+  }
+
+  @Test
+  void deepgramDownMidTurnIsAClearErrorAtFinish() {
+    DeepgramStt deepgram = new DeepgramStt("ws://127.0.0.1:1", "good-key", null, null);
+    try (SpeechToText.Stream stream = deepgram.stream()) {
+      stream.write(new short[16_000]);
+      RuntimeException e = assertThrows(RuntimeException.class, stream::finish);
+      assertTrue(e.getMessage().startsWith("Deepgram is not reachable at 127.0.0.1"), e.getMessage());
+    }
   }
 
   @Test

@@ -41,6 +41,42 @@ class OfflineSpeechTest {
   }
 
   @Test
+  void aStreamHearsTheCallerWhileTheySpeakSoTheTranscriptIsReadySoonerAfterTheTurn() throws Exception {
+    short[] speech = Pcm.down3(Pcm.samples(tts.synthesize("My account login isn't working.", 1.0)));
+    SpeechToText.Transcript whole = stt.transcribe(speech);
+    SpeechToText.Transcript streamed;
+    try (SpeechToText.Stream stream = stt.stream()) {
+      for (int at = 0; at < speech.length; at += 160) { // 10 ms at a time, in real time, as a caller speaks
+        stream.write(java.util.Arrays.copyOfRange(speech, at, Math.min(speech.length, at + 160)));
+        Thread.sleep(10);
+      }
+      streamed = stream.finish();
+    }
+    System.out.printf("pocketsphinx: whole utterance %d ms after the turn (\"%s\"), streamed %d ms (\"%s\")%n",
+        whole.millis(), whole.text(), streamed.millis(), streamed.text());
+    assertThat(streamed.text()).startsWith("my account").endsWith("working");
+    assertThat(streamed.millis()).as("only the tail is left to decode").isLessThan(whole.millis());
+  }
+
+  @Test
+  void streamsOfSeveralCallersAreDecodedSideBySide() throws Exception {
+    short[] first = Pcm.down3(Pcm.samples(tts.synthesize("My account login isn't working.", 1.0)));
+    short[] second = Pcm.down3(Pcm.samples(tts.synthesize("I would like to talk about pricing.", 1.0)));
+    try (SpeechToText.Stream a = stt.stream(); SpeechToText.Stream b = stt.stream()) {
+      for (int at = 0; at < Math.max(first.length, second.length); at += 160) {
+        if (at < first.length) {
+          a.write(java.util.Arrays.copyOfRange(first, at, Math.min(first.length, at + 160)));
+        }
+        if (at < second.length) {
+          b.write(java.util.Arrays.copyOfRange(second, at, Math.min(second.length, at + 160)));
+        }
+      }
+      assertThat(a.finish().text()).startsWith("my account").endsWith("working");
+      assertThat(b.finish().text()).contains("pricing");
+    }
+  }
+
+  @Test
   void aTurnWithAPauseIsOneTurnAndEndsAfterTheEndpointingDelay() {
     List<String> events = new ArrayList<>();
     List<short[]> turns = new ArrayList<>();
