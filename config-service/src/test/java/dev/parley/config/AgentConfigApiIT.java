@@ -214,6 +214,33 @@ class AgentConfigApiIT {
   }
 
   @Test
+  void injectionAttemptsInIdsAndFieldsAreRefusedOrStoredAsPlainText() {
+    // query operators, path traversal and script in ids: refused by the id rule before any lookup
+    for (String id : List.of("%7B%22%24ne%22%3Anull%7D", "..%2F..%2Fetc%2Fpasswd", "%24where", "a%27%20OR%20%271%27%3D%271",
+        "%3Cscript%3E")) {
+      Api.Response response = api.get("/api/v1/agents/config/" + id);
+      assertThat(response.status()).as("GET agent %s", id).isEqualTo(400);
+      assertThat(response.json().get("message").asText()).contains("agent_id");
+    }
+    assertThat(api.get("/api/v1/agents/list?status=%7B%22%24ne%22%3A%22%22%7D").status()).isEqualTo(400);
+    assertThat(api.get("/api/v1/agents/list?limit=1;DROP").status()).isEqualTo(400);
+    Api.Response operatorId = api.post("/api/v1/agents/config", SUPPORT.replace("\"support-agent-v1\"",
+        "{\"$gt\": \"\"}"));
+    assertThat(operatorId.status()).isEqualTo(400);
+    assertThat(operatorId.json().at("/details/0/field").asText()).isEqualTo("agent_id");
+    assertThat(api.get("/api/v1/agents/list").json().get("total").asInt()).as("nothing stored").isZero();
+
+    // free text may hold anything: kept verbatim, and always served as JSON, never as a page
+    String script = "<script>alert(1)</script> '; db.dropDatabase(); // {$where: 1}";
+    Api.Response created = api.post("/api/v1/agents/config", SUPPORT.replace("\"name\": \"Customer Support\"",
+        "\"name\": \"" + script.replace("\"", "\\\"") + "\""));
+    assertThat(created.status()).isEqualTo(201);
+    Api.Response read = api.get("/api/v1/agents/config/support-agent-v1");
+    assertThat(read.json().get("name").asText()).isEqualTo(script);
+    assertThat(read.header("Content-Type")).startsWith("application/json");
+  }
+
+  @Test
   void anOversizedBodyIsRefused() {
     String huge = SUPPORT.replace("\"description\": \"", "\"description\": \"" + "x".repeat(400_000));
 

@@ -43,6 +43,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   private RoomParticipant room;
   private SpeechToText.Stream listening; // the turn in progress, heard while the caller speaks (under detector's lock)
   private SpeechToText listeningWith;
+  private boolean hearing; // the caller's first audio frame has arrived (under detector's lock)
   private volatile String caller;
   private int turnIndex;
   private int speechIndex;
@@ -145,6 +146,11 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       return;
     }
     synchronized (detector) {
+      if (!hearing) {
+        hearing = true;
+        log.info("session {}: hearing {} (track {}), voice activity by {}", sessionId, participant, trackSid,
+            detector.vad().name());
+      }
       detector.frame(Pcm.samples(pcm), System.currentTimeMillis());
     }
   }
@@ -197,6 +203,9 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
         transcript = stt.transcribe(pcm16k);
       }
       SpeechToText heardBy = stt;
+      log.info("session {}: turn {} ({} ms of speech) heard by {}, transcript {} ms after the turn ended, {} words",
+          sessionId, index, stoppedAtMillis - startedAtMillis, stt.name(), System.currentTimeMillis() - endOfSpeech,
+          transcript.text().isBlank() ? 0 : transcript.text().split("\\s+").length);
       if (transcript.text().isBlank()) {
         log.info("session {}: a turn with no words recognized was dropped", sessionId);
         return;
@@ -215,6 +224,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       return;
     }
     ended = true;
+    log.info("session {} in room {} ended: {}", sessionId, job.room(), reason);
     synchronized (detector) {
       if (listening != null) { // the caller left mid-turn
         listening.close();

@@ -55,6 +55,7 @@ public final class RoomParticipant implements AutoCloseable {
   private final boolean loopbackOnly;
   private volatile java.util.function.Predicate<ParticipantInfo> hear;
   private final Set<String> requestedTracks = ConcurrentHashMap.newKeySet();
+  private final Set<String> receivedTracks = ConcurrentHashMap.newKeySet();
   private final Map<String, ParticipantInfo> participants = new ConcurrentHashMap<>();
   private final Set<String> seenPackets = ConcurrentHashMap.newKeySet();
   private final AtomicInteger sequence = new AtomicInteger();
@@ -283,6 +284,8 @@ public final class RoomParticipant implements AutoCloseable {
       return;
     }
     String trackSid = audio.getId();
+    receivedTracks.add(trackSid);
+    log.info("{}: receiving audio track {}", identity, trackSid);
     // The participant update naming this track may arrive after the track itself: look it up until found.
     java.util.concurrent.atomic.AtomicReference<String> owner = new java.util.concurrent.atomic.AtomicReference<>("");
     audio.addSink((data, bitsPerSample, sampleRate, channels, frames) -> {
@@ -319,11 +322,37 @@ public final class RoomParticipant implements AutoCloseable {
     }
     for (livekit.LivekitModels.TrackInfo track : info.getTracksList()) {
       if (track.getType() == livekit.LivekitModels.TrackType.AUDIO && requestedTracks.add(track.getSid())) {
-        send(SignalRequest.newBuilder().setSubscription(livekit.LivekitRtc.UpdateSubscription.newBuilder()
-            .addTrackSids(track.getSid()).setSubscribe(true)).build());
+        log.info("{}: subscribing to {}'s audio track {}", identity, info.getIdentity(), track.getSid());
+        requestTrack(info.getIdentity(), track.getSid(), 1);
       }
     }
   }
+
+  /**
+   * Asks the server for a track, and asks again while it has not arrived: a request that reaches the
+   * server while the publisher is still setting the track up is dropped there without a word.
+   */
+  private void requestTrack(String owner, String trackSid, int attempt) {
+    if (closed || receivedTracks.contains(trackSid) || !participants.containsKey(owner)) {
+      return;
+    }
+    if (attempt > 1) {
+      log.warn("{}: {}'s audio track {} has not arrived; asking again (attempt {})", identity, owner, trackSid,
+          attempt);
+    }
+    send(SignalRequest.newBuilder().setSubscription(livekit.LivekitRtc.UpdateSubscription.newBuilder()
+        .addTrackSids(trackSid).setSubscribe(true)).build());
+    if (attempt < SUBSCRIBE_ATTEMPTS) {
+      try {
+        events.schedule(() -> requestTrack(owner, trackSid, attempt + 1), SUBSCRIBE_RETRY_MS, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        // left the room meanwhile
+      }
+    }
+  }
+
+  private static final int SUBSCRIBE_ATTEMPTS = 10;
+  private static final long SUBSCRIBE_RETRY_MS = 2000;
 
   private void watch(RTCDataChannel channel) {
     channel.registerObserver(new RTCDataChannelObserver() {
@@ -368,9 +397,18 @@ public final class RoomParticipant implements AutoCloseable {
   }
 
   private void connectionState(String which, RTCPeerConnectionState state) {
-    log.debug("{} peer connection {}", which, state);
+    if (state == RTCPeerConnectionState.CONNECTED || state == RTCPeerConnectionState.FAILED
+        || state == RTCPeerConnectionState.DISCONNECTED) {
+      log.info("{}: {} peer connection {}", identity, which, state);
+    } else {
+      log.debug("{}: {} peer connection {}", identity, which, state);
+    }
     if (state == RTCPeerConnectionState.FAILED) {
-      events.execute(() -> disconnected(which + " peer connection failed"));
+      try {
+        events.execute(() -> disconnected(which + " peer connection failed"));
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        // already closed: nothing left to tell (this runs on libwebrtc's thread, which must not see an exception)
+      }
     }
   }
 
@@ -386,6 +424,7 @@ public final class RoomParticipant implements AutoCloseable {
       return;
     }
     closed = true;
+    log.info("{}: disconnected from the room: {}", identity, reason);
     joined.completeExceptionally(new IllegalStateException(reason));
     reliableOpen.completeExceptionally(new IllegalStateException(reason));
     shutdown();

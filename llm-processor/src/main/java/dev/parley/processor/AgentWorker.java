@@ -168,6 +168,9 @@ final class AgentWorker implements Runnable, AutoCloseable {
     }
   }
 
+  /** The longest transcript sent to the model (about five minutes of speech); longer ones are cut and the cut noted. */
+  static final int MAX_TRANSCRIPT_CHARS = 4000;
+
   private void handle(ConsumerRecord<String, byte[]> record) {
     RoutedEvent event;
     try {
@@ -220,6 +223,12 @@ final class AgentWorker implements Runnable, AutoCloseable {
       return;
     }
     long start = System.nanoTime();
+    String cut = null;
+    if (transcript.length() > MAX_TRANSCRIPT_CHARS) { // minutes of speech, or a broken upstream: bounded either way
+      cut = "transcript cut from " + transcript.length() + " to " + MAX_TRANSCRIPT_CHARS + " characters";
+      log.warn("{}: turn {} of session {}: {}", agentId, turnId, session, cut);
+      transcript = transcript.substring(0, MAX_TRANSCRIPT_CHARS);
+    }
     List<Future<RecordMetadata>> sent = new ArrayList<>();
     AgentConfigCache.Found found = findConfig(event);
     TurnResponder.Answer answer;
@@ -232,6 +241,9 @@ final class AgentWorker implements Runnable, AutoCloseable {
     } else {
       answer = responder.answer(found.config(), history.exchanges(), transcript,
           (i, text) -> sent.add(send(session, new AgentReply(chunk(session, turnId, event, i, text)))));
+    }
+    if (cut != null) {
+      answer = answer.withNote(cut);
     }
     finish(session, event, turnId, transcript, answer, sent, start, found);
     history.add(new SessionHistory.Exchange(turnId, transcript, answer.spoken()));

@@ -21,8 +21,10 @@ import java.util.function.Consumer;
  */
 public final class OpenAiProvider implements LlmProvider {
   private final OpenAIClient client;
+  private final Duration timeout;
 
   OpenAiProvider(String baseUrl, String apiKey, Duration timeout, int maxRetries) {
+    this.timeout = timeout;
     OpenAIOkHttpClient.Builder builder = OpenAIOkHttpClient.builder()
         .apiKey(apiKey == null || apiKey.isBlank() ? "not-needed" : apiKey)
         .timeout(timeout)
@@ -81,10 +83,23 @@ public final class OpenAiProvider implements LlmProvider {
         }
       }
     } catch (RuntimeException e) {
-      throw new LlmException("OpenAI-compatible provider failed: " + e.getClass().getSimpleName() + ": "
-          + e.getMessage(), e);
+      throw new LlmException("OpenAI-compatible provider failed: " + describe(e), e);
     }
     return new Completion(text.toString(), promptTokens, completionTokens, firstToken, model);
+  }
+
+  /** What went wrong, from the innermost cause: the SDK wraps a timeout as a bare "Request failed". */
+  private String describe(RuntimeException e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+      if (root instanceof java.io.InterruptedIOException && String.valueOf(root.getMessage()).contains("timeout")
+          || root instanceof java.net.SocketTimeoutException) {
+        return "timed out after " + timeout.toMillis() + " ms (" + root.getClass().getSimpleName() + ")";
+      }
+    }
+    String outer = e.getClass().getSimpleName() + ": " + e.getMessage();
+    return root == e ? outer : outer + " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
   }
 
   private static ResponseFormatJsonSchema.JsonSchema.Schema schema(JsonNode schema) {

@@ -22,7 +22,14 @@ public final class SessionHistory {
     this.maxChars = maxChars;
   }
 
+  /**
+   * Adds an exchange; one whose turn is already here is ignored (a rebalance replays the replies
+   * topic over a history this instance may still hold).
+   */
   public synchronized void add(Exchange exchange) {
+    if (answered(exchange.turnId())) {
+      return;
+    }
     exchanges.addLast(exchange);
     chars += size(exchange);
     while (exchanges.size() > maxExchanges || (chars > maxChars && exchanges.size() > 1)) {

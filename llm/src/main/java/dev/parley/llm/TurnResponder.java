@@ -37,7 +37,13 @@ public final class TurnResponder {
 
   /** The finished turn. {@code completion} is null when the provider was not (successfully) called. */
   public record Answer(String spoken, ObjectNode fields, TurnOutcome outcome, String fallbackReason, Completion completion,
-      long firstChunkNanos, int chunks) {}
+      long firstChunkNanos, int chunks) {
+    /** The same answer with a note on what was done to its input, kept with any fallback reason. */
+    public Answer withNote(String note) {
+      return new Answer(spoken, fields, outcome, fallbackReason == null ? note : note + "; " + fallbackReason,
+          completion, firstChunkNanos, chunks);
+    }
+  }
 
   public Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText, ChunkSink sink) {
     long start = System.nanoTime();

@@ -19,7 +19,8 @@ import java.util.concurrent.Executors;
  * that matches the requested JSON schema: {@code system_response} says what the user said and how
  * many earlier exchanges it was given; every other field gets the first valid value. Scripted by the
  * user's words: "slowly" streams at 400 ms per piece, "break" sends a schema-breaking reply first
- * (and a valid one to the repair request), "fail" answers 500.
+ * (and a valid one to the repair request), "fail" answers 500, "hang" waits 60 s before answering
+ * (a provider that stopped responding), "garbage" streams text that is not JSON at all.
  */
 public final class StandInLlmServer {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -62,6 +63,20 @@ public final class StandInLlmServer {
     }
     if (lastUser.contains("fail")) {
       exchange.sendResponseHeaders(500, -1);
+      return;
+    }
+    if (lastUser.contains("hang") && !repair) {
+      Thread.sleep(60_000);
+    }
+    if (lastUser.contains("garbage") && !repair) {
+      exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+      exchange.sendResponseHeaders(200, 0);
+      ObjectNode chunk = chunk(request.get("model").asText());
+      chunk.withArray("choices").addObject().put("index", 0).putObject("delta")
+          .put("content", "<html>502 Bad Gateway</html> \u0000\u0007 ]]}{ not json");
+      write(exchange.getResponseBody(), chunk);
+      exchange.getResponseBody().write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+      exchange.getResponseBody().flush();
       return;
     }
     JsonNode schema = request.at("/response_format/json_schema/schema");

@@ -89,6 +89,12 @@ public final class KafkaBroker implements AutoCloseable {
     ChildProcesses.stop(process, Duration.ofSeconds(30));
   }
 
+  /** SIGKILL, as a crashed machine or an OOM-killed pod would end it; returns once it is gone. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
+  }
+
   private void awaitReady() {
     Instant deadline = Instant.now().plus(READY_TIMEOUT);
     awaitPort(deadline);

@@ -61,7 +61,8 @@ public final class LiveKitServer implements AutoCloseable {
     }
   }
 
-  private static int freeTriple() {
+  /** A port whose next two are free as well (HTTP/signal, RTC TCP, RTC UDP), for a server restarted on the same ports. */
+  public static int freeTriple() {
     for (int attempt = 0; attempt < 50; attempt++) {
       int base = FreePorts.pick();
       try {

@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A network namespace of our own for tests whose peers cannot be kept on 127.0.0.1 (libwebrtc in
  * other SDKs skips loopback adapters): {@code lo} plus a veth pair with two test-host addresses
- * (10.77.0.1 and 10.77.0.2), all inside the namespace, so no traffic leaves it. Needs root and
+ * (10.77.0.1 and 10.77.0.2) and a default route onto the pair, all inside the namespace, so no traffic
+ * leaves it. Needs root and
  * iproute2 ({@code ip}).
  */
 public final class NetworkNamespace implements AutoCloseable {
@@ -39,6 +40,10 @@ public final class NetworkNamespace implements AutoCloseable {
     ns.inside("ip", "addr", "add", "10.77.0.2/24", "dev", "veth-b");
     ns.inside("ip", "link", "set", "veth-a", "up");
     ns.inside("ip", "link", "set", "veth-b", "up");
+    // A default route, as every real host has: libwebrtc finds its local address by routing towards a public
+    // address (no packet is sent); without one, a client that does not enumerate adapters (ours, kept on
+    // loopback) gathers no usable candidate and ICE fails. Anything sent this way ends at veth-b, inside.
+    ns.inside("ip", "route", "add", "default", "dev", "veth-a");
     return ns;
   }
 
