@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 public final class AgentConfigValidator {
   public static final List<String> FIELD_TYPES = List.of("string", "integer", "number", "boolean", "enum", "array");
   public static final List<String> LLM_PROVIDERS = List.of("local", "openai", "openai-compatible");
-  public static final List<String> TTS_PROVIDERS = List.of("local", "openai", "elevenlabs", "cartesia");
+  public static final List<String> TTS_PROVIDERS = List.of("local", "piper", "openai", "elevenlabs", "cartesia");
   public static final List<String> STT_PROVIDERS = List.of("local", "deepgram", "openai");
   /** The spoken reply is always {@code system_response}; a schema field may not take its name. */
   public static final String SPOKEN_FIELD = "system_response";

@@ -58,6 +58,40 @@ public final class Pcm {
   }
 
   /**
+   * Any rate to any rate (a voice model's 22,050 Hz to the room's 48 kHz, say): windowed-sinc
+   * interpolation over 16 input samples on each side, low-passed below the lower of the two
+   * Nyquist frequencies.
+   */
+  public static short[] resample(short[] in, int fromRate, int toRate) {
+    if (fromRate <= 0 || toRate <= 0) {
+      throw new IllegalArgumentException("sample rates must be positive: " + fromRate + " -> " + toRate);
+    }
+    if (fromRate == toRate) {
+      return in.clone();
+    }
+    int half = 16;
+    double cutoff = Math.min(1.0, (double) toRate / fromRate) * 0.95; // of the input's Nyquist frequency
+    int outLength = (int) ((long) in.length * toRate / fromRate);
+    short[] out = new short[outLength];
+    for (int n = 0; n < outLength; n++) {
+      double t = (double) n * fromRate / toRate;
+      int center = (int) Math.floor(t);
+      double acc = 0;
+      for (int k = center - half + 1; k <= center + half; k++) {
+        if (k < 0 || k >= in.length) {
+          continue;
+        }
+        double x = t - k;
+        double sinc = x == 0 ? 1 : Math.sin(Math.PI * cutoff * x) / (Math.PI * cutoff * x);
+        double window = 0.5 + 0.5 * Math.cos(Math.PI * x / half);
+        acc += in[k] * cutoff * sinc * window;
+      }
+      out[n] = clip(acc);
+    }
+    return out;
+  }
+
+  /**
    * 48 kHz to 16 kHz for audio that arrives in pieces (a caller's 10 ms frames): the same filter as
    * {@link #down3}, with no seams between pieces. {@code write} returns what can be computed so far
    * (each output waits for 31 input samples after it); {@code flush} returns the rest. Everything

@@ -59,6 +59,16 @@ class CloudSpeechTest {
       seen.put("eleven", JSON.readTree(ctx.body()));
       ctx.contentType("application/octet-stream").result(tone24k(440, 2400));
     });
+    server.post("/tts/bytes", ctx -> {
+      seen.put("cartesia", JSON.readTree(ctx.body()));
+      seen.put("cartesiaAuth", String.valueOf(ctx.header("Authorization")));
+      seen.put("cartesiaVersion", String.valueOf(ctx.header("Cartesia-Version")));
+      if (!"Bearer sk_car_good".equals(ctx.header("Authorization"))) {
+        ctx.status(401).result("{\"error\":\"Invalid API key\"}");
+        return;
+      }
+      ctx.contentType("application/octet-stream").result(tone24k(440, 2400));
+    });
     server.ws("/v1/listen", ws -> {
       ws.onConnect(ctx -> {
         seen.put("wsAuth", String.valueOf(ctx.header("Authorization")));
@@ -206,6 +216,32 @@ class CloudSpeechTest {
     assertEquals("xi-key", seen.get("xi"));
     assertEquals("eleven_flash_v2_5", ((JsonNode) seen.get("eleven")).get("model_id").asText());
     assertEquals(440, frequency(pcm, 48_000), 10);
+  }
+
+  @Test
+  void cartesiaAsksForRawPcmAt24kAndReturnsTheRoomsRate() {
+    byte[] pcm = new CartesiaTts(base, "sk_car_good", "voice-uuid", null).synthesize("Hello there.", 1.3);
+
+    JsonNode request = (JsonNode) seen.get("cartesia");
+    assertEquals("Hello there.", request.get("transcript").asText());
+    assertEquals("sonic-2", request.get("model_id").asText());
+    assertEquals("id", request.at("/voice/mode").asText());
+    assertEquals("voice-uuid", request.at("/voice/id").asText());
+    assertEquals("raw", request.at("/output_format/container").asText());
+    assertEquals("pcm_s16le", request.at("/output_format/encoding").asText());
+    assertEquals(24_000, request.at("/output_format/sample_rate").asInt());
+    assertEquals("fast", request.get("speed").asText());
+    assertEquals(CartesiaTts.API_VERSION, seen.get("cartesiaVersion"));
+    assertEquals(4800 * 2, pcm.length, "100 ms at 24 kHz becomes 100 ms at 48 kHz");
+    assertEquals(440, frequency(pcm, 48_000), 10);
+  }
+
+  @Test
+  void cartesiaRefusingTheKeyIsAClearError() {
+    RuntimeException e = assertThrows(RuntimeException.class, () -> new CartesiaTts(base, "wrong", null, null)
+        .synthesize("Hello.", 1.0));
+    assertTrue(e.getMessage().startsWith("Cartesia"), e.getMessage());
+    assertTrue(e.getMessage().contains("401"), e.getMessage());
   }
 
   private static byte[] tone24k(double hz, int samples) {

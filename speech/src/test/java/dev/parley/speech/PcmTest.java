@@ -26,6 +26,26 @@ class PcmTest {
   }
 
   @Test
+  void resamplingAVoiceModelsRateKeepsPitchLengthAndLevel() {
+    short[] tone = new short[22_050]; // one second of 440 Hz at 22,050 Hz
+    for (int i = 0; i < tone.length; i++) {
+      tone[i] = (short) (8000 * Math.sin(2 * Math.PI * 440 * i / 22_050.0));
+    }
+    short[] out = Pcm.resample(tone, 22_050, 48_000);
+    assertThat(out).hasSize(48_000);
+    int crossings = 0;
+    for (int i = 1; i < out.length; i++) {
+      crossings += out[i - 1] < 0 && out[i] >= 0 ? 1 : 0;
+    }
+    assertThat(crossings).isBetween(438, 442);
+    assertThat(Pcm.rms(java.util.Arrays.copyOfRange(out, 1000, 47_000))).isBetween(8000 / Math.sqrt(2) * 0.9,
+        8000 / Math.sqrt(2) * 1.1);
+    assertThat(Pcm.resample(tone, 22_050, 22_050)).containsExactly(tone);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Pcm.resample(tone, 0, 48_000))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void aStreamHoldsBackOnlyWhatItsFilterStillNeeds() {
     Pcm.Down3Stream stream = new Pcm.Down3Stream();
     assertThat(stream.write(new short[480])).as("10 ms in, all but the last 31 input samples out").hasSize(150);
