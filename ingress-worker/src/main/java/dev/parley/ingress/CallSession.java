@@ -48,6 +48,8 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   private int turnIndex;
   private int speechIndex;
   private volatile boolean ended;
+  /** The session this job continues (its listener crashed), or null for a new call. */
+  private final String resumes;
   static final String CONTROL_TOPIC = "parley-control";
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
@@ -67,7 +69,8 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   CallSession(Job job, IngressConfig config, Producer<String, byte[]> producer, Ears ears,
       dev.parley.speech.VoiceActivity vad, ExecutorService sttPool, Consumer<CallSession> onEnd) {
     this.job = job;
-    this.sessionId = "s-" + job.id();
+    this.resumes = resumedSession(job.metadata());
+    this.sessionId = resumes != null ? resumes : "s-" + job.id();
     this.config = config;
     this.producer = producer;
     this.ears = ears;
@@ -78,6 +81,27 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
 
   String sessionId() {
     return sessionId;
+  }
+
+  /** The session id a re-dispatched job continues, from its metadata; null when it is a new call or the id is not ours. */
+  static String resumedSession(String metadata) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(metadata == null || metadata.isBlank() ? "{}" : metadata);
+      String id = node == null ? null : node.path(Orphans.RESUME_KEY).asText(null);
+      return id != null && id.matches("s-[A-Za-z0-9_-]{1,64}") ? id : null;
+    } catch (java.io.IOException e) {
+      return null;
+    }
+  }
+
+  /** For a resumed session: numbers the next turn after those already transcribed. */
+  void continueAfter(int turnsSoFar) {
+    turnIndex = turnsSoFar;
+    speechIndex = 10_000 + turnsSoFar * 100; // speech ids of the old listener stay unique
+  }
+
+  boolean resumed() {
+    return resumes != null;
   }
 
   void start() {
@@ -97,6 +121,11 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     }
     caller = identity;
     ears.agents().watch(sessionId);
+    if (resumes != null) { // the session began with the listener that crashed: started and routed already
+      log.info("session {} resumed for {} in room {} by job {} (from turn {})", sessionId, identity, job.room(),
+          job.id(), turnIndex);
+      return;
+    }
     Map<String, String> attributes = info.getAttributesMap();
     String userId = attributes.getOrDefault("user_id", userIdOf(metadata));
     publishSession(SessionStarted.newBuilder().setSessionId(sessionId).setRoomName(job.room())

@@ -4,7 +4,8 @@ import dev.parley.kit.Settings;
 
 /** ingress-worker's settings, read once at start-up. */
 record IngressConfig(String bootstrapServers, String livekitUrl, String apiKey, String apiSecret, String agentName,
-    int maxJobs, int endpointingMs, int vadFloorRms, String vad, String vadModel, boolean loopbackOnly) {
+    int maxJobs, int endpointingMs, int vadFloorRms, String vad, String vadModel, boolean loopbackOnly,
+    java.time.Duration resumeWindow) {
 
   static IngressConfig from(Settings settings) {
     IngressConfig config = new IngressConfig(
@@ -19,7 +20,9 @@ record IngressConfig(String bootstrapServers, String livekitUrl, String apiKey, 
         settings.oneOf("PARLEY_VAD", "auto", java.util.List.of("auto", "silero", "energy"),
             "voice activity detector: silero (model required), energy, or auto (silero when its model is there)"),
         settings.string("PARLEY_VAD_MODEL", "", "the Silero VAD ONNX file (./parley setup puts it in .parley/models)"),
-        Boolean.parseBoolean(settings.string("PARLEY_LOOPBACK_ONLY", "true", "keep WebRTC on 127.0.0.1")));
+        Boolean.parseBoolean(settings.string("PARLEY_LOOPBACK_ONLY", "true", "keep WebRTC on 127.0.0.1")),
+        java.time.Duration.ofMinutes(settings.integer("PARLEY_INGRESS_RESUME_MINUTES", 60, 0, 24 * 60,
+            "at start-up, calls started this recently whose listener is gone are dispatched again; 0: never")));
     settings.validate("ingress-worker");
     return config;
   }

@@ -29,6 +29,7 @@ public final class IngressWorker implements AutoCloseable {
 
   private final SpeechProviders providers;
   private final dev.parley.speech.VoiceActivityDetectors vads;
+  private final Orphans orphans;
   private final SessionAgents agents;
 
   IngressWorker(IngressConfig config, SpeechToText stt, SpeechProviders providers) {
@@ -37,6 +38,7 @@ public final class IngressWorker implements AutoCloseable {
     this.providers = providers;
     this.vads = dev.parley.speech.VoiceActivityDetectors.choose(config.vad(), config.vadModel(), config.vadFloorRms());
     log.info("voice activity: {}", vads.description());
+    this.orphans = new Orphans(config);
     this.agents = new SessionAgents(config.bootstrapServers());
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0),
@@ -47,6 +49,26 @@ public final class IngressWorker implements AutoCloseable {
 
   void start() {
     worker.start();
+    Thread resume = new Thread(() -> {
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (worker.workerId() == null && System.currentTimeMillis() < deadline) {
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+      try {
+        int again = orphans.redispatch();
+        if (again > 0) {
+          log.info("{} calls that had lost their listener were dispatched again", again);
+        }
+      } catch (RuntimeException e) {
+        log.warn("cannot look for calls that lost their listener: {}", e.getMessage());
+      }
+    }, "ingress-resume");
+    resume.setDaemon(true);
+    resume.start();
   }
 
   String workerId() {
@@ -60,6 +82,9 @@ public final class IngressWorker implements AutoCloseable {
     running.put(job.id(), session);
     sessions.execute(() -> {
       try {
+        if (session.resumed()) {
+          session.continueAfter(orphans.turnsOf(session.sessionId()));
+        }
         session.start();
       } catch (RuntimeException e) {
         log.error("job {} in room {} failed to start: {}", job.id(), job.room(), e.getMessage());

@@ -4,7 +4,7 @@ import dev.parley.kit.Settings;
 
 /** tts-egress's settings, read once at start-up. */
 record EgressConfig(String bootstrapServers, String livekitUrl, String apiKey, String apiSecret, String groupId,
-    boolean loopbackOnly, java.time.Duration summaryWait) {
+    boolean loopbackOnly, java.time.Duration summaryWait, java.time.Duration resumeWindow) {
 
   static EgressConfig from(Settings settings) {
     EgressConfig config = new EgressConfig(
@@ -15,7 +15,10 @@ record EgressConfig(String bootstrapServers, String livekitUrl, String apiKey, S
         settings.string("PARLEY_EGRESS_GROUP", "parley-egress", "consumer group"),
         Boolean.parseBoolean(settings.string("PARLEY_LOOPBACK_ONLY", "true", "keep WebRTC on 127.0.0.1")),
         java.time.Duration.ofSeconds(settings.integer("PARLEY_EGRESS_SUMMARY_WAIT_SECONDS", 60, 0, 600,
-            "how long the agent's voice stays in the room after the session ended, for the summary")));
+            "how long the agent's voice stays in the room after the session ended, for the summary")),
+        java.time.Duration.ofMinutes(settings.integer("PARLEY_EGRESS_RESUME_MINUTES", 60, 0, 24 * 60,
+            "sessions started this recently and not ended are resumed when this instance takes their partition"
+                + " (after a crash or a rebalance); 0: never")));
     settings.validate("tts-egress");
     return config;
   }

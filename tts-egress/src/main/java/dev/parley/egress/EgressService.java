@@ -89,7 +89,10 @@ public final class EgressService implements Runnable, AutoCloseable {
     this.configs = new AgentConfigCache(config.bootstrapServers(), "egress");
     this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
-        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20), new StringDeserializer(), new ByteArrayDeserializer());
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20,
+        // a crashed instance's sessions wait for the group to notice: 10 s of silence, not the default 45
+        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000),
+        new StringDeserializer(), new ByteArrayDeserializer());
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
         new StringSerializer(), new ByteArraySerializer());
@@ -98,7 +101,32 @@ public final class EgressService implements Runnable, AutoCloseable {
   @Override
   public void run() {
     consumer.subscribe(List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(), Topics.AGENT_REPLIES.name(),
-        Topics.SESSION_SUMMARIES.name()));
+        Topics.SESSION_SUMMARIES.name()), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+          private final java.util.Set<Integer> owned = new java.util.HashSet<>();
+
+          @Override
+          public void onPartitionsRevoked(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) { }
+
+          @Override
+          public void onPartitionsAssigned(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+            java.util.Set<Integer> now = new java.util.HashSet<>(partitions.stream()
+                .filter(p -> p.topic().equals(Topics.SESSIONS.name()))
+                .map(org.apache.kafka.common.TopicPartition::partition).toList());
+            // sessions that moved to another instance: it speaks for them now, so this one leaves their rooms
+            sessions.keySet().stream().filter(s -> owned.contains(partitionOf(s)) && !now.contains(partitionOf(s)))
+                .toList().forEach(s -> {
+                  VoiceSession moved = sessions.remove(s);
+                  if (moved != null) {
+                    log.info("session {}: moved to another instance", s);
+                    moved.close();
+                  }
+                });
+            List<Integer> added = now.stream().filter(p -> !owned.contains(p)).sorted().toList();
+            owned.clear();
+            owned.addAll(now);
+            resume(added);
+          }
+        });
     log.info("tts-egress consuming sessions, user events and replies as group {}; LiveKit at {}", config.groupId(),
         config.livekitUrl());
     try {
@@ -160,6 +188,97 @@ public final class EgressService implements Runnable, AutoCloseable {
         voice.turn(turn, fields(turn.getStructuredFields()));
       }
     }
+  }
+
+  /**
+   * Rejoins the live sessions of newly assigned partitions: a session whose voice instance crashed
+   * (or moved in a rebalance) goes on being spoken by this one. Reads the sessions topic back over
+   * the resume window; a session started and not ended, whose caller is still in the room, gets its
+   * voice again (the replies after the last committed offset follow from the main loop).
+   */
+  void resume(List<Integer> partitions) {
+    if (partitions.isEmpty() || config.resumeWindow().isZero()) {
+      return;
+    }
+    Map<String, SessionStarted> open = new java.util.LinkedHashMap<>();
+    java.util.List<org.apache.kafka.common.TopicPartition> assigned = partitions.stream()
+        .map(p -> new org.apache.kafka.common.TopicPartition(Topics.SESSIONS.name(), p)).toList();
+    try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new ByteArrayDeserializer())) {
+      reader.assign(assigned);
+      long since = System.currentTimeMillis() - config.resumeWindow().toMillis();
+      Map<org.apache.kafka.common.TopicPartition, Long> end = reader.endOffsets(assigned);
+      reader.offsetsForTimes(assigned.stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> since)))
+          .forEach((tp, found) -> reader.seek(tp, found == null ? end.get(tp) : found.offset()));
+      long deadline = System.currentTimeMillis() + 30_000;
+      while (assigned.stream().anyMatch(tp -> reader.position(tp) < end.get(tp)) && System.currentTimeMillis() < deadline) {
+        for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
+          try {
+            Object event = Topics.SESSIONS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
+            if (event instanceof SessionStarted started) {
+              open.put(record.key(), started);
+            } else if (event instanceof SessionEnded) {
+              open.remove(record.key());
+            }
+          } catch (RuntimeException unreadable) {
+            // not an event: the router dead-letters it; nothing to resume
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      log.warn("cannot read back the sessions of partitions {} to resume them: {}", partitions, e.getMessage());
+      return;
+    }
+    open.keySet().removeAll(sessions.keySet());
+    for (Map.Entry<String, SessionStarted> entry : open.entrySet()) {
+      String session = entry.getKey();
+      if (!callerStillThere(entry.getValue().getRoomName())) {
+        continue; // a call that ended without its SessionEnded (its ingress crashed too): nothing to rejoin
+      }
+      try {
+        VoiceSession voice = new VoiceSession(session, config.livekitUrl(), token(entry.getValue().getRoomName(),
+            "agent-voice-" + session), voices, config.loopbackOnly(), this::publish);
+        if (voice.callerPresent()) {
+          sessions.put(session, voice);
+          log.info("session {}: resumed in room {} (its voice had been lost with another instance)", session,
+              entry.getValue().getRoomName());
+        } else {
+          voice.close();
+          log.info("session {}: not resumed, nobody is left in room {}", session, entry.getValue().getRoomName());
+        }
+      } catch (RuntimeException e) {
+        log.warn("session {}: cannot resume in room {}: {}", session, entry.getValue().getRoomName(), e.getMessage());
+      }
+    }
+  }
+
+  /** Asks the LiveKit server (not the room: joining would create it) whether a caller is in {@code room}. */
+  private boolean callerStillThere(String room) {
+    try {
+      var response = rooms().listParticipants(room).execute();
+      return response.isSuccessful() && response.body() != null
+          && response.body().stream().anyMatch(p -> !p.getIdentity().startsWith("agent-"));
+    } catch (java.io.IOException | RuntimeException e) {
+      log.warn("cannot ask LiveKit who is in room {}: {}", room, e.getMessage());
+      return false;
+    }
+  }
+
+  private io.livekit.server.RoomServiceClient roomService;
+
+  private synchronized io.livekit.server.RoomServiceClient rooms() {
+    if (roomService == null) {
+      roomService = io.livekit.server.RoomServiceClient.Companion.createClient(
+          config.livekitUrl().replaceFirst("^ws", "http"), config.apiKey(), config.apiSecret(),
+          okhttp3.OkHttpClient::new);
+    }
+    return roomService;
+  }
+
+  private static int partitionOf(String session) {
+    return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+        session.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % Topics.SESSION_PARTITIONS;
   }
 
   private void closeEnded(String session) {

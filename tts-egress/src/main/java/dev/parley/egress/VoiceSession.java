@@ -67,6 +67,11 @@ final class VoiceSession implements AutoCloseable {
     watcher.scheduleWithFixedDelay(this::finishIfDrained, 50, 50, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
+  /** Whether someone other than an agent (the caller) is in the room. */
+  boolean callerPresent() {
+    return room.participants().stream().anyMatch(identity -> !identity.startsWith("agent-"));
+  }
+
   /** A turn whose audio has all been played out is FINISHED. */
   private synchronized void finishIfDrained() {
     if (playingTurn != null && voice.queuedMillis() == 0 && !synthesizing) {

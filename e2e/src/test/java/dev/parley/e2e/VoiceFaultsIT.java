@@ -1,0 +1,370 @@
+package dev.parley.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.agentconfig.SeedAgents;
+import dev.parley.egress.EgressMain;
+import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.ConfigStatus;
+import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionSummary;
+import dev.parley.ingress.IngressMain;
+import dev.parley.livekit.AudioPublication;
+import dev.parley.livekit.RoomListener;
+import dev.parley.livekit.RoomParticipant;
+import dev.parley.llm.StandInLlmServer;
+import dev.parley.localstack.FreePorts;
+import dev.parley.localstack.JavaProcess;
+import dev.parley.localstack.LiveKitServer;
+import dev.parley.localstack.junit.KafkaBrokerExtension;
+import dev.parley.localstack.junit.TestKafka;
+import dev.parley.processor.ProcessorMain;
+import dev.parley.router.RouterMain;
+import dev.parley.schemas.Topic;
+import dev.parley.schemas.TopicProvisioner;
+import dev.parley.schemas.Topics;
+import dev.parley.speech.FreeTtsTts;
+import dev.parley.speech.Pcm;
+import io.livekit.server.AccessToken;
+import io.livekit.server.RoomJoin;
+import io.livekit.server.RoomName;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
+import livekit.LivekitAgentDispatch.RoomAgentDispatch;
+import livekit.LivekitRoom.RoomConfiguration;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.Serdes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The voice half of the fault suite: a real LiveKit server of the test's own (so it can be killed),
+ * the four services as their own processes, a caller speaking with the local voice over real
+ * WebRTC; the LLM is the OpenAI-compatible stand-in (these tests are about connections and
+ * processes, not answers).
+ */
+@ExtendWith(KafkaBrokerExtension.class)
+class VoiceFaultsIT {
+
+  /**
+   * The LiveKit server dies mid-call (SIGKILL) and comes back on the same port. What a caller and an
+   * operator rely on: the dropped call is closed out on the topics (SessionEnded with the reason,
+   * then the session summary), no service dies, and the agent worker registers again by itself so
+   * the next call is answered without restarting anything.
+   */
+  @Test
+  void aCallDroppedByLiveKitIsClosedOutAndTheNextCallIsAnsweredAfterItReturns(TestKafka kafka) throws Exception {
+    String run = "lk" + UUID.randomUUID().toString().substring(0, 6);
+    String agent = run + "-support";
+    String agentName = "parley-" + run;
+    Path dir = Path.of("target", "e2e-logs", run).toAbsolutePath();
+    int port = LiveKitServer.freeTriple();
+    LiveKitServer livekit = LiveKitServer.start(dir.resolve("livekit"), port);
+    List<JavaProcess> services = new ArrayList<>();
+    try {
+      int llmPort = FreePorts.pick();
+      services.add(JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
+          dir.resolve("llm.log"), String.valueOf(llmPort), "5").awaitLog("STANDIN_READY", Duration.ofSeconds(30)));
+      publishAgent(kafka, agent, "http://127.0.0.1:" + llmPort + "/v1");
+      Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+          "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName, "PARLEY_AGENTS", agent,
+          "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", dir.resolve("router").toString(),
+          "PARLEY_EGRESS_GROUP", "egress-" + run, "OPENAI_API_KEY", "stand-in",
+          "PARLEY_EGRESS_SUMMARY_WAIT_SECONDS", "5"));
+      services.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env, dir.resolve("router.log"))
+          .awaitLog("-> RUNNING", Duration.ofSeconds(90)));
+      services.add(JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env,
+          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(90)));
+      JavaProcess egress = JavaProcess.start("tts-egress", EgressMain.class.getName(), env, dir.resolve("egress.log"));
+      services.add(egress);
+      JavaProcess ingress = JavaProcess.start("ingress-worker", IngressMain.class.getName(), env,
+          dir.resolve("ingress.log")).awaitLog("registered as", Duration.ofSeconds(60));
+      services.add(ingress);
+      Thread.sleep(2000); // the egress joins its consumer group
+
+      // a call in progress: the greeting has arrived
+      List<String> messages = new CopyOnWriteArrayList<>();
+      AtomicReference<String> callerDropped = new AtomicReference<>();
+      String firstRoom = "drop-" + run;
+      RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), token(firstRoom, agent, agentName, run),
+          listener(messages, callerDropped), true, Duration.ofSeconds(20));
+      await().atMost(Duration.ofSeconds(60)).until(() -> messages.stream().anyMatch(m -> m.contains("#greeting")));
+      String session = Timeline.sessionOfRoom(kafka.bootstrapServers(), firstRoom);
+      byte[] speech;
+      try (FreeTtsTts tts = new FreeTtsTts()) {
+        speech = tts.synthesize("My account login isn't working.", 1.0);
+      }
+      AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10));
+      Thread.sleep(1000);
+      mic.write(speech); // one spoken turn, answered, before the drop
+      await().atMost(Duration.ofSeconds(60)).until(() -> messages.stream().anyMatch(m -> m.contains("#0\"")));
+
+      long killedAt = System.currentTimeMillis();
+      livekit.kill();
+      await().atMost(Duration.ofSeconds(30)).until(() -> callerDropped.get() != null);
+      System.out.printf("LiveKit killed; the caller saw the call drop after %d ms (%s)%n",
+          System.currentTimeMillis() - killedAt, callerDropped.get());
+      caller.close();
+
+      // the session is closed out on the topics: ended with a reason, then summarized
+      await().atMost(Duration.ofSeconds(60)).until(() -> Timeline.read(kafka.bootstrapServers(), session).events()
+          .containsAll(List.of("sessions:SessionEnded", "session-summaries:SessionSummary")));
+      Timeline dropped = Timeline.read(kafka.bootstrapServers(), session);
+      String reason = dropped.timeline().events().stream().map(r -> r.event())
+          .filter(e -> e instanceof SessionEnded).map(e -> ((SessionEnded) e).getReason()).findFirst().orElseThrow();
+      System.out.println("dropped session ended with reason: " + reason);
+      assertThat(reason).startsWith("room_closed");
+      assertThat(dropped.events()).containsSubsequence("sessions:SessionStarted", "replies:AgentTurn",
+          "user-turns:UserTurn", "replies:AgentTurn", "sessions:SessionEnded", "session-summaries:SessionSummary");
+      SessionSummary summary = dropped.timeline().events().stream().map(r -> r.event())
+          .filter(e -> e instanceof SessionSummary).map(e -> (SessionSummary) e).findFirst().orElseThrow();
+      assertThat(summary.getUserTurns()).isEqualTo(1);
+      assertThat(summary.getEndReason()).startsWith("room_closed");
+
+      // LiveKit returns on the same port; the worker registers again on its own, the next call is answered
+      Thread.sleep(2000);
+      livekit = LiveKitServer.start(dir.resolve("livekit-again"), port);
+      long backAt = System.currentTimeMillis();
+      await().atMost(Duration.ofSeconds(60)).until(() -> countLines(ingress.log(), "registered as") >= 2);
+      System.out.printf("ingress-worker registered again %d ms after LiveKit came back%n",
+          System.currentTimeMillis() - backAt);
+      List<String> again = new CopyOnWriteArrayList<>();
+      String secondRoom = "again-" + run;
+      try (RoomParticipant next = RoomParticipant.join(livekit.wsUrl(), token(secondRoom, agent, agentName, run),
+          listener(again, new AtomicReference<>()), true, Duration.ofSeconds(20))) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> again.stream().anyMatch(m -> m.contains("#greeting")));
+      }
+      for (JavaProcess service : services) {
+        assertThat(service.isAlive()).as("%s survived the drop", service.name()).isTrue();
+      }
+    } finally {
+      services.forEach(JavaProcess::close);
+      livekit.close();
+    }
+  }
+
+  /**
+   * tts-egress is SIGKILLed while the agent speaks; a new instance starts in its consumer group. The
+   * call goes on: the new instance finds the live session on the sessions topic, rejoins the room as
+   * the agent's voice, and the caller's next turn is answered aloud.
+   */
+  @Test
+  void theCallGoesOnWhenTheAgentsVoiceProcessIsKilledMidSentence(TestKafka kafka) throws Exception {
+    String run = "ec" + UUID.randomUUID().toString().substring(0, 6);
+    String agent = run + "-support";
+    String agentName = "parley-" + run;
+    Path dir = Path.of("target", "e2e-logs", run).toAbsolutePath();
+    LiveKitServer livekit = LiveKitServer.start(dir.resolve("livekit"), LiveKitServer.freeTriple());
+    List<JavaProcess> services = new ArrayList<>();
+    try {
+      int llmPort = FreePorts.pick();
+      services.add(JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
+          dir.resolve("llm.log"), String.valueOf(llmPort), "5").awaitLog("STANDIN_READY", Duration.ofSeconds(30)));
+      publishAgent(kafka, agent, "http://127.0.0.1:" + llmPort + "/v1");
+      Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+          "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName, "PARLEY_AGENTS", agent,
+          "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", dir.resolve("router").toString(),
+          "PARLEY_EGRESS_GROUP", "egress-" + run, "OPENAI_API_KEY", "stand-in"));
+      services.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env, dir.resolve("router.log"))
+          .awaitLog("-> RUNNING", Duration.ofSeconds(90)));
+      services.add(JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env,
+          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(90)));
+      JavaProcess egress = JavaProcess.start("tts-egress", EgressMain.class.getName(), env, dir.resolve("egress.log"));
+      services.add(egress);
+      services.add(JavaProcess.start("ingress-worker", IngressMain.class.getName(), env,
+          dir.resolve("ingress.log")).awaitLog("registered as", Duration.ofSeconds(60)));
+      Thread.sleep(2000); // the egress joins its consumer group
+
+      List<String> messages = new CopyOnWriteArrayList<>();
+      java.util.concurrent.atomic.AtomicLong lastAgentAudio = new java.util.concurrent.atomic.AtomicLong();
+      RoomListener ears = new RoomListener() {
+        @Override
+        public void onData(String from, String topic, byte[] payload) {
+          if (topic.equals("conversation-summary")) {
+            messages.add(new String(payload, StandardCharsets.UTF_8));
+          }
+        }
+
+        @Override
+        public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
+          if (participant.startsWith("agent-voice-") && Pcm.rms(Pcm.samples(pcm)) > 300) {
+            lastAgentAudio.set(System.currentTimeMillis());
+          }
+        }
+      };
+      String room = "egress-crash-" + run;
+      try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), token(room, agent, agentName, run), ears,
+          true, Duration.ofSeconds(20))) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> lastAgentAudio.get() > 0); // the greeting is playing
+        egress.kill();
+        long killedAt = System.currentTimeMillis();
+        System.out.println("tts-egress killed (SIGKILL) while the greeting played");
+        Thread.sleep(1000);
+        assertThat(lastAgentAudio.get()).as("the agent went quiet").isLessThan(killedAt + 500);
+
+        JavaProcess again = JavaProcess.start("tts-egress-2", EgressMain.class.getName(), env,
+            dir.resolve("egress-2.log")).awaitLog("resumed in room " + room, Duration.ofSeconds(60));
+        services.add(again);
+        System.out.printf("a new tts-egress resumed the session %d ms after the kill%n",
+            System.currentTimeMillis() - killedAt);
+        await().atMost(Duration.ofSeconds(20)).until(() -> caller.participants().stream()
+            .anyMatch(p -> p.startsWith("agent-voice-")));
+
+        byte[] speech;
+        try (FreeTtsTts tts = new FreeTtsTts()) {
+          speech = tts.synthesize("My account login isn't working.", 1.0);
+        }
+        long spokeAt;
+        try (AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
+          Thread.sleep(1000);
+          spokeAt = System.currentTimeMillis();
+          mic.write(speech);
+          await().atMost(Duration.ofSeconds(60)).until(() -> messages.stream().anyMatch(m -> m.contains("#0\"")));
+          await().atMost(Duration.ofSeconds(30)).until(() -> lastAgentAudio.get() > spokeAt + speech.length / 96);
+        }
+        System.out.println("after the crash the caller's turn was answered aloud by the new instance");
+      }
+    } finally {
+      services.forEach(JavaProcess::close);
+      livekit.close();
+    }
+  }
+
+  /**
+   * ingress-worker is SIGKILLed mid-call, after one answered turn; a new instance starts. Self-hosted
+   * LiveKit does not dispatch a dead worker's job again, so the new instance finds the orphaned call
+   * on the sessions topic and dispatches it again; the call continues as the same session (same id,
+   * the next turn numbered after the last, the agent's memory of the first turn intact).
+   */
+  @Test
+  void theCallGoesOnWhenTheListeningProcessIsKilled(TestKafka kafka) throws Exception {
+    String run = "ic" + UUID.randomUUID().toString().substring(0, 6);
+    String agent = run + "-support";
+    String agentName = "parley-" + run;
+    Path dir = Path.of("target", "e2e-logs", run).toAbsolutePath();
+    LiveKitServer livekit = LiveKitServer.start(dir.resolve("livekit"), LiveKitServer.freeTriple());
+    List<JavaProcess> services = new ArrayList<>();
+    try {
+      int llmPort = FreePorts.pick();
+      services.add(JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
+          dir.resolve("llm.log"), String.valueOf(llmPort), "5").awaitLog("STANDIN_READY", Duration.ofSeconds(30)));
+      publishAgent(kafka, agent, "http://127.0.0.1:" + llmPort + "/v1");
+      Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+          "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName, "PARLEY_AGENTS", agent,
+          "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", dir.resolve("router").toString(),
+          "PARLEY_EGRESS_GROUP", "egress-" + run, "OPENAI_API_KEY", "stand-in"));
+      services.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env, dir.resolve("router.log"))
+          .awaitLog("-> RUNNING", Duration.ofSeconds(90)));
+      services.add(JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env,
+          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(90)));
+      services.add(JavaProcess.start("tts-egress", EgressMain.class.getName(), env, dir.resolve("egress.log")));
+      JavaProcess ingress = JavaProcess.start("ingress-worker", IngressMain.class.getName(), env,
+          dir.resolve("ingress.log")).awaitLog("registered as", Duration.ofSeconds(60));
+      services.add(ingress);
+      Thread.sleep(2000); // the egress joins its consumer group
+
+      List<String> messages = new CopyOnWriteArrayList<>();
+      String room = "ingress-crash-" + run;
+      byte[] first;
+      byte[] second;
+      try (FreeTtsTts tts = new FreeTtsTts()) {
+        first = tts.synthesize("My account login isn't working.", 1.0);
+        second = tts.synthesize("I already tried to reset my password.", 1.0);
+      }
+      try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), token(room, agent, agentName, run),
+          listener(messages, new AtomicReference<>()), true, Duration.ofSeconds(20));
+          AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> messages.stream().anyMatch(m -> m.contains("#greeting")));
+        String session = Timeline.sessionOfRoom(kafka.bootstrapServers(), room);
+        Thread.sleep(4000); // the greeting plays
+        mic.write(first);
+        await().atMost(Duration.ofSeconds(60)).until(() -> messages.stream().anyMatch(m -> m.contains(session + "#0")));
+
+        ingress.kill();
+        long killedAt = System.currentTimeMillis();
+        System.out.println("ingress-worker killed (SIGKILL) mid-call");
+        await().atMost(Duration.ofSeconds(30)).until(() -> caller.participants().stream()
+            .noneMatch(p -> p.startsWith("agent-") && !p.startsWith("agent-voice-")));
+        JavaProcess again = JavaProcess.start("ingress-worker-2", IngressMain.class.getName(), env,
+            dir.resolve("ingress-2.log")).awaitLog("session " + session + " resumed", Duration.ofSeconds(60));
+        services.add(again);
+        System.out.printf("a new ingress-worker resumed session %s %d ms after the kill%n", session,
+            System.currentTimeMillis() - killedAt);
+        Thread.sleep(2000); // it subscribes to the caller's microphone
+        mic.write(second);
+        await().atMost(Duration.ofSeconds(60)).until(() -> messages.stream().anyMatch(m -> m.contains(session + "#1")));
+        String answer = messages.stream().filter(m -> m.contains(session + "#1")).findFirst().orElseThrow();
+        System.out.println("after the crash: " + answer);
+        assertThat(answer).as("same session, the agent remembers the turn before the crash")
+            .contains("I remember 1 earlier turns");
+        assertThat(Timeline.read(kafka.bootstrapServers(), session).events().stream()
+            .filter(e -> e.equals("sessions:SessionStarted")).count()).as("one session, not a new one").isEqualTo(1);
+      }
+    } finally {
+      services.forEach(JavaProcess::close);
+      livekit.close();
+    }
+  }
+
+  private static RoomListener listener(List<String> messages, AtomicReference<String> dropped) {
+    return new RoomListener() {
+      @Override
+      public void onData(String from, String topic, byte[] payload) {
+        if (topic.equals("conversation-summary")) {
+          messages.add(new String(payload, StandardCharsets.UTF_8));
+        }
+      }
+
+      @Override
+      public void onDisconnected(String reason) {
+        dropped.compareAndSet(null, reason);
+      }
+    };
+  }
+
+  private static long countLines(Path log, String text) throws java.io.IOException {
+    return java.nio.file.Files.readAllLines(log).stream().filter(l -> l.contains(text)).count();
+  }
+
+  private static void publishAgent(TestKafka kafka, String agent, String llmUrl) throws Exception {
+    try (Admin admin = kafka.admin()) {
+      List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
+      topics.add(Topics.agent(agent));
+      new TopicProvisioner(admin, (short) 1).ensure(topics);
+    }
+    ObjectNode config = AgentConfigJson.tree(SeedAgents.all().get(0).withDefaults());
+    config.put("agent_id", agent).put("version", 1).put("status", "active");
+    config.with("llm_config").put("provider", "openai-compatible").put("base_url", llmUrl).put("model", "stand-in");
+    try (var producer = new KafkaProducer<>(kafka.clientConfig(), Serdes.String().serializer(),
+        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
+      producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
+          .setAgentId(agent).setTenantId("e2e").setVersion(1).setStatus(ConfigStatus.ACTIVE)
+          .setConfigJson(config.toString()).setUpdatedAt(Instant.now()).build())).get();
+    }
+  }
+
+  private static String token(String room, String agent, String agentName, String run) {
+    AccessToken token = new AccessToken(LiveKitServer.API_KEY, LiveKitServer.API_SECRET);
+    token.setIdentity("caller-" + run);
+    token.setMetadata("{\"agent_id\":\"" + agent + "\",\"purpose\":\"support\",\"user_id\":\"u-" + run + "\"}");
+    token.setTtl(Duration.ofMinutes(10).toMillis());
+    token.addGrants(new RoomJoin(true), new RoomName(room));
+    token.setRoomConfiguration(RoomConfiguration.newBuilder().addAgents(RoomAgentDispatch.newBuilder()
+        .setAgentName(agentName)).build());
+    return token.toJwt();
+  }
+}
