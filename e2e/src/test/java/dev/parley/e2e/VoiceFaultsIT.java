@@ -68,34 +68,13 @@ class VoiceFaultsIT {
    */
   @Test
   void aCallDroppedByLiveKitIsClosedOutAndTheNextCallIsAnsweredAfterItReturns(TestKafka kafka) throws Exception {
-    String run = "lk" + UUID.randomUUID().toString().substring(0, 6);
-    String agent = run + "-support";
-    String agentName = "parley-" + run;
-    Path dir = Path.of("target", "e2e-logs", run).toAbsolutePath();
-    int port = LiveKitServer.freeTriple();
-    LiveKitServer livekit = LiveKitServer.start(dir.resolve("livekit"), port);
-    List<JavaProcess> services = new ArrayList<>();
+    Stack stack = Stack.start(kafka, "lk", Map.of("PARLEY_EGRESS_SUMMARY_WAIT_SECONDS", "5"));
+    String run = stack.run;
+    String agent = stack.agent;
+    String agentName = stack.agentName;
     try {
-      int llmPort = FreePorts.pick();
-      services.add(JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
-          dir.resolve("llm.log"), String.valueOf(llmPort), "5").awaitLog("STANDIN_READY", Duration.ofSeconds(30)));
-      publishAgent(kafka, agent, "http://127.0.0.1:" + llmPort + "/v1");
-      Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
-          "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName, "PARLEY_AGENTS", agent,
-          "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", dir.resolve("router").toString(),
-          "PARLEY_EGRESS_GROUP", "egress-" + run, "OPENAI_API_KEY", "stand-in",
-          "PARLEY_EGRESS_SUMMARY_WAIT_SECONDS", "5"));
-      services.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env, dir.resolve("router.log"))
-          .awaitLog("-> RUNNING", Duration.ofSeconds(90)));
-      services.add(JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env,
-          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(90)));
-      JavaProcess egress = JavaProcess.start("tts-egress", EgressMain.class.getName(), env, dir.resolve("egress.log"));
-      services.add(egress);
-      JavaProcess ingress = JavaProcess.start("ingress-worker", IngressMain.class.getName(), env,
-          dir.resolve("ingress.log")).awaitLog("registered as", Duration.ofSeconds(60));
-      services.add(ingress);
-      Thread.sleep(2000); // the egress joins its consumer group
-
+      JavaProcess ingress = stack.ingress;
+      LiveKitServer livekit = stack.livekit;
       // a call in progress: the greeting has arrived
       List<String> messages = new CopyOnWriteArrayList<>();
       AtomicReference<String> callerDropped = new AtomicReference<>();
@@ -137,7 +116,7 @@ class VoiceFaultsIT {
 
       // LiveKit returns on the same port; the worker registers again on its own, the next call is answered
       Thread.sleep(2000);
-      livekit = LiveKitServer.start(dir.resolve("livekit-again"), port);
+      livekit = stack.restartLiveKit();
       long backAt = System.currentTimeMillis();
       await().atMost(Duration.ofSeconds(60)).until(() -> countLines(ingress.log(), "registered as") >= 2);
       System.out.printf("ingress-worker registered again %d ms after LiveKit came back%n",
@@ -148,12 +127,11 @@ class VoiceFaultsIT {
           listener(again, new AtomicReference<>()), true, Duration.ofSeconds(20))) {
         await().atMost(Duration.ofSeconds(60)).until(() -> again.stream().anyMatch(m -> m.contains("#greeting")));
       }
-      for (JavaProcess service : services) {
+      for (JavaProcess service : stack.services) {
         assertThat(service.isAlive()).as("%s survived the drop", service.name()).isTrue();
       }
     } finally {
-      services.forEach(JavaProcess::close);
-      livekit.close();
+      stack.close();
     }
   }
 
@@ -164,31 +142,11 @@ class VoiceFaultsIT {
    */
   @Test
   void theCallGoesOnWhenTheAgentsVoiceProcessIsKilledMidSentence(TestKafka kafka) throws Exception {
-    String run = "ec" + UUID.randomUUID().toString().substring(0, 6);
-    String agent = run + "-support";
-    String agentName = "parley-" + run;
-    Path dir = Path.of("target", "e2e-logs", run).toAbsolutePath();
-    LiveKitServer livekit = LiveKitServer.start(dir.resolve("livekit"), LiveKitServer.freeTriple());
-    List<JavaProcess> services = new ArrayList<>();
+    Stack stack = Stack.start(kafka, "ec", Map.of());
+    String run = stack.run;
+    LiveKitServer livekit = stack.livekit;
     try {
-      int llmPort = FreePorts.pick();
-      services.add(JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
-          dir.resolve("llm.log"), String.valueOf(llmPort), "5").awaitLog("STANDIN_READY", Duration.ofSeconds(30)));
-      publishAgent(kafka, agent, "http://127.0.0.1:" + llmPort + "/v1");
-      Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
-          "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName, "PARLEY_AGENTS", agent,
-          "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", dir.resolve("router").toString(),
-          "PARLEY_EGRESS_GROUP", "egress-" + run, "OPENAI_API_KEY", "stand-in"));
-      services.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env, dir.resolve("router.log"))
-          .awaitLog("-> RUNNING", Duration.ofSeconds(90)));
-      services.add(JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env,
-          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(90)));
-      JavaProcess egress = JavaProcess.start("tts-egress", EgressMain.class.getName(), env, dir.resolve("egress.log"));
-      services.add(egress);
-      services.add(JavaProcess.start("ingress-worker", IngressMain.class.getName(), env,
-          dir.resolve("ingress.log")).awaitLog("registered as", Duration.ofSeconds(60)));
-      Thread.sleep(2000); // the egress joins its consumer group
-
+      JavaProcess egress = stack.egress;
       List<String> messages = new CopyOnWriteArrayList<>();
       java.util.concurrent.atomic.AtomicLong lastAgentAudio = new java.util.concurrent.atomic.AtomicLong();
       RoomListener ears = new RoomListener() {
@@ -207,7 +165,7 @@ class VoiceFaultsIT {
         }
       };
       String room = "egress-crash-" + run;
-      try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), token(room, agent, agentName, run), ears,
+      try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), stack.token(room), ears,
           true, Duration.ofSeconds(20))) {
         await().atMost(Duration.ofSeconds(60)).until(() -> lastAgentAudio.get() > 0); // the greeting is playing
         egress.kill();
@@ -216,9 +174,7 @@ class VoiceFaultsIT {
         Thread.sleep(1000);
         assertThat(lastAgentAudio.get()).as("the agent went quiet").isLessThan(killedAt + 500);
 
-        JavaProcess again = JavaProcess.start("tts-egress-2", EgressMain.class.getName(), env,
-            dir.resolve("egress-2.log")).awaitLog("resumed in room " + room, Duration.ofSeconds(60));
-        services.add(again);
+        stack.start("tts-egress-2", EgressMain.class, "resumed in room " + room);
         System.out.printf("a new tts-egress resumed the session %d ms after the kill%n",
             System.currentTimeMillis() - killedAt);
         await().atMost(Duration.ofSeconds(20)).until(() -> caller.participants().stream()
@@ -239,8 +195,7 @@ class VoiceFaultsIT {
         System.out.println("after the crash the caller's turn was answered aloud by the new instance");
       }
     } finally {
-      services.forEach(JavaProcess::close);
-      livekit.close();
+      stack.close();
     }
   }
 
@@ -252,31 +207,11 @@ class VoiceFaultsIT {
    */
   @Test
   void theCallGoesOnWhenTheListeningProcessIsKilled(TestKafka kafka) throws Exception {
-    String run = "ic" + UUID.randomUUID().toString().substring(0, 6);
-    String agent = run + "-support";
-    String agentName = "parley-" + run;
-    Path dir = Path.of("target", "e2e-logs", run).toAbsolutePath();
-    LiveKitServer livekit = LiveKitServer.start(dir.resolve("livekit"), LiveKitServer.freeTriple());
-    List<JavaProcess> services = new ArrayList<>();
+    Stack stack = Stack.start(kafka, "ic", Map.of());
+    String run = stack.run;
+    LiveKitServer livekit = stack.livekit;
     try {
-      int llmPort = FreePorts.pick();
-      services.add(JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
-          dir.resolve("llm.log"), String.valueOf(llmPort), "5").awaitLog("STANDIN_READY", Duration.ofSeconds(30)));
-      publishAgent(kafka, agent, "http://127.0.0.1:" + llmPort + "/v1");
-      Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
-          "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName, "PARLEY_AGENTS", agent,
-          "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", dir.resolve("router").toString(),
-          "PARLEY_EGRESS_GROUP", "egress-" + run, "OPENAI_API_KEY", "stand-in"));
-      services.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env, dir.resolve("router.log"))
-          .awaitLog("-> RUNNING", Duration.ofSeconds(90)));
-      services.add(JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env,
-          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(90)));
-      services.add(JavaProcess.start("tts-egress", EgressMain.class.getName(), env, dir.resolve("egress.log")));
-      JavaProcess ingress = JavaProcess.start("ingress-worker", IngressMain.class.getName(), env,
-          dir.resolve("ingress.log")).awaitLog("registered as", Duration.ofSeconds(60));
-      services.add(ingress);
-      Thread.sleep(2000); // the egress joins its consumer group
-
+      JavaProcess ingress = stack.ingress;
       List<String> messages = new CopyOnWriteArrayList<>();
       String room = "ingress-crash-" + run;
       byte[] first;
@@ -285,7 +220,7 @@ class VoiceFaultsIT {
         first = tts.synthesize("My account login isn't working.", 1.0);
         second = tts.synthesize("I already tried to reset my password.", 1.0);
       }
-      try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), token(room, agent, agentName, run),
+      try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), stack.token(room),
           listener(messages, new AtomicReference<>()), true, Duration.ofSeconds(20));
           AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
         await().atMost(Duration.ofSeconds(60)).until(() -> messages.stream().anyMatch(m -> m.contains("#greeting")));
@@ -299,9 +234,7 @@ class VoiceFaultsIT {
         System.out.println("ingress-worker killed (SIGKILL) mid-call");
         await().atMost(Duration.ofSeconds(30)).until(() -> caller.participants().stream()
             .noneMatch(p -> p.startsWith("agent-") && !p.startsWith("agent-voice-")));
-        JavaProcess again = JavaProcess.start("ingress-worker-2", IngressMain.class.getName(), env,
-            dir.resolve("ingress-2.log")).awaitLog("session " + session + " resumed", Duration.ofSeconds(60));
-        services.add(again);
+        stack.start("ingress-worker-2", IngressMain.class, "session " + session + " resumed");
         System.out.printf("a new ingress-worker resumed session %s %d ms after the kill%n", session,
             System.currentTimeMillis() - killedAt);
         Thread.sleep(2000); // it subscribes to the caller's microphone
@@ -315,8 +248,81 @@ class VoiceFaultsIT {
             .filter(e -> e.equals("sessions:SessionStarted")).count()).as("one session, not a new one").isEqualTo(1);
       }
     } finally {
+      stack.close();
+    }
+  }
+
+  /** A private LiveKit server and the four services (and the stand-in LLM) for one test, as their own processes. */
+  private static final class Stack implements AutoCloseable {
+    final String run;
+    final String agent;
+    final String agentName;
+    final Path dir;
+    final int port;
+    final Map<String, String> env = new HashMap<>();
+    final List<JavaProcess> services = new ArrayList<>();
+    LiveKitServer livekit;
+    JavaProcess egress;
+    JavaProcess ingress;
+
+    private Stack(String prefix) {
+      run = prefix + UUID.randomUUID().toString().substring(0, 6);
+      agent = run + "-support";
+      agentName = "parley-" + run;
+      dir = Path.of("target", "e2e-logs", run).toAbsolutePath();
+      port = LiveKitServer.freeTriple();
+    }
+
+    static Stack start(TestKafka kafka, String prefix, Map<String, String> extraEnv) throws Exception {
+      Stack stack = new Stack(prefix);
+      try {
+        stack.livekit = LiveKitServer.start(stack.dir.resolve("livekit"), stack.port);
+        int llmPort = FreePorts.pick();
+        stack.services.add(JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
+            stack.dir.resolve("llm.log"), String.valueOf(llmPort), "5").awaitLog("STANDIN_READY",
+            Duration.ofSeconds(30)));
+        publishAgent(kafka, stack.agent, "http://127.0.0.1:" + llmPort + "/v1");
+        stack.env.putAll(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+            "LIVEKIT_URL", stack.livekit.wsUrl(), "PARLEY_AGENT_NAME", stack.agentName, "PARLEY_AGENTS", stack.agent,
+            "PARLEY_ROUTER_APP_ID", "router-" + stack.run,
+            "PARLEY_ROUTER_STATE_DIR", stack.dir.resolve("router").toString(),
+            "PARLEY_EGRESS_GROUP", "egress-" + stack.run, "OPENAI_API_KEY", "stand-in"));
+        stack.env.putAll(extraEnv);
+        stack.start("router-stream", RouterMain.class, "-> RUNNING");
+        stack.start("llm-processor", ProcessorMain.class, "took over partitions");
+        stack.egress = stack.start("tts-egress", EgressMain.class, "consuming sessions");
+        stack.ingress = stack.start("ingress-worker", IngressMain.class, "registered as");
+        Thread.sleep(2000); // the egress joins its consumer group
+        return stack;
+      } catch (Exception | AssertionError e) {
+        stack.close();
+        throw e;
+      }
+    }
+
+    /** Starts one more service process and waits for its log to say {@code ready}. */
+    JavaProcess start(String name, Class<?> main, String ready) {
+      JavaProcess process = JavaProcess.start(name, main.getName(), env, dir.resolve(name + ".log"))
+          .awaitLog(ready, Duration.ofSeconds(90));
+      services.add(process);
+      return process;
+    }
+
+    LiveKitServer restartLiveKit() {
+      livekit = LiveKitServer.start(dir.resolve("livekit-again"), port);
+      return livekit;
+    }
+
+    String token(String room) {
+      return VoiceFaultsIT.token(room, agent, agentName, run);
+    }
+
+    @Override
+    public void close() {
       services.forEach(JavaProcess::close);
-      livekit.close();
+      if (livekit != null) {
+        livekit.close();
+      }
     }
   }
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The Piper voice for real (the model ./parley setup fetches, espeak-ng for phonemes), heard back by PocketSphinx. */
 class PiperTtsTest {
-  private static final Path MODEL = modelFile();
+  private static final Path MODEL = ModelFiles.find("PARLEY_PIPER_MODEL", "en_US-joe-medium.onnx");
   private static PiperTts piper;
 
   @BeforeAll
@@ -85,20 +85,5 @@ class PiperTtsTest {
     assertThatThrownBy(() -> PiperTts.open(model)).hasMessageContaining("is not a loadable ONNX model");
     Files.writeString(dir.resolve("v.onnx.json"), "{\"phoneme_type\":\"text\"}");
     assertThatThrownBy(() -> PiperTts.open(model)).hasMessageContaining("not a Piper voice config");
-  }
-
-  /** PARLEY_PIPER_MODEL, else where ./parley setup puts it above the working directory. */
-  static Path modelFile() {
-    String fromEnv = System.getenv("PARLEY_PIPER_MODEL");
-    if (fromEnv != null && Files.isRegularFile(Path.of(fromEnv))) {
-      return Path.of(fromEnv);
-    }
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve(".parley/models/en_US-joe-medium.onnx");
-      if (Files.isRegularFile(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
   }
 }

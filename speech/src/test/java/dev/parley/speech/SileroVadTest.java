@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The Silero model for real (the file ./parley setup fetches), against speech, silence and noise. */
 class SileroVadTest {
-  private static final Path MODEL_FILE = modelFile();
+  private static final Path MODEL_FILE = ModelFiles.find("PARLEY_VAD_MODEL", "silero_vad.onnx");
   private static SileroVad.Model model;
   private static short[] speech;
 
@@ -175,20 +175,5 @@ class SileroVadTest {
       at += p.length;
     }
     return out;
-  }
-
-  /** PARLEY_VAD_MODEL, else where ./parley setup puts it above the working directory. */
-  static Path modelFile() {
-    String fromEnv = System.getenv("PARLEY_VAD_MODEL");
-    if (fromEnv != null && Files.isRegularFile(Path.of(fromEnv))) {
-      return Path.of(fromEnv);
-    }
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      Path candidate = dir.resolve(".parley/models/silero_vad.onnx");
-      if (Files.isRegularFile(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
   }
 }
