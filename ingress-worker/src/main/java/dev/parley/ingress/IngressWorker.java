@@ -58,13 +58,21 @@ public final class IngressWorker implements AutoCloseable {
           return;
         }
       }
-      try {
-        int again = orphans.redispatch();
-        if (again > 0) {
-          log.info("{} calls that had lost their listener were dispatched again", again);
+      // LiveKit keeps a crashed listener in its room for a while (about 20 s here): look again twice
+      for (int round = 0; round < 3; round++) {
+        try {
+          int again = orphans.redispatch();
+          if (again > 0) {
+            log.info("{} calls that had lost their listener were dispatched again", again);
+          }
+        } catch (RuntimeException e) {
+          log.warn("cannot look for calls that lost their listener: {}", e.getMessage());
         }
-      } catch (RuntimeException e) {
-        log.warn("cannot look for calls that lost their listener: {}", e.getMessage());
+        try {
+          Thread.sleep(20_000);
+        } catch (InterruptedException e) {
+          return;
+        }
       }
     }, "ingress-resume");
     resume.setDaemon(true);
