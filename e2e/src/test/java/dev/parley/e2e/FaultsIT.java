@@ -180,7 +180,8 @@ class FaultsIT {
   }
 
   /** Router, processor and stand-in LLM for one run's agent, as their own processes. */
-  private static final class Pipeline implements AutoCloseable {
+  /** Also used by {@link ChatIT}. */
+  static final class Pipeline implements AutoCloseable {
     final String run;
     final String agent;
     final List<JavaProcess> processes = new ArrayList<>();
@@ -302,7 +303,7 @@ class FaultsIT {
   }
 
   /** What the replies topic holds for a run. */
-  private static final class Answers {
+  static final class Answers {
     final Map<String, List<AgentTurn>> turns = new HashMap<>();
     final Map<String, Set<Integer>> chunks = new HashMap<>();
     final Map<String, List<String>> spoken = new HashMap<>();

@@ -135,9 +135,20 @@ final class ChatCommand implements Callable<Integer> {
       this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
           ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new ByteArrayDeserializer());
       List<TopicPartition> partitions = new ArrayList<>();
-      for (String topic : List.of(Topics.AGENT_REPLIES.name(), Topics.ROUTING_DECISIONS.name())) {
-        consumer.partitionsFor(topic, Duration.ofSeconds(10)).forEach(p -> partitions.add(
-            new TopicPartition(topic, p.partition())));
+      try {
+        for (String topic : List.of(Topics.AGENT_REPLIES.name(), Topics.ROUTING_DECISIONS.name())) {
+          consumer.partitionsFor(topic, Duration.ofSeconds(10)).forEach(p -> partitions.add(
+              new TopicPartition(topic, p.partition())));
+        }
+      } catch (org.apache.kafka.common.KafkaException e) {
+        close();
+        throw new IllegalStateException("cannot reach Kafka at " + bootstrap + " within 10 s (is ./parley up"
+            + " running? --kafka names another broker): " + e.getMessage(), e);
+      }
+      if (partitions.isEmpty()) {
+        close();
+        throw new IllegalStateException("Kafka at " + bootstrap + " has no " + Topics.AGENT_REPLIES.name()
+            + " topic: start the stack with ./parley up");
       }
       consumer.assign(partitions);
       consumer.seekToEnd(partitions);
