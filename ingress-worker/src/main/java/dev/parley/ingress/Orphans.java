@@ -1,23 +1,14 @@
 package dev.parley.ingress;
 
-import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.UserTurn;
+import dev.parley.kit.TopicWindow;
 import dev.parley.schemas.Topics;
 import io.livekit.server.AgentDispatchServiceClient;
 import io.livekit.server.RoomServiceClient;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
-import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +22,7 @@ import org.slf4j.LoggerFactory;
 final class Orphans {
   static final String RESUME_KEY = "parley_resume_session";
   private static final Logger log = LoggerFactory.getLogger(Orphans.class);
+  private static final Duration READ_LIMIT = Duration.ofSeconds(30);
   private final IngressConfig config;
 
   Orphans(IngressConfig config) {
@@ -42,15 +34,8 @@ final class Orphans {
     if (config.resumeWindow().isZero()) {
       return 0;
     }
-    Map<String, SessionStarted> open = new LinkedHashMap<>();
-    read(Topics.SESSIONS.name(), null, record -> {
-      Object event = Topics.SESSIONS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
-      if (event instanceof SessionStarted started) {
-        open.put(record.key(), started);
-      } else if (event instanceof SessionEnded) {
-        open.remove(record.key());
-      }
-    });
+    Map<String, SessionStarted> open = TopicWindow.openSessions(config.bootstrapServers(), null,
+        config.resumeWindow(), READ_LIMIT);
     if (open.isEmpty()) {
       return 0;
     }
@@ -87,44 +72,17 @@ final class Orphans {
   /** The number of turns of {@code session} already transcribed: a resumed session numbers its next turn after them. */
   int turnsOf(String session) {
     int[] next = {0};
-    read(Topics.USER_TURNS.name(), session, record -> {
-      if (session.equals(record.key()) && Topics.USER_TURNS.valueSerde().deserializer()
-          .deserialize(null, record.value()).getEvent() instanceof UserTurn turn) {
-        next[0] = Math.max(next[0], turn.getTurnIndex() + 1);
-      }
-    });
-    return next[0];
-  }
-
-  /** Reads {@code topic} (only {@code session}'s partition when given) from the resume window's start to its end. */
-  private void read(String topic, String session, Consumer<ConsumerRecord<String, byte[]>> each) {
-    try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = reader.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition()))
-          .filter(tp -> session == null || tp.partition() == partitionOf(session)).toList();
-      reader.assign(partitions);
-      Map<TopicPartition, Long> end = reader.endOffsets(partitions);
-      long since = System.currentTimeMillis() - config.resumeWindow().toMillis();
-      reader.offsetsForTimes(partitions.stream().collect(Collectors.toMap(tp -> tp, tp -> since)))
-          .forEach((tp, found) -> reader.seek(tp, found == null ? end.get(tp) : found.offset()));
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (partitions.stream().anyMatch(tp -> reader.position(tp) < end.get(tp))
-          && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
+    TopicWindow.read(config.bootstrapServers(), Topics.USER_TURNS.name(), List.of(Topics.partitionOf(session)),
+        config.resumeWindow(), READ_LIMIT, record -> {
           try {
-            each.accept(record);
+            if (session.equals(record.key()) && Topics.USER_TURNS.valueSerde().deserializer()
+                .deserialize(null, record.value()).getEvent() instanceof UserTurn turn) {
+              next[0] = Math.max(next[0], turn.getTurnIndex() + 1);
+            }
           } catch (RuntimeException unreadable) {
-            // not an event (the router dead-letters those): nothing to resume from it
+            // not an event (the router dead-letters those): no turn in it
           }
-        }
-      }
-    }
-  }
-
-  static int partitionOf(String session) {
-    return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
-        session.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % Topics.SESSION_PARTITIONS;
+        });
+    return next[0];
   }
 }

@@ -2,20 +2,11 @@ package dev.parley.processor;
 
 import dev.parley.events.AgentReply;
 import dev.parley.events.AgentTurn;
+import dev.parley.kit.TopicWindow;
 import dev.parley.schemas.Topics;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
-import java.util.Map;
 import java.util.function.BiConsumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Rebuilds conversation history from the log when this instance takes over partitions: the agent's
@@ -38,38 +29,19 @@ final class HistoryBootstrap {
     if (partitions.isEmpty()) {
       return 0;
     }
-    List<TopicPartition> replies = new ArrayList<>();
-    partitions.forEach(p -> replies.add(new TopicPartition(Topics.AGENT_REPLIES.name(), p)));
-    int found = 0;
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000), new StringDeserializer(), new ByteArrayDeserializer())) {
-      consumer.assign(replies);
-      long since = System.currentTimeMillis() - lookback.toMillis();
-      Map<TopicPartition, Long> query = new java.util.HashMap<>();
-      replies.forEach(tp -> query.put(tp, since));
-      Map<TopicPartition, OffsetAndTimestamp> start = consumer.offsetsForTimes(query);
-      Map<TopicPartition, Long> end = consumer.endOffsets(replies);
-      for (TopicPartition tp : replies) {
-        OffsetAndTimestamp at = start.get(tp);
-        consumer.seek(tp, at == null ? end.get(tp) : at.offset());
+    int[] found = {0};
+    TopicWindow.read(bootstrapServers, Topics.AGENT_REPLIES.name(), partitions, lookback, null, record -> {
+      AgentReply reply;
+      try {
+        reply = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(record.topic(), record.value());
+      } catch (RuntimeException unreadable) {
+        return;
       }
-      while (replies.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          AgentReply reply;
-          try {
-            reply = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(record.topic(), record.value());
-          } catch (RuntimeException unreadable) {
-            continue;
-          }
-          if (reply != null && reply.getEvent() instanceof AgentTurn turn && turn.getAgentId().equals(agentId)) {
-            onTurn.accept(record.key(), turn);
-            found++;
-          }
-        }
+      if (reply != null && reply.getEvent() instanceof AgentTurn turn && turn.getAgentId().equals(agentId)) {
+        onTurn.accept(record.key(), turn);
+        found[0]++;
       }
-    }
-    return found;
+    });
+    return found[0];
   }
 }

@@ -79,7 +79,7 @@ class ProcessorIT {
       // to show that sessions on a partition do not wait for each other (session ids are random per run)
       String slowSession = sessionAgent.keySet().stream().filter(s -> !s.equals(run + "-s1"))
           .filter(s -> sessionAgent.keySet().stream().anyMatch(o -> !o.equals(s) && !o.equals(run + "-s1")
-              && sessionAgent.get(o).equals(sessionAgent.get(s)) && partitionOf(o) == partitionOf(s)))
+              && sessionAgent.get(o).equals(sessionAgent.get(s)) && Topics.partitionOf(o) == Topics.partitionOf(s)))
           .findFirst().orElseThrow();
       String brokenSession = run + "-s1";
       Instant slowStarted;
@@ -232,10 +232,5 @@ class ProcessorIT {
       }
     }
     return replies;
-  }
-
-  private static int partitionOf(String session) {
-    return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
-        session.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % Topics.SESSION_PARTITIONS;
   }
 }

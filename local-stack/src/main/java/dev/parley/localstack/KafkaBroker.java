@@ -90,9 +90,8 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   /** SIGKILL, as a crashed machine or an OOM-killed pod would end it; returns once it is gone. */
-  public void kill() throws InterruptedException {
-    process.destroyForcibly();
-    process.waitFor();
+  public void kill() {
+    ChildProcesses.kill(process);
   }
 
   private void awaitReady() {

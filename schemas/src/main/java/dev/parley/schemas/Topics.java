@@ -22,6 +22,12 @@ public final class Topics {
   /** Partitions of every session-keyed topic; a session's events all land in one of them. */
   public static final int SESSION_PARTITIONS = 6;
 
+  /** The partition of every session-keyed topic that holds {@code session}'s events (the producer's default partitioner). */
+  public static int partitionOf(String session) {
+    return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
+        session.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % SESSION_PARTITIONS;
+  }
+
   /** Session lifecycle (started, ended). Writer: ingress-worker. */
   public static final Topic<String, SessionEvent> SESSIONS =
       sessionTopic("parley.sessions.v1", AvroSerde.of(SessionEvent.class));

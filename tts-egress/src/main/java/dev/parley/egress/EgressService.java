@@ -113,8 +113,8 @@ public final class EgressService implements Runnable, AutoCloseable {
                 .filter(p -> p.topic().equals(Topics.SESSIONS.name()))
                 .map(org.apache.kafka.common.TopicPartition::partition).toList());
             // sessions that moved to another instance: it speaks for them now, so this one leaves their rooms
-            sessions.keySet().stream().filter(s -> owned.contains(partitionOf(s)) && !now.contains(partitionOf(s)))
-                .toList().forEach(s -> {
+            sessions.keySet().stream()
+                .filter(s -> owned.contains(Topics.partitionOf(s)) && !now.contains(Topics.partitionOf(s))).toList().forEach(s -> {
                   VoiceSession moved = sessions.remove(s);
                   if (moved != null) {
                     log.info("session {}: moved to another instance", s);
@@ -200,32 +200,10 @@ public final class EgressService implements Runnable, AutoCloseable {
     if (partitions.isEmpty() || config.resumeWindow().isZero()) {
       return;
     }
-    Map<String, SessionStarted> open = new java.util.LinkedHashMap<>();
-    java.util.List<org.apache.kafka.common.TopicPartition> assigned = partitions.stream()
-        .map(p -> new org.apache.kafka.common.TopicPartition(Topics.SESSIONS.name(), p)).toList();
-    try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new ByteArrayDeserializer())) {
-      reader.assign(assigned);
-      long since = System.currentTimeMillis() - config.resumeWindow().toMillis();
-      Map<org.apache.kafka.common.TopicPartition, Long> end = reader.endOffsets(assigned);
-      reader.offsetsForTimes(assigned.stream().collect(java.util.stream.Collectors.toMap(tp -> tp, tp -> since)))
-          .forEach((tp, found) -> reader.seek(tp, found == null ? end.get(tp) : found.offset()));
-      long deadline = System.currentTimeMillis() + 30_000;
-      while (assigned.stream().anyMatch(tp -> reader.position(tp) < end.get(tp)) && System.currentTimeMillis() < deadline) {
-        for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
-          try {
-            Object event = Topics.SESSIONS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
-            if (event instanceof SessionStarted started) {
-              open.put(record.key(), started);
-            } else if (event instanceof SessionEnded) {
-              open.remove(record.key());
-            }
-          } catch (RuntimeException unreadable) {
-            // not an event: the router dead-letters it; nothing to resume
-          }
-        }
-      }
+    Map<String, SessionStarted> open;
+    try {
+      open = dev.parley.kit.TopicWindow.openSessions(config.bootstrapServers(), partitions, config.resumeWindow(),
+          Duration.ofSeconds(30));
     } catch (RuntimeException e) {
       log.warn("cannot read back the sessions of partitions {} to resume them: {}", partitions, e.getMessage());
       return;
@@ -274,11 +252,6 @@ public final class EgressService implements Runnable, AutoCloseable {
           okhttp3.OkHttpClient::new);
     }
     return roomService;
-  }
-
-  private static int partitionOf(String session) {
-    return org.apache.kafka.common.utils.Utils.toPositive(org.apache.kafka.common.utils.Utils.murmur2(
-        session.getBytes(java.nio.charset.StandardCharsets.UTF_8))) % Topics.SESSION_PARTITIONS;
   }
 
   private void closeEnded(String session) {
