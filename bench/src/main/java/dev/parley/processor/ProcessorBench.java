@@ -52,7 +52,7 @@ public final class ProcessorBench {
   private static final String AGENT = "bench-agent";
   private static final String REPLY = "{\"system_response\":\"Thanks, I see the problem. Let's fix it now.\","
       + "\"issue_category\":\"account\",\"sentiment\":\"neutral\",\"priority\":2,\"issue_resolved\":false,"
-      + "\"escalate\":false}";
+      + "\"escalation_needed\":false}";
 
   public static void main(String[] args) throws Exception {
     int rate = args.length > 0 ? Integer.parseInt(args[0]) : 100;

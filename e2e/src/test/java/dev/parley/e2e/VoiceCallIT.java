@@ -95,9 +95,13 @@ class VoiceCallIT {
         "PARLEY_EGRESS_GROUP", "egress-" + run, "PARLEY_LOCAL_THREADS", "2"));
     String model = System.getenv("PARLEY_LOCAL_MODEL");
     if (model == null) {
-      model = Path.of("..", ".parley", "models", "gemma-3-270m-q4_k_m.gguf").toAbsolutePath().normalize().toString();
+      model = Path.of("..", ".parley", "models", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").toAbsolutePath().normalize()
+          .toString();
     }
     env.put("PARLEY_LOCAL_MODEL", model);
+    String server = System.getenv("PARLEY_LLAMA_SERVER");
+    env.put("PARLEY_LLAMA_SERVER", server != null ? server
+        : Path.of("..", ".parley", "bin", "llama-server").toAbsolutePath().normalize().toString());
     services.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env, logs.resolve("router.log"))
         .awaitLog("router state REBALANCING -> RUNNING", Duration.ofSeconds(60)));
     services.add(JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env, logs.resolve("processor.log"))

@@ -26,14 +26,19 @@ import java.util.TreeMap;
  */
 public final class Analytics {
   /** Well-known fields of the seed agents and the name their figure goes by. */
-  static final Map<String, String> HIGHLIGHTS = Map.of(
-      "issue_resolved", "issue resolution rate",
-      "escalate", "escalation rate",
-      "sentiment", "sentiment distribution",
-      "sales_stage", "sales stage funnel",
-      "qualification_score", "qualification score",
-      "onboarding_complete", "onboarding completion rate",
-      "credible", "interview credibility rate");
+  static final Map<String, String> HIGHLIGHTS = Map.ofEntries(
+      Map.entry("issue_resolved", "issue resolution rate"),
+      Map.entry("escalation_needed", "escalation rate"),
+      Map.entry("escalate", "escalation rate"),
+      Map.entry("sentiment", "sentiment distribution"),
+      Map.entry("sales_stage", "sales stage funnel"),
+      Map.entry("customer_intent", "buying readiness"),
+      Map.entry("qualification_score", "qualification score"),
+      Map.entry("onboarding_step", "onboarding step funnel"),
+      Map.entry("completion_percentage", "onboarding completion"),
+      Map.entry("onboarding_complete", "onboarding completion rate"),
+      Map.entry("credibility_score", "interview credibility score"),
+      Map.entry("credible", "interview credibility rate"));
 
   /** What to read: [from, to), the agents to report (empty: all) and how late an event may be written. */
   public record Options(Instant from, Instant to, Set<String> agents, Duration lateness) {

@@ -37,16 +37,17 @@ final class Defaults {
   }
 
   /**
-   * PARLEY_LOCAL_MODEL (the offline LLM), PARLEY_VAD_MODEL (Silero voice activity) and
+   * PARLEY_LOCAL_MODEL (the offline LLM) and PARLEY_LLAMA_SERVER (what serves it), PARLEY_VAD_MODEL (Silero voice activity) and
    * PARLEY_PIPER_MODEL (the offline neural voice) pointing at
-   * the files {@code parley setup} put in .parley/models, for those the environment does not name.
+   * the files {@code parley setup} put in .parley/models and .parley/bin, for those the environment does not name.
    */
   static java.util.Map<String, String> localModels(java.util.Map<String, String> environment) {
     java.util.Map<String, String> found = new java.util.HashMap<>();
-    java.util.Map<String, String> files = java.util.Map.of("PARLEY_LOCAL_MODEL", "gemma-3-270m-q4_k_m.gguf",
-        "PARLEY_VAD_MODEL", "silero_vad.onnx", "PARLEY_PIPER_MODEL", "en_US-joe-medium.onnx");
+    java.util.Map<String, String> files = java.util.Map.of(
+        "PARLEY_LOCAL_MODEL", "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "PARLEY_LLAMA_SERVER", "bin/llama-server",
+        "PARLEY_VAD_MODEL", "models/silero_vad.onnx", "PARLEY_PIPER_MODEL", "models/en_US-joe-medium.onnx");
     files.forEach((variable, name) -> {
-      Path model = Path.of(".parley", "models", name);
+      Path model = Path.of(".parley", name);
       if (environment.getOrDefault(variable, "").isBlank() && Files.exists(model)) {
         found.put(variable, model.toAbsolutePath().toString());
       }

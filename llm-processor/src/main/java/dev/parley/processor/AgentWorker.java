@@ -213,6 +213,8 @@ final class AgentWorker implements Runnable, AutoCloseable {
               dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(), TurnOutcome.OK, null, null, 0, 1);
           finish(session, event, turnId, "", answer, sent, start, found);
           history(session).add(new SessionHistory.Exchange(turnId, "", greeting));
+          // while the greeting plays, the model reads the instructions and greeting into its prompt cache
+          responder.warm(found.config(), history(session).exchanges());
         });
   }
 

@@ -28,6 +28,13 @@ public interface LlmProvider {
 
   String name();
 
+  /**
+   * Prepares for the next turn of a conversation whose messages (without the new user turn) are given:
+   * a provider with a prompt cache reads them now so the turn itself starts sooner. Default: nothing.
+   */
+  default void warm(Request request) {
+  }
+
   /** The provider failed: unreachable, timed out, refused, or answered something unusable. */
   final class LlmException extends RuntimeException {
     LlmException(String message, Throwable cause) {

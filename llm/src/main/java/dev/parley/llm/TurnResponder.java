@@ -20,6 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * down. Only {@code system_response} is ever spoken; structured fields never reach the voice.
  */
 public final class TurnResponder {
+  /** What a JSON-answering provider is told after the agent's instructions (the local provider answers in two steps instead). */
+  static final String JSON_NOTE = "\n\nAnswer with one JSON object that matches the given schema. Put what you say to the"
+      + " caller in \"system_response\" first: short spoken sentences, no markup. Fill the other fields from the"
+      + " conversation so far.";
   public static final String APOLOGY = "I'm sorry, I'm having trouble answering right now. Could you say that again?";
   private final LlmProvider provider;
   private final CircuitBreaker breaker;
@@ -57,7 +61,7 @@ public final class TurnResponder {
     }
     Completion first;
     try {
-      SentenceStream stream = new SentenceStream(spoken::say);
+      SentenceStream stream = new SentenceStream(spoken::say, true);
       first = provider.complete(request(config, messages, schema), stream::accept);
       if (!stream.finished()) {
         stream.flush();
@@ -101,6 +105,19 @@ public final class TurnResponder {
     return new Answer(spoken.text(), fields, outcome, null, used, spoken.firstChunkNanos, spoken.count());
   }
 
+  /**
+   * Lets the provider prepare for the session's next turn (the local model reads the instructions and
+   * the conversation so far into its cache while the agent speaks). Best effort: failures are ignored.
+   */
+  public void warm(AgentConfig config, List<SessionHistory.Exchange> history) {
+    List<Message> messages = messages(config, history, null);
+    try {
+      provider.warm(request(config, messages, StructuredOutputSchema.build(config.schemaConfig())));
+    } catch (RuntimeException e) {
+      // the turn itself will report a provider that does not work
+    }
+  }
+
   private static LlmProvider.Request request(AgentConfig config, List<Message> messages, ObjectNode schema) {
     return new LlmProvider.Request(config.llmConfig().provider(), config.llmConfig().baseUrl(),
         config.llmConfig().model(), messages, schema, config.schemaConfig().schemaId(),
@@ -109,17 +126,16 @@ public final class TurnResponder {
 
   static List<Message> messages(AgentConfig config, List<SessionHistory.Exchange> history, String userText) {
     List<Message> messages = new ArrayList<>();
-    messages.add(new Message("system", config.promptConfig().instructions()
-        + "\n\nAnswer with one JSON object that matches the given schema. Put what you say to the caller in"
-        + " \"system_response\" first: short spoken sentences, no markup. Fill the other fields from the"
-        + " conversation so far."));
+    messages.add(new Message("system", config.promptConfig().instructions() + JSON_NOTE));
     for (SessionHistory.Exchange exchange : history) {
       if (!exchange.user().isBlank()) { // the greeting has no user turn before it
         messages.add(new Message("user", exchange.user()));
       }
       messages.add(new Message("assistant", exchange.agent()));
     }
-    messages.add(new Message("user", userText));
+    if (userText != null) {
+      messages.add(new Message("user", userText));
+    }
     return messages;
   }
 

@@ -1,6 +1,7 @@
 package dev.parley.llm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.parley.agentconfig.AgentConfig;
@@ -13,64 +14,140 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The offline provider for real: llama.cpp in-process with Gemma 3 270M (fetched from PyPI by
- * {@code ./parley setup}), grammar-constrained to each seed agent's schema.
+ * The offline provider for real: llama-server (built by {@code ./parley setup} for this CPU) with the
+ * default instruction-tuned model, a two-turn conversation per seed agent: spoken words a caller can
+ * follow, fields a person would agree on, the conversation prompt reused from the cache.
  */
 class LocalLlamaProviderIT {
-  private static final Path MODEL = ModelFile.find();
-  private static LocalLlamaProvider provider;
+  private static final Path MODEL = LocalFiles.model();
+  private static final Path SERVER = LocalFiles.server();
+  private static Providers providers;
 
   @BeforeAll
   static void load() {
-    assumeTrue(MODEL != null, "no local model: run ./parley setup (CI always has it)");
-    provider = new LocalLlamaProvider(MODEL, 2);
+    assumeTrue(MODEL != null && SERVER != null, "no local model or llama-server: run ./parley setup (CI always has them)");
+    providers = new Providers(new LlmSettings("", "", "", MODEL.toString(), 2, Duration.ofSeconds(60), 0,
+        SERVER.toString(), 4));
   }
 
   @AfterAll
   static void close() {
-    if (provider != null) {
-      provider.close();
+    if (providers != null) {
+      providers.close();
+    }
+  }
+
+  private static AgentConfig seed(String id) {
+    return SeedAgents.all().stream().filter(c -> c.agentId().equals(id)).findFirst().orElseThrow()
+        .withDefaults().withServerFields(1, "active", null, null);
+  }
+
+  @Test
+  void supportAgentHoldsATwoTurnConversationWithFieldsAPersonWouldAgreeOn() {
+    AgentConfig config = seed("support-agent-v1");
+    TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
+        Clock.systemUTC()));
+    List<SessionHistory.Exchange> history = new ArrayList<>();
+    history.add(new SessionHistory.Exchange("greeting", "", config.promptConfig().greeting()));
+    responder.warm(config, history);
+
+    List<String> spoken = new ArrayList<>();
+    TurnResponder.Answer first = responder.answer(config, history, "Hi, I was charged twice for my subscription this month.",
+        (i, text) -> spoken.add(text));
+    print(config, first);
+    assertThat(first.outcome()).as(first.fallbackReason()).isEqualTo(TurnOutcome.OK);
+    assertThat(new ReplyValidator(StructuredOutputSchema.build(config.schemaConfig())).check(first.completion().text())
+        .valid()).isTrue();
+    assertThat(first.fields().path("issue_category").asText()).isEqualTo("billing");
+    assertThat(first.spoken()).as("plain spoken English").matches("[A-Z\"'].*[a-z]{3,}.*").doesNotContain("{", "*", "\n");
+    assertThat(first.spoken().split("[.!?]( |$)").length).as("one or two short sentences").isLessThanOrEqualTo(3);
+    assertThat(first.completion().promptTokens()).as("the warmed prompt was reused: only the new turn is read")
+        .isLessThan(80);
+    assertThat(spoken).isNotEmpty();
+
+    history.add(new SessionHistory.Exchange("t1", "Hi, I was charged twice for my subscription this month.", first.spoken()));
+    TurnResponder.Answer second = responder.answer(config, history,
+        "This is ridiculous, I want my money back right now and I want to talk to a manager.", (i, text) -> { });
+    print(config, second);
+    assertThat(second.outcome()).isEqualTo(TurnOutcome.OK);
+    assertThat(second.fields().path("escalation_needed").asBoolean()).as("angry caller asking for a refund and a manager")
+        .isTrue();
+    assertThat(second.fields().path("sentiment").asText()).isEqualTo("negative");
+    assertThat(second.spoken()).isNotEqualTo(first.spoken());
+  }
+
+  @Test
+  void everySeedAgentAnswersWithItsOwnSchemaAndAFirstClauseEarly() {
+    for (String id : SeedAgents.IDS) {
+      AgentConfig config = seed(id);
+      TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
+          Clock.systemUTC()));
+      List<SessionHistory.Exchange> history = List.of(new SessionHistory.Exchange("greeting", "",
+          config.promptConfig().greeting()));
+      TurnResponder.Answer answer = responder.answer(config, history, "Hello, my name is Sam and I'm ready to start.",
+          (i, text) -> { });
+      print(config, answer);
+      assertThat(answer.outcome()).as("%s: %s", id, answer.fallbackReason()).isEqualTo(TurnOutcome.OK);
+      assertThat(new ReplyValidator(StructuredOutputSchema.build(config.schemaConfig()))
+          .check(answer.completion().text()).valid()).isTrue();
+      assertThat(answer.firstChunkNanos()).as("the first words come before the whole turn is done")
+          .isLessThan(answer.completion().firstTokenNanos() + Duration.ofSeconds(10).toNanos());
     }
   }
 
   @Test
-  void everySeedAgentGetsASchemaValidStreamedReplyOffline() {
-    for (AgentConfig seed : SeedAgents.all()) {
-      AgentConfig config = seed.withDefaults().withServerFields(1, "active", null, null);
-      List<String> spoken = new ArrayList<>();
-      TurnResponder responder = new TurnResponder(provider, new CircuitBreaker(3, Duration.ofSeconds(10),
-          Clock.systemUTC()));
+  void anUnknownModelNameIsOneClearError() {
+    AgentConfig config = seed("support-agent-v1");
+    LlmProvider.Request request = new LlmProvider.Request("local", null, "no-such-model", List.of(
+        new LlmProvider.Message("user", "hi")), StructuredOutputSchema.build(config.schemaConfig()), "x", 0.2, 100);
+    assertThatThrownBy(() -> providers.complete(request, d -> { })).isInstanceOf(LlmProvider.LlmException.class)
+        .hasMessageContaining("local model 'no-such-model' not found").hasMessageContaining("local-default");
+  }
 
-      long start = System.nanoTime();
-      TurnResponder.Answer answer = responder.answer(config, List.of(), "My account login isn't working",
-          (i, text) -> spoken.add(text));
-
-      assertThat(answer.outcome()).as("%s: %s", config.agentId(), answer.fallbackReason())
-          .isIn(TurnOutcome.OK, TurnOutcome.REPAIRED);
-      assertThat(new ReplyValidator(StructuredOutputSchema.build(config.schemaConfig()))
-          .check(answer.completion().text()).valid()).isTrue();
-      assertThat(String.join(" ", spoken)).as("words a caller can hear").matches("(?s)[A-Z].*[a-z]{3,}.*");
-      assertThat(answer.completion().firstTokenNanos()).isPositive();
-      System.out.printf("local model, %s: first token %d ms, first sentence %d ms, total %d ms, %d tokens: %s%n",
-          config.agentId(), answer.completion().firstTokenNanos() / 1_000_000, answer.firstChunkNanos() / 1_000_000,
-          (System.nanoTime() - start) / 1_000_000, answer.completion().completionTokens(), answer.spoken());
+  @Test
+  void aCorruptModelFileIsOneClearErrorNamingTheFix() throws Exception {
+    Path bad = Files.createTempFile("corrupt", ".gguf");
+    Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 1, 2, 3});
+    try (Providers broken = new Providers(new LlmSettings("", "", "", bad.toString(), 1, Duration.ofSeconds(10), 0,
+        SERVER.toString(), 1))) {
+      assertThatThrownBy(() -> broken.complete(new LlmProvider.Request("local", null, "local-default",
+          List.of(new LlmProvider.Message("user", "hi")), StructuredOutputSchema.build(seed("support-agent-v1")
+          .schemaConfig()), "x", 0.2, 100), d -> { })).isInstanceOf(LlmProvider.LlmException.class)
+          .hasMessageContaining("cannot load the local model").hasMessageContaining("./parley setup");
+    } finally {
+      Files.deleteIfExists(bad);
     }
   }
 
-  /** Where ./parley setup puts the model. */
-  static final class ModelFile {
-    static Path find() {
-      String fromEnv = System.getenv("PARLEY_LOCAL_MODEL");
+  private static void print(AgentConfig config, TurnResponder.Answer answer) {
+    System.out.printf("local model, %s: first piece %d ms, %d+%d tokens, %s: \"%s\" %s%n", config.agentId(),
+        answer.firstChunkNanos() / 1_000_000, answer.completion().promptTokens(),
+        answer.completion().completionTokens(), answer.outcome(), answer.spoken(), answer.fields());
+  }
+
+  /** Where ./parley setup puts the model and the server. */
+  static final class LocalFiles {
+    static Path model() {
+      return find("PARLEY_LOCAL_MODEL", ".parley/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf");
+    }
+
+    static Path server() {
+      return find("PARLEY_LLAMA_SERVER", ".parley/bin/llama-server");
+    }
+
+    private static Path find(String variable, String relative) {
+      String fromEnv = Map.copyOf(System.getenv()).get(variable);
       if (fromEnv != null && Files.exists(Path.of(fromEnv))) {
         return Path.of(fromEnv);
       }
       for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-        Path candidate = dir.resolve(".parley/models/gemma-3-270m-q4_k_m.gguf");
+        Path candidate = dir.resolve(relative);
         if (Files.exists(candidate)) {
           return candidate;
         }

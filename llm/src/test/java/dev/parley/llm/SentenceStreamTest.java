@@ -71,4 +71,25 @@ class SentenceStreamTest {
   void garbageSpeaksNothing() {
     assertThat(feed("Sure! Here is some JSON: {\"answer\": 42}")).isEmpty();
   }
+
+  @Test
+  void withFirstClauseTheFirstPieceGoesAtItsFirstCommaOnceItHasFourWords() {
+    List<String> seen = new ArrayList<>();
+    SentenceStream stream = new SentenceStream(seen::add, true);
+
+    stream.accept("{\"system_response\":\"Hi, I");
+    assertThat(seen).as("'Hi,' is too short to speak on its own").isEmpty();
+    stream.accept(" understand you were charged twice, and I");
+    assertThat(seen).containsExactly("Hi, I understand you were charged twice,");
+    stream.accept(" can fix that, right now. Is that okay?\"}");
+
+    assertThat(seen).as("only the first piece is a clause; the rest are whole sentences")
+        .containsExactly("Hi, I understand you were charged twice,", "and I can fix that, right now.", "Is that okay?");
+  }
+
+  @Test
+  void withoutFirstClauseCommasNeverSplit() {
+    assertThat(feed("{\"system_response\":\"Well, I understand you were charged twice, sorry.\"}"))
+        .containsExactly("Well, I understand you were charged twice, sorry.");
+  }
 }

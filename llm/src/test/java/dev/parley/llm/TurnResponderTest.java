@@ -24,7 +24,7 @@ class TurnResponderTest {
       .withServerFields(1, "active", null, null);
   private static final String GOOD = "{\"system_response\":\"Sorry about that. Let's reset it.\","
       + "\"issue_category\":\"account\",\"sentiment\":\"negative\",\"priority\":3,\"issue_resolved\":false,"
-      + "\"escalate\":false}";
+      + "\"escalation_needed\":false}";
 
   private final List<String> spoken = new ArrayList<>();
   private final List<LlmProvider.Request> requests = new ArrayList<>();
