@@ -580,8 +580,11 @@ public final class ConversationBench {
         ObjectNode fields = turn.getStructuredFields() == null ? JSON.createObjectNode()
             : (ObjectNode) JSON.readTree(turn.getStructuredFields());
         List<String> misses = misses(line.expect, fields);
-        List<String> insane = insanity(turn.getSystemResponse(), turn.getOutcome().name(), line.say, earlier,
-            maxSentences);
+        List<String> insane = new ArrayList<>(insanity(turn.getSystemResponse(), turn.getOutcome().name(), line.say,
+            earlier, maxSentences));
+        if (turn.getFallbackReason() != null && !insane.isEmpty()) {
+          insane.add("fallback reason: " + turn.getFallbackReason());
+        }
         turns.add(new Turn(line.say, turn.getSystemResponse(), fields, turn.getOutcome().name(),
             (answer.firstChunkNanos - sent) / 1_000_000, turn.getTimeToFirstChunkMs() == null ? -1
             : turn.getTimeToFirstChunkMs(), (answer.turnNanos - sent) / 1_000_000, line.expect.size(),

@@ -21,7 +21,7 @@ public final class IngressMain {
       System.exit(2);
       return;
     }
-    PocketSphinxStt offline = new PocketSphinxStt();
+    dev.parley.speech.SpeechToText offline = offlineEars(System.getenv("PARLEY_MOONSHINE_DIR"));
     IngressWorker worker = new IngressWorker(config, offline, new dev.parley.speech.SpeechProviders(System.getenv(),
         null, offline));
     worker.start();
@@ -36,5 +36,25 @@ public final class IngressMain {
       stop.countDown();
     }, "ingress-stop"));
     stop.await();
+  }
+
+  /**
+   * The offline speech-to-text engine (provider {@code local}): Moonshine from {@code PARLEY_MOONSHINE_DIR}
+   * (./parley setup fetches it), else PocketSphinx, with a line saying why.
+   */
+  static dev.parley.speech.SpeechToText offlineEars(String moonshineDir) {
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(IngressMain.class);
+    if (moonshineDir == null || moonshineDir.isBlank()) {
+      log.info("offline speech-to-text: PocketSphinx (PARLEY_MOONSHINE_DIR is not set; ./parley setup fetches Moonshine)");
+      return new PocketSphinxStt();
+    }
+    try {
+      dev.parley.speech.SpeechToText moonshine = new dev.parley.speech.MoonshineStt(java.nio.file.Path.of(moonshineDir));
+      log.info("offline speech-to-text: Moonshine base from {}", moonshineDir);
+      return moonshine;
+    } catch (IllegalStateException e) {
+      log.warn("offline speech-to-text: PocketSphinx, since Moonshine cannot be used: {}", e.getMessage());
+      return new PocketSphinxStt();
+    }
   }
 }

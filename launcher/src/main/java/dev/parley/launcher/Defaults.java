@@ -45,7 +45,8 @@ final class Defaults {
     java.util.Map<String, String> found = new java.util.HashMap<>();
     java.util.Map<String, String> files = java.util.Map.of(
         "PARLEY_LOCAL_MODEL", "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "PARLEY_LLAMA_SERVER", "bin/llama-server",
-        "PARLEY_VAD_MODEL", "models/silero_vad.onnx", "PARLEY_PIPER_MODEL", "models/en_US-joe-medium.onnx");
+        "PARLEY_VAD_MODEL", "models/silero_vad.onnx", "PARLEY_PIPER_MODEL", "models/en_US-joe-medium.onnx",
+        "PARLEY_MOONSHINE_DIR", "models/moonshine-base-en");
     files.forEach((variable, name) -> {
       Path model = Path.of(".parley", name);
       if (environment.getOrDefault(variable, "").isBlank() && Files.exists(model)) {

@@ -14,6 +14,7 @@ import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.RoomParticipant;
 import dev.parley.llm.ReplyValidator;
 import dev.parley.speech.FreeTtsTts;
+import dev.parley.speech.TextToSpeech;
 import dev.parley.speech.Pcm;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -65,9 +66,11 @@ final class DemoCommand implements Callable<Integer> {
   private static Map<String, List<String>> scripts() {
     Map<String, List<String>> script = new LinkedHashMap<>();
     script.put("support", List.of("My account login isn't working.", "I already tried to reset my password."));
-    script.put("sales", List.of("I want to know the price for a team of ten.", "We have a budget this quarter."));
-    script.put("onboarding", List.of("I want to set up my workspace.", "Next I want to invite my team."));
-    script.put("interview", List.of("Hello, my name is Alex and I am ready.", "The chart shows sales growing."));
+    script.put("sales", List.of("We're a team of twenty and our projects are all over email.",
+        "Sure, a demo next week works for us."));
+    script.put("onboarding", List.of("I just signed up, what should I do first?", "Okay, I verified my email."));
+    script.put("interview", List.of("Good morning, my name is Alex and I will study data science in Melbourne.",
+        "I have my passport and my offer letter with me."));
     return script;
   }
 
@@ -80,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
     }
     CallerTokens tokens = new CallerTokens(livekitKey, livekitSecret, "parley", 600);
     int failed = 0;
-    try (FreeTtsTts voice = new FreeTtsTts()) {
+    try (TextToSpeech voice = callerVoice()) {
       for (String purpose : purposes) {
         out.println();
         out.println("=== " + purpose + " ===");
@@ -102,7 +105,24 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** One conversation; true when every line got a spoken, schema-valid answer. */
-  private boolean call(String purpose, CallerTokens tokens, FreeTtsTts voice) throws Exception {
+  /**
+   * The caller's voice: the Piper neural voice when setup fetched it (the agents speak with FreeTTS, and a
+   * caller sounds like nobody's agent), else FreeTTS.
+   */
+  static TextToSpeech callerVoice() {
+    java.nio.file.Path piper = java.nio.file.Path.of(Defaults.localModels(System.getenv()).getOrDefault(
+        "PARLEY_PIPER_MODEL", System.getenv().getOrDefault("PARLEY_PIPER_MODEL", ".parley/models/en_US-joe-medium.onnx")));
+    if (java.nio.file.Files.exists(piper)) {
+      try {
+        return dev.parley.speech.PiperTts.open(piper);
+      } catch (RuntimeException e) {
+        System.err.println("parley demo: the Piper voice cannot be used (" + e.getMessage() + "); the caller speaks with FreeTTS");
+      }
+    }
+    return new FreeTtsTts();
+  }
+
+  private boolean call(String purpose, CallerTokens tokens, TextToSpeech voice) throws Exception {
     String run = UUID.randomUUID().toString().substring(0, 8);
     String room = "demo-" + purpose + "-" + run;
     String metadata = "{\"purpose\":\"" + purpose + "\",\"user_id\":\"demo-" + run + "\"}";

@@ -337,8 +337,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
       summary = "No summary: agent " + agentId + " has no config version " + event.getConfigVersion() + ".";
       outcome = TurnOutcome.FALLBACK;
     } else {
-      TurnResponder.Answer answer = responder.answer(summarizer(found.config()), exchanges, SUMMARY_REQUEST,
-          (i, text) -> { });
+      TurnResponder.Answer answer = responder.summarize(found.config(), exchanges, SUMMARY_REQUEST);
       outcome = answer.outcome();
       summary = outcome == TurnOutcome.FALLBACK ? "No summary: " + answer.fallbackReason() : answer.spoken();
     }
@@ -353,15 +352,6 @@ final class AgentWorker implements Runnable, AutoCloseable {
   static final String SUMMARY_REQUEST = "The call has ended. In one or two sentences, summarize it for the record:"
       + " what the caller wanted and what was agreed or done.";
 
-  /** The agent's config answering with only {@code system_response}: the summary, in the agent's voice and model. */
-  static dev.parley.agentconfig.AgentConfig summarizer(dev.parley.agentconfig.AgentConfig config) {
-    ObjectNode json = dev.parley.agentconfig.AgentConfigJson.tree(config);
-    json.put("agent_id", config.agentId() + "-summary"); // its own validator: the schema differs
-    json.with("schema_config").put("schema_id", "session_summary").putArray("fields");
-    json.with("prompt_config").put("instructions", config.promptConfig().instructions()
-        + "\n\nThe call is over. You now write its summary for the record, in plain sentences.");
-    return dev.parley.agentconfig.AgentConfigJson.fromTree(json);
-  }
 
   private AgentReplyChunk chunk(String session, String turnId, RoutedEvent event, int index, String text) {
     return AgentReplyChunk.newBuilder().setSessionId(session).setTurnId(turnId).setAgentId(agentId)

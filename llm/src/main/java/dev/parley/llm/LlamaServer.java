@@ -142,13 +142,26 @@ final class LlamaServer implements AutoCloseable {
 
   /** What one completion cost: prompt tokens actually evaluated (not taken from the cache) and tokens generated. */
   record Result(String text, int promptEvaluated, int promptCached, int generated, long firstTokenNanos,
-      String stopReason) {}
+      String stopReason) {
+    boolean cancelled() {
+      return "cancelled".equals(stopReason);
+    }
+  }
 
   /**
    * Streams a completion of a raw prompt. {@code body} carries the sampling and grammar settings;
    * this adds the prompt, streaming and prompt caching. Each piece of text goes to {@code onPiece}.
    */
   Result complete(String prompt, ObjectNode body, Duration timeout, Consumer<String> onPiece) {
+    return complete(prompt, body, timeout, onPiece, () -> false);
+  }
+
+  /**
+   * As above; once {@code cancel} answers true (asked after each piece), the stream is closed, which makes
+   * the server drop the request, and the result says {@code cancelled} with the text so far.
+   */
+  Result complete(String prompt, ObjectNode body, Duration timeout, Consumer<String> onPiece,
+      java.util.function.BooleanSupplier cancel) {
     ObjectNode request = body.deepCopy();
     request.put("prompt", prompt);
     request.put("stream", true);
@@ -187,6 +200,9 @@ final class LlamaServer implements AutoCloseable {
           if (event.path("stop").asBoolean(false)) {
             last = event;
             break;
+          }
+          if (cancel.getAsBoolean()) {
+            return new Result(text.toString(), 0, 0, 0, first, "cancelled");
           }
         }
       }

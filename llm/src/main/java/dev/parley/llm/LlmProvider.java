@@ -12,10 +12,17 @@ public interface LlmProvider {
 
   /**
    * What to ask. {@code provider} and {@code baseUrl} come from the agent's llm_config;
-   * {@code schema} is the strict JSON Schema of the whole reply.
+   * {@code schema} is the strict JSON Schema of the whole reply. {@code background}: nobody is waiting to
+   * hear this answer (a session summary), so a provider that shares its compute may let callers go first.
    */
   record Request(String provider, String baseUrl, String model, List<Message> messages, ObjectNode schema,
-      String schemaName, double temperature, int maxTokens) {}
+      String schemaName, double temperature, int maxTokens, boolean background) {
+    /** A caller is waiting for this answer (background false). */
+    public Request(String provider, String baseUrl, String model, List<Message> messages, ObjectNode schema,
+        String schemaName, double temperature, int maxTokens) {
+      this(provider, baseUrl, model, messages, schema, schemaName, temperature, maxTokens, false);
+    }
+  }
 
   /** What came back: the whole raw text, token counts, and when the first token arrived. */
   record Completion(String text, int promptTokens, int completionTokens, long firstTokenNanos, String model) {}

@@ -51,13 +51,17 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   /** How long a session's fields wait for other sessions' spoken replies before going ahead anyway. */
   static final Duration FIELDS_YIELD = Duration.ofSeconds(4);
   static final String FIELDS_CUE = "Record the call as it stands after the caller's last words, as JSON. Judge"
-      + " each field from what the caller actually said; a list stays empty until the caller mentions something for it.";
+      + " each field from the whole conversation, and never invent anything the caller did not say.";
   private final LlamaServer server;
   private final String modelName;
   private final Duration timeout;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition quiet = lock.newCondition();
   private int speaking;
+  /** Counts the spoken replies begun: background work started before a newer one is preempted. */
+  private volatile long speechStarts;
+  private final java.util.concurrent.atomic.AtomicLong preemptions = new java.util.concurrent.atomic.AtomicLong();
+  static final int MAX_PREEMPTIONS = 3;
 
   LocalLlamaProvider(Path binary, Path gguf, int threads, int slots, Duration timeout) {
     this.server = LlamaServer.start(binary, gguf, threads, slots, 4096, Duration.ofSeconds(120));
@@ -81,22 +85,27 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     removeRequired(fieldsSchema, AgentConfigValidator.SPOKEN_FIELD);
     String prompt = conversation(request.messages(), fieldsSchema, true);
 
-    beginSpeaking();
     LlamaServer.Result spoken;
     StringBuilder raw = new StringBuilder();
-    try {
-      onDelta.accept("{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":\"");
-      spoken = server.complete(prompt, spokenBody(request), timeout, piece -> {
-        raw.append(piece);
-        String escaped = JSON.getNodeFactory().textNode(piece).toString();
-        onDelta.accept(escaped.substring(1, escaped.length() - 1));
-      });
-    } finally {
-      endSpeaking();
+    String opening = "{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":\"";
+    if (request.background()) { // nobody is listening: it yields to live callers and is spoken (if at all) whole
+      spoken = inBackground(prompt, spokenBody(request), raw);
+      onDelta.accept(opening + escaped(raw.toString()));
+    } else {
+      beginSpeaking();
+      try {
+        onDelta.accept(opening);
+        spoken = server.complete(prompt, spokenBody(request), timeout, piece -> {
+          raw.append(piece);
+          onDelta.accept(escaped(piece));
+        });
+      } finally {
+        endSpeaking();
+      }
     }
     String reply = raw.toString().strip();
     onDelta.accept("\"");
-    if (spoken.firstTokenNanos() > SLOW_FIRST_TOKEN_MS * 1_000_000) {
+    if (spoken.firstTokenNanos() > SLOW_FIRST_TOKEN_MS * 1_000_000 && !request.background()) {
       log.info("local model {}: first word after {} ms; it read {} new prompt tokens ({} from its cache)", modelName,
           spoken.firstTokenNanos() / 1_000_000, spoken.promptEvaluated(), spoken.promptCached());
     }
@@ -105,12 +114,11 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     whole.put(AgentConfigValidator.SPOKEN_FIELD, reply);
     int promptTokens = spoken.promptEvaluated();
     int generated = spoken.generated();
-    if (fieldsSchema.path("properties").size() > 0) {
-      awaitQuiet();
+    if (fieldsSchema.path("properties").size() > 0 && !request.background()) { // a summary needs only its text
       String fieldsPrompt = prompt + reply + "<|im_end|>\n<|im_start|>system\n" + FIELDS_CUE
           + "<|im_end|>\n<|im_start|>assistant\n";
-      LlamaServer.Result fields = server.complete(fieldsPrompt, fieldsBody(request, fieldsSchema), timeout,
-          piece -> { });
+      StringBuilder json = new StringBuilder();
+      LlamaServer.Result fields = inBackground(fieldsPrompt, fieldsBody(request, fieldsSchema), json);
       promptTokens += fields.promptEvaluated();
       generated += fields.generated();
       try {
@@ -125,9 +133,40 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
       }
     }
     String text = whole.toString();
-    String opening = "{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":" + JSON.getNodeFactory().textNode(reply);
-    onDelta.accept(text.substring(Math.min(text.length(), opening.length())));
+    String spokenPart = "{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":" + JSON.getNodeFactory().textNode(reply);
+    onDelta.accept(text.substring(Math.min(text.length(), spokenPart.length())));
     return new Completion(text, promptTokens, generated, spoken.firstTokenNanos(), modelName);
+  }
+
+  private static String escaped(String text) {
+    String quoted = JSON.getNodeFactory().textNode(text).toString();
+    return quoted.substring(1, quoted.length() - 1);
+  }
+
+  /**
+   * Work nobody is waiting to hear (fields, summaries, warm-ups): it starts once no session is generating
+   * its spoken reply (or after {@link #FIELDS_YIELD}), and when a session starts speaking meanwhile it is
+   * stopped and started again later (at most {@link #MAX_PREEMPTIONS} times), so callers' first words do
+   * not share the two cores with it.
+   */
+  private LlamaServer.Result inBackground(String prompt, ObjectNode body, StringBuilder out) {
+    for (int attempt = 0; ; attempt++) {
+      awaitQuiet();
+      long started = speechStarts;
+      out.setLength(0);
+      java.util.function.BooleanSupplier preempted = attempt >= MAX_PREEMPTIONS ? () -> false
+          : () -> speechStarts != started;
+      LlamaServer.Result result = server.complete(prompt, body, timeout, out::append, preempted);
+      if (!result.cancelled()) {
+        return result;
+      }
+      preemptions.incrementAndGet();
+    }
+  }
+
+  /** How often background work was stopped to let a caller's reply go first. */
+  long preemptions() {
+    return preemptions.get();
   }
 
   /**
@@ -140,6 +179,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     ((ObjectNode) fieldsSchema.get("properties")).remove(AgentConfigValidator.SPOKEN_FIELD);
     String prompt = conversation(request.messages(), fieldsSchema, false);
     ObjectNode body = JSON.createObjectNode().put("n_predict", 0);
+    awaitQuiet();
     server.complete(prompt, body, timeout, piece -> { });
   }
 
@@ -199,8 +239,8 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     StringBuilder text = new StringBuilder(base);
     JsonNode properties = fieldsSchema.path("properties");
     if (properties.size() > 0) {
-      text.append("\n\nWhen asked, you also keep a record of the call in these fields, filled only from what the caller"
-          + " actually said (an empty list, null or the neutral value for what they have not said):");
+      text.append("\n\nWhen asked, you also keep a record of the call in these fields, judged from the whole"
+          + " conversation (never invent facts the caller did not give; a list may be empty):");
       for (Iterator<Map.Entry<String, JsonNode>> it = properties.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> field = it.next();
         text.append("\n- ").append(field.getKey()).append(": ").append(describe(field.getValue()));
@@ -277,6 +317,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     lock.lock();
     try {
       speaking++;
+      speechStarts++;
     } finally {
       lock.unlock();
     }

@@ -50,6 +50,12 @@ public final class TurnResponder {
   }
 
   public Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText, ChunkSink sink) {
+    return answer(config, history, userText, sink, false);
+  }
+
+  /** As {@link #answer(AgentConfig, List, String, ChunkSink)}; {@code background}: nobody is listening (a summary). */
+  public Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText, ChunkSink sink,
+      boolean background) {
     long start = System.nanoTime();
     Spoken spoken = new Spoken(sink, start);
     ObjectNode schema = StructuredOutputSchema.build(config.schemaConfig());
@@ -62,7 +68,7 @@ public final class TurnResponder {
     Completion first;
     try {
       SentenceStream stream = new SentenceStream(spoken::say, true);
-      first = provider.complete(request(config, messages, schema), stream::accept);
+      first = provider.complete(request(config, messages, schema, background), stream::accept);
       if (!stream.finished()) {
         stream.flush();
       }
@@ -80,7 +86,7 @@ public final class TurnResponder {
       repair.add(new Message("user", "Your reply did not match the required JSON schema: "
           + String.join("; ", result.problems()) + ". Reply again with only the corrected JSON object."));
       try {
-        used = provider.complete(request(config, repair, schema), delta -> { });
+        used = provider.complete(request(config, repair, schema, background), delta -> { });
         breaker.succeeded();
       } catch (LlmException e) {
         breaker.failed();
@@ -106,22 +112,60 @@ public final class TurnResponder {
   }
 
   /**
+   * The agent's summary of a finished conversation: the same prompt as its turns (so a provider with a
+   * prompt cache reads only the request), with {@code request} as the last message, generated in the
+   * background (nobody is waiting to hear it; live callers go first). Only the spoken text is used: a
+   * provider may leave the structured fields out. Falls back with the reason when there is no text.
+   */
+  public Answer summarize(AgentConfig config, List<SessionHistory.Exchange> history, String request) {
+    long start = System.nanoTime();
+    Spoken spoken = new Spoken((index, text) -> { }, start);
+    if (!breaker.allowed()) {
+      return spoken.fallback(null, "LLM circuit open after repeated failures");
+    }
+    Completion completion;
+    try {
+      completion = provider.complete(request(config, messages(config, history, request),
+          StructuredOutputSchema.build(config.schemaConfig()), true), delta -> { });
+      breaker.succeeded();
+    } catch (LlmException e) {
+      breaker.failed();
+      return spoken.fallback(null, e.getMessage());
+    }
+    String text;
+    try {
+      text = dev.parley.agentconfig.AgentConfigJson.MAPPER.readTree(completion.text())
+          .path(AgentConfigValidator.SPOKEN_FIELD).asText("").strip();
+    } catch (java.io.IOException e) {
+      text = "";
+    }
+    if (text.isEmpty()) {
+      return new Answer("", dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(), TurnOutcome.FALLBACK,
+          "the summary had no text", completion, -1, 0);
+    }
+    spoken.say(text);
+    return new Answer(text, dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(), TurnOutcome.OK, null,
+        completion, spoken.firstChunkNanos, 1);
+  }
+
+  /**
    * Lets the provider prepare for the session's next turn (the local model reads the instructions and
    * the conversation so far into its cache while the agent speaks). Best effort: failures are ignored.
    */
   public void warm(AgentConfig config, List<SessionHistory.Exchange> history) {
     List<Message> messages = messages(config, history, null);
     try {
-      provider.warm(request(config, messages, StructuredOutputSchema.build(config.schemaConfig())));
+      provider.warm(request(config, messages, StructuredOutputSchema.build(config.schemaConfig()), true));
     } catch (RuntimeException e) {
       // the turn itself will report a provider that does not work
     }
   }
 
-  private static LlmProvider.Request request(AgentConfig config, List<Message> messages, ObjectNode schema) {
+  private static LlmProvider.Request request(AgentConfig config, List<Message> messages, ObjectNode schema,
+      boolean background) {
     return new LlmProvider.Request(config.llmConfig().provider(), config.llmConfig().baseUrl(),
         config.llmConfig().model(), messages, schema, config.schemaConfig().schemaId(),
-        config.llmConfig().temperature(), config.llmConfig().maxTokens());
+        config.llmConfig().temperature(), config.llmConfig().maxTokens(), background);
   }
 
   static List<Message> messages(AgentConfig config, List<SessionHistory.Exchange> history, String userText) {

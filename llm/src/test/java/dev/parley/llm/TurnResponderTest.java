@@ -122,4 +122,25 @@ class TurnResponderTest {
     assertThat(third.fallbackReason()).contains("circuit open");
     assertThat(requests).as("no call while the circuit is open").hasSize(2);
   }
+
+  @Test
+  void aSummaryIsTheConversationsOwnPromptAskedInTheBackgroundAndOnlyItsTextCounts() {
+    TurnResponder responder = responder("{\"system_response\":\"The caller could not log in; a reset was sent.\"}",
+        "{\"issue_category\":\"account\"}");
+    List<SessionHistory.Exchange> history = List.of(new SessionHistory.Exchange("t0", "My login fails", "Let's reset it."));
+
+    TurnResponder.Answer summary = responder.summarize(SUPPORT, history, "Summarize the call.");
+
+    assertThat(summary.outcome()).as("fields may be left out of a summary").isEqualTo(TurnOutcome.OK);
+    assertThat(summary.spoken()).isEqualTo("The caller could not log in; a reset was sent.");
+    assertThat(requests.get(0).background()).isTrue();
+    assertThat(requests.get(0).messages().get(0)).as("the same system prompt as the turns: a prompt cache reuses it")
+        .isEqualTo(TurnResponder.messages(SUPPORT, history, "x").get(0));
+    assertThat(requests.get(0).messages().get(requests.get(0).messages().size() - 1).content())
+        .isEqualTo("Summarize the call.");
+
+    TurnResponder.Answer empty = responder.summarize(SUPPORT, history, "Summarize the call.");
+    assertThat(empty.outcome()).isEqualTo(TurnOutcome.FALLBACK);
+    assertThat(empty.fallbackReason()).contains("no text");
+  }
 }

@@ -1,0 +1,92 @@
+package dev.parley.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.parley.speech.FreeTtsTts;
+import dev.parley.speech.MoonshineStt;
+import dev.parley.speech.Pcm;
+import dev.parley.speech.PiperTts;
+import dev.parley.speech.PocketSphinxStt;
+import dev.parley.speech.SpeechToText;
+import dev.parley.speech.TextToSpeech;
+import dev.parley.speech.WordErrorRate;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The offline speech-to-text engines on the callers' lines of a conversation cases file, spoken by each
+ * offline voice: word error rate (words normalized alike, numbers spelled out) and time to transcribe.
+ *
+ * <pre>./parley bench stt [--cases FILE] [--verbose]</pre>
+ */
+public final class SttBench {
+  public static void main(String[] args) throws Exception {
+    Path cases = Path.of("bench", "conversations.json");
+    boolean verbose = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--cases" -> cases = Path.of(args[++i]);
+        case "--verbose", "-v" -> verbose = true;
+        default -> throw new IllegalArgumentException("usage: ./parley bench stt [--cases FILE] [--verbose]");
+      }
+    }
+    List<String> lines = new ArrayList<>();
+    for (JsonNode conversation : new ObjectMapper().readTree(cases.toFile()).path("conversations")) {
+      for (JsonNode turn : conversation.path("turns")) {
+        lines.add(turn.path("say").asText());
+      }
+    }
+    String moonshineDir = System.getenv().getOrDefault("PARLEY_MOONSHINE_DIR", ".parley/models/moonshine-base-en");
+    String piperModel = System.getenv().getOrDefault("PARLEY_PIPER_MODEL", ".parley/models/en_US-joe-medium.onnx");
+    System.out.printf("%d caller lines from %s, each spoken by every offline voice and transcribed by every offline"
+        + " engine%n", lines.size(), cases);
+    Map<String, TextToSpeech> voices = new LinkedHashMap<>();
+    voices.put("freetts", new FreeTtsTts());
+    voices.put("piper", PiperTts.open(Path.of(piperModel)));
+    Map<String, SpeechToText> engines = new LinkedHashMap<>();
+    engines.put("moonshine", new MoonshineStt(Path.of(moonshineDir)));
+    engines.put("pocketsphinx", new PocketSphinxStt());
+    List<String> rows = new ArrayList<>();
+    for (Map.Entry<String, TextToSpeech> voice : voices.entrySet()) {
+      List<short[]> audio = new ArrayList<>();
+      for (String line : lines) {
+        audio.add(Pcm.down3(Pcm.samples(voice.getValue().synthesize(line, 1.0))));
+      }
+      for (Map.Entry<String, SpeechToText> engine : engines.entrySet()) {
+        engine.getValue().transcribe(audio.get(0)); // warm-up
+        int edits = 0;
+        int words = 0;
+        List<Long> millis = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+          SpeechToText.Transcript transcript = engine.getValue().transcribe(audio.get(i));
+          WordErrorRate.Errors errors = WordErrorRate.of(lines.get(i), transcript.text());
+          edits += errors.edits();
+          words += errors.words();
+          millis.add(transcript.millis());
+          if (verbose && errors.edits() > 0) {
+            System.out.printf("  %s/%s: \"%s\" heard as \"%s\"%n", voice.getKey(), engine.getKey(), lines.get(i),
+                transcript.text());
+          }
+        }
+        millis.sort(Long::compare);
+        String row = String.format(Locale.ROOT, "| %s | %s | %.1f%% | %d / %d | %d ms |", engine.getKey(),
+            voice.getKey(), 100.0 * edits / words, edits, words, millis.get(millis.size() / 2));
+        rows.add(row);
+        System.out.println(row);
+      }
+    }
+    System.out.println();
+    System.out.println("| engine | voice | word error rate | word errors / words | median time per line |");
+    System.out.println("|---|---|---|---|---|");
+    rows.forEach(System.out::println);
+    engines.values().forEach(SpeechToText::close);
+    for (TextToSpeech voice : voices.values()) {
+      voice.close();
+    }
+    System.exit(0);
+  }
+}
