@@ -1,0 +1,61 @@
+package dev.parley.speech;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Moonshine for real (the model files ./parley setup fetches), on callers' lines spoken by the Piper voice. */
+class MoonshineSttTest {
+  private static final Path ENCODER = ModelFiles.find("NO_SUCH_VARIABLE", "moonshine-base-en/encoder_model.ort");
+  private static final Path PIPER = ModelFiles.find("PARLEY_PIPER_MODEL", "en_US-joe-medium.onnx");
+
+  @Test
+  void plainSentencesFromANaturalVoiceComeThroughAlmostWordForWord() throws Exception {
+    assumeTrue(ENCODER != null && PIPER != null, "run ./parley setup for the Moonshine and Piper files (CI has them)");
+    List<String> lines = List.of("My account login isn't working.", "I was charged twice for my subscription this month.",
+        "We're a team of twenty and our projects are all over email.", "I'm ready to create my first project.");
+    int edits = 0;
+    int words = 0;
+    try (MoonshineStt stt = new MoonshineStt(ENCODER.getParent()); PiperTts voice = PiperTts.open(PIPER)) {
+      for (String line : lines) {
+        SpeechToText.Transcript heard = stt.transcribe(Pcm.down3(Pcm.samples(voice.synthesize(line, 1.0))));
+        WordErrorRate.Errors errors = WordErrorRate.of(line, heard.text());
+        System.out.printf("moonshine: \"%s\" -> \"%s\" (%d ms, %d word errors)%n", line, heard.text(), heard.millis(),
+            errors.edits());
+        edits += errors.edits();
+        words += errors.words();
+      }
+    }
+    assertThat((double) edits / words).as("word error rate").isLessThanOrEqualTo(0.10);
+  }
+
+  @Test
+  void silenceAndTooShortAudioGiveNoWords() {
+    assumeTrue(ENCODER != null, "run ./parley setup for the Moonshine files (CI has them)");
+    try (MoonshineStt stt = new MoonshineStt(ENCODER.getParent())) {
+      assertThat(stt.transcribe(new short[800]).text()).isEmpty();
+    }
+  }
+
+  @Test
+  void missingModelFilesAreOneClearErrorNamingTheFix() throws Exception {
+    Path empty = Files.createTempDirectory("no-moonshine");
+    assertThatThrownBy(() -> new MoonshineStt(empty)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("encoder_model.ort").hasMessageContaining("./parley setup");
+  }
+
+  @Test
+  void wordErrorRateCountsEditsOnNormalizedWords() {
+    assertThat(WordErrorRate.of("Both charges are 49 dollars.", "both charges are forty-nine dollars").edits()).isZero();
+    assertThat(WordErrorRate.of("My account login isn't working.", "My account likeness and working.").edits())
+        .as("two substitutions").isEqualTo(2);
+    assertThat(WordErrorRate.of("I want to speak to a manager.", "I want to speak to manager.").edits()).isEqualTo(1);
+    assertThat(WordErrorRate.of("hello there", "hello there you").rate()).isEqualTo(0.5);
+    assertThat(WordErrorRate.spell(1_250)).isEqualTo("one thousand two hundred fifty");
+  }
+}
