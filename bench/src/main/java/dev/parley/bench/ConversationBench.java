@@ -97,7 +97,8 @@ public final class ConversationBench {
       report.print();
       String concurrency = "";
       if (options.concurrent > 1) {
-        concurrency = concurrent(pipeline, cases, options.concurrent, report);
+        concurrency = concurrent(pipeline, cases, options.concurrent, report, 0) + "\n"
+            + concurrent(pipeline, cases, options.concurrent, report, 1_500);
       }
       System.out.printf("conversation: field accuracy %.1f%%, sane replies %.1f%%, first sentence p50 %d ms%n",
           report.fieldAccuracy() * 100, report.saneRate() * 100, report.firstSentenceP50());
@@ -108,16 +109,26 @@ public final class ConversationBench {
     System.exit(0);
   }
 
-  /** The same conversations, {@code n} at a time: does a caller wait longer when others talk too? */
-  private static String concurrent(Pipeline pipeline, List<Conversation> cases, int n, Report alone) throws Exception {
+  /**
+   * The same conversations, {@code n} at a time: does a caller wait longer when others talk too? With
+   * {@code staggerMs} 0 every session starts at the same instant and their turns stay in step (a burst: every
+   * caller's turn arrives together); otherwise session k starts k × staggerMs later, as calls do.
+   */
+  private static String concurrent(Pipeline pipeline, List<Conversation> cases, int n, Report alone, long staggerMs)
+      throws Exception {
     List<Conversation> picked = new ArrayList<>();
     for (int i = 0; i < n && i < cases.size(); i++) {
       picked.add(cases.get((int) ((long) i * cases.size() / Math.min(n, cases.size()))));
     }
     ExecutorService pool = Executors.newFixedThreadPool(picked.size());
     List<Future<Result>> futures = new ArrayList<>();
-    for (Conversation conversation : picked) {
-      futures.add(pool.submit(() -> pipeline.run(conversation, "con")));
+    for (int k = 0; k < picked.size(); k++) {
+      Conversation conversation = picked.get(k);
+      long delay = k * staggerMs;
+      futures.add(pool.submit(() -> {
+        Thread.sleep(delay);
+        return pipeline.run(conversation, "con");
+      }));
     }
     List<Result> results = new ArrayList<>();
     for (Future<Result> future : futures) {
@@ -133,8 +144,9 @@ public final class ConversationBench {
     }
     long p50Together = Report.percentile(together, 50);
     long p50Alone = Report.percentile(single, 50);
-    return String.format(Locale.ROOT, "concurrent: %d sessions at once, first sentence p50 %d ms (the same"
-        + " conversations alone: %d ms, ratio %.2f), p95 %d ms", picked.size(), p50Together, p50Alone,
+    return String.format(Locale.ROOT, "concurrent: %d sessions at once (%s), first sentence p50 %d ms (the same"
+        + " conversations alone: %d ms, ratio %.2f), p95 %d ms", picked.size(), staggerMs == 0
+        ? "all starting together, turns in step" : "starting " + staggerMs + " ms apart", p50Together, p50Alone,
         p50Alone == 0 ? 0 : (double) p50Together / p50Alone, Report.percentile(together, 95));
   }
 

@@ -192,7 +192,7 @@ class AgentConfigApiIT {
     assertThat(unknownField.json().at("/details/0/field").asText()).isEqualTo("nmae");
     assertThat(wrongType.json().at("/details/0/field").asText()).isEqualTo("llm_config.max_tokens");
     assertThat(brokenRules.json().get("details")).extracting(d -> d.get("field").asText())
-        .contains("agent_id", "schema_config.fields[2].max");
+        .contains("agent_id", "schema_config.fields[4].max");
     assertThat(api.get("/api/v1/agents/list").json().get("total").asInt()).as("nothing stored").isZero();
   }
 

@@ -33,8 +33,8 @@ class InsightsApiIT {
     long t = Instant.now().minusSeconds(60).toEpochMilli();
     try (SessionWriter w = new SessionWriter(kafka, List.of(agent))) {
       w.oneTurnSession(session, agent, t, "My password reset email never came", 4, "Let me resend it.",
-          "{\"issue_category\":\"account\",\"sentiment\":\"negative\",\"priority\":2,\"issue_resolved\":false,"
-          + "\"escalate\":false}");
+          "{\"issue_category\":\"technical\",\"sentiment\":\"negative\",\"priority\":2,\"issue_resolved\":false,"
+          + "\"escalation_needed\":false}");
     }
     int llmPort = FreePorts.pick();
     try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),

@@ -50,7 +50,15 @@ public final class IngressMain {
     }
     try {
       dev.parley.speech.SpeechToText moonshine = new dev.parley.speech.MoonshineStt(java.nio.file.Path.of(moonshineDir));
-      log.info("offline speech-to-text: Moonshine base from {}", moonshineDir);
+      // ONNX Runtime's first run of a model is several times slower: pay it now, not on the first caller
+      short[] hum = new short[16_000];
+      for (int i = 0; i < hum.length; i++) {
+        hum[i] = (short) (800 * Math.sin(2 * Math.PI * 220 * i / 16_000.0));
+      }
+      long start = System.nanoTime();
+      moonshine.transcribe(hum);
+      log.info("offline speech-to-text: Moonshine base from {} (warmed up in {} ms)", moonshineDir,
+          (System.nanoTime() - start) / 1_000_000);
       return moonshine;
     } catch (IllegalStateException e) {
       log.warn("offline speech-to-text: PocketSphinx, since Moonshine cannot be used: {}", e.getMessage());

@@ -54,7 +54,7 @@ class InsightsIT {
       w.config(SessionWriter.seed("support-agent-v1", support));
       w.config(SessionWriter.seed("sales-agent-v1", sales));
       int routing = 1; // the 8 support turns are routed in 1..8 ms, the 6 sales turns in 11..16 ms
-      // support: final fields resolved/escalate/sentiment/priority per session
+      // support: final fields resolved/escalation_needed/sentiment/priority per session
       routing = supportSession(w, "s1", 0, routing, List.of(
           fields("account", "neutral", 2, false, false), fields("account", "negative", 3, true, false)), -1, -1);
       routing = supportSession(w, "s2", 20_000, routing, List.of(fields("billing", "negative", 5, false, true)),
@@ -65,10 +65,10 @@ class InsightsIT {
           fields("account", "neutral", 2, true, false)), -1, 0);
       assertEquals(9, routing);
       int salesRouting = 11;
-      salesRouting = salesSession(w, "s5", 80_000, salesRouting, List.of("discovery", "qualification", "proposal"),
+      salesRouting = salesSession(w, "s5", 80_000, salesRouting, List.of("discovery", "needs_analysis", "presentation"),
           60, "[\"pricing\",\"api\"]");
       salesRouting = salesSession(w, "s6", 100_000, salesRouting, List.of("discovery"), 20, "[\"pricing\"]");
-      salesRouting = salesSession(w, "s7", 120_000, salesRouting, List.of("discovery", "closed"), 90, "[]");
+      salesRouting = salesSession(w, "s7", 120_000, salesRouting, List.of("discovery", "closing"), 90, "[]");
       assertEquals(17, salesRouting);
       w.garbage(Topics.AGENT_REPLIES.name(), id("s7"), base + 130_000);
     }
@@ -76,7 +76,7 @@ class InsightsIT {
 
   private static String fields(String category, String sentiment, int priority, boolean resolved, boolean escalate) {
     return String.format("{\"issue_category\":\"%s\",\"sentiment\":\"%s\",\"priority\":%d,\"issue_resolved\":%s,"
-        + "\"escalate\":%s}", category, sentiment, priority, resolved, escalate);
+        + "\"escalation_needed\":%s}", category, sentiment, priority, resolved, escalate);
   }
 
   /** A support call: greeting, then one user turn per fields JSON; turn {@code fallbackAt} falls back. */
@@ -116,7 +116,7 @@ class InsightsIT {
   }
 
   private int salesSession(SessionWriter w, String name, long offset, int routing, List<String> stages, int score,
-      String interests) {
+      String painPoints) {
     String session = id(name);
     long t = base + offset;
     w.started(session, "room-" + name + "-" + run, t);
@@ -127,8 +127,9 @@ class InsightsIT {
       long chunkAt = stopped + 300 + routing + 500;
       boolean last = i == stages.size() - 1;
       w.answer(session, sales, turn.getTurnId(), "Sure.", String.format("{\"sales_stage\":\"%s\","
-          + "\"qualification_score\":%d,\"budget_mentioned\":%s,\"next_step\":\"call\",\"interests\":%s}",
-          stages.get(i), last ? score : 10, last && score > 50, last ? interests : "[]"), TurnOutcome.OK, chunkAt);
+          + "\"customer_intent\":\"%s\",\"pain_points\":%s,\"qualification_score\":%d,\"objections_raised\":[],"
+          + "\"next_step\":\"call\"}", stages.get(i), last && score > 50 ? "high" : "low", last ? painPoints : "[]",
+          last ? score : 10), TurnOutcome.OK, chunkAt);
       w.playback(session, turn.getTurnId(), PlaybackKind.STARTED, chunkAt + 200, null, null);
       routing++;
     }
@@ -236,17 +237,17 @@ class InsightsIT {
     JsonNode funnel = sales.at("/highlights/sales stage funnel");
     assertEquals(List.of(3, 2, 2, 1, 1), List.of(funnel.get(0).get("sessions").asInt(), funnel.get(1).get("sessions")
         .asInt(), funnel.get(2).get("sessions").asInt(), funnel.get(3).get("sessions").asInt(),
-        funnel.get(4).get("sessions").asInt()), "discovery, qualification, proposal, negotiation, closed");
+        funnel.get(4).get("sessions").asInt()), "discovery, needs_analysis, presentation, objection_handling, closing");
     assertEquals(56.6667, sales.at("/highlights/qualification score").asDouble()); // (60 + 20 + 90) / 3
     assertEquals(60, sales.at("/fields/qualification_score/p50").asInt());
-    assertEquals(2, sales.at("/fields/interests/items/pricing").asInt());
-    assertEquals(1, sales.at("/fields/interests/items/api").asInt());
-    assertEquals(0.6667, sales.at("/fields/budget_mentioned/rate").asDouble());
+    assertEquals(2, sales.at("/fields/pain_points/items/pricing").asInt());
+    assertEquals(1, sales.at("/fields/pain_points/items/api").asInt());
+    assertEquals(2, sales.at("/fields/customer_intent/distribution/high").asInt());
     assertEquals(16, sales.at("/latency_ms/routing/max").asInt());
 
     String csv = AnalyticsReport.toCsv(report);
     assertTrue(csv.contains(support + ",fields.issue_resolved.rate,0.75\n"), csv);
-    assertTrue(csv.contains(this.sales + ",fields.sales_stage.funnel.closed.sessions,1\n"), csv);
+    assertTrue(csv.contains(this.sales + ",fields.sales_stage.funnel.closing.sessions,1\n"), csv);
     String html = AnalyticsReport.toHtml(report);
     assertTrue(html.contains("<svg") && html.contains("issue resolution rate") && html.contains("75.0%"));
   }

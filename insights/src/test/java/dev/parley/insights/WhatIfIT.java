@@ -44,15 +44,15 @@ class WhatIfIT {
     try (SessionWriter w = new SessionWriter(kafka, List.of(agent))) {
       record(w, agent, s1, t, List.of(
           new String[] {"My login does not work", "You said My login does not work. I remember 0 earlier turns.",
-              "{\"issue_category\":\"account\",\"sentiment\":\"negative\",\"priority\":1,\"issue_resolved\":false,"
-                  + "\"escalate\":false}"},
+              "{\"issue_category\":\"technical\",\"sentiment\":\"negative\",\"priority\":1,\"issue_resolved\":false,"
+                  + "\"escalation_needed\":false}"},
           new String[] {"Still broken", "Let me escalate that.",
-              "{\"issue_category\":\"account\",\"sentiment\":\"negative\",\"priority\":4,\"issue_resolved\":false,"
-                  + "\"escalate\":true}"}));
+              "{\"issue_category\":\"technical\",\"sentiment\":\"negative\",\"priority\":4,\"issue_resolved\":false,"
+                  + "\"escalation_needed\":true}"}));
       record(w, agent, s2, t + 10_000, List.<String[]>of(
           new String[] {"Billing question", "Sure, what is it?",
               "{\"issue_category\":\"billing\",\"sentiment\":\"positive\",\"priority\":1,\"issue_resolved\":false,"
-                  + "\"escalate\":false}"}));
+                  + "\"escalation_needed\":false}"}));
       w.started("wi-empty-" + run, "room-empty-" + run, t);
     }
     Path logs = Path.of("target", "it-logs", "whatif-" + run);
@@ -89,11 +89,11 @@ class WhatIfIT {
       assertTrue(second.replyChanged());
       assertEquals("You said Still broken. I remember 1 earlier turns.", second.candidateReply(),
           "the candidate hears its own earlier answer as history");
-      assertEquals(List.of("sentiment", "priority", "escalate", "callback_requested"),
+      assertEquals(List.of("sentiment", "priority", "escalation_needed", "callback_requested"),
           names(second.changedFields()));
       String text = WhatIf.toText(result);
       assertTrue(text.contains("  - recorded:  Let me escalate that.\n"), text);
-      assertTrue(text.contains("  ~ escalate: true -> false\n"), text);
+      assertTrue(text.contains("  ~ escalation_needed: true -> false\n"), text);
       assertTrue(text.contains("1 of 2 replies changed; 2 turns with field changes"), text);
       assertEquals(1, WhatIf.toJson(result).get("replies_changed").asInt());
 
@@ -102,9 +102,9 @@ class WhatIfIT {
       assertEquals(3, summary.get("turns").asInt());
       assertEquals(2, summary.get("replies_changed").asInt()); // "Still broken" and "Billing question"
       assertEquals(2, summary.at("/fields/sentiment/changed").asInt());
-      assertEquals(1, summary.at("/fields/issue_category/changed").asInt()); // billing -> account
+      assertEquals(1, summary.at("/fields/issue_category/changed").asInt()); // billing -> technical
       assertEquals(3, summary.at("/fields/callback_requested/changed").asInt());
-      assertEquals(0.3333, summary.at("/fields/escalate/change_rate").asDouble());
+      assertEquals(0.3333, summary.at("/fields/escalation_needed/change_rate").asDouble());
       assertTrue(WhatIf.summaryText(summary).contains("callback_requested"));
 
       IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> whatIf.replay(

@@ -56,7 +56,7 @@ class InsightsCommandsIT {
     try (SessionWriter w = new SessionWriter(kafka, List.of(agent))) {
       w.oneTurnSession(session, agent, t, "I was charged twice", 6, "I will refund one charge.",
           "{\"issue_category\":\"billing\",\"sentiment\":\"negative\",\"priority\":3,\"issue_resolved\":true,"
-          + "\"escalate\":false}");
+          + "\"escalation_needed\":false}");
     }
     String kafkaArg = "--kafka=" + kafka.bootstrapServers();
 
@@ -96,7 +96,7 @@ class InsightsCommandsIT {
       assertEquals(0, whatIf.code(), whatIf.err());
       assertTrue(whatIf.out().contains("  + candidate: You said I was charged twice. I remember 0 earlier turns."),
           whatIf.out());
-      assertTrue(whatIf.out().contains("  ~ issue_category: \"billing\" -> \"account\""), whatIf.out());
+      assertTrue(whatIf.out().contains("  ~ issue_category: \"billing\" -> \"technical\""), whatIf.out());
       assertTrue(whatIf.err().contains("turn 1 of 1 replayed"), whatIf.err());
       Ran sample = parley("whatif", "--sample", "3", "--agent-config-file", file.toString(), "--format", "json",
           kafkaArg);

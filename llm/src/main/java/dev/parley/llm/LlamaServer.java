@@ -38,7 +38,8 @@ final class LlamaServer implements AutoCloseable {
       + "( while read -r _ <&3; do :; done; kill $child 2>/dev/null ) & wait $child";
   private final Process process;
   private final String baseUrl;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
   private final Deque<String> lastLines = new ArrayDeque<>();
 
   private LlamaServer(Process process, int port) {

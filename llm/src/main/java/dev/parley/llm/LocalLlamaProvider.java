@@ -62,6 +62,8 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   private volatile long speechStarts;
   private final java.util.concurrent.atomic.AtomicLong preemptions = new java.util.concurrent.atomic.AtomicLong();
   static final int MAX_PREEMPTIONS = 3;
+  /** How long a warm-up may hold the session's first turn back. */
+  static final Duration WARM_TIMEOUT = Duration.ofSeconds(8);
 
   LocalLlamaProvider(Path binary, Path gguf, int threads, int slots, Duration timeout) {
     this.server = LlamaServer.start(binary, gguf, threads, slots, 4096, Duration.ofSeconds(120));
@@ -180,7 +182,8 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     String prompt = conversation(request.messages(), fieldsSchema, false);
     ObjectNode body = JSON.createObjectNode().put("n_predict", 0);
     awaitQuiet();
-    server.complete(prompt, body, timeout, piece -> { });
+    // bounded: the session's first turn waits for this; the server goes on reading the prompt into its cache
+    server.complete(prompt, body, WARM_TIMEOUT.compareTo(timeout) < 0 ? WARM_TIMEOUT : timeout, piece -> { });
   }
 
   private ObjectNode spokenBody(Request request) {

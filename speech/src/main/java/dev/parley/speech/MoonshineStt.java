@@ -91,7 +91,8 @@ public final class MoonshineStt implements SpeechToText {
         out.writeBytes(piece.replace('\u2581', ' ').getBytes(StandardCharsets.UTF_8));
       }
     }
-    return out.toString(StandardCharsets.UTF_8).strip();
+    // Moonshine sometimes opens or closes a line with quote marks; nobody said them
+    return out.toString(StandardCharsets.UTF_8).strip().replaceAll("^[\"'\\s]+|[\"'\\s]+$", "");
   }
 
   @Override
