@@ -92,6 +92,9 @@ final class AgentWorker implements Runnable, AutoCloseable {
 
   @Override
   public void run() {
+    Thread prewarm = new Thread(this::prewarm, "prewarm-" + agentId);
+    prewarm.setDaemon(true);
+    prewarm.start();
     consumer.subscribe(List.of(Topics.agent(agentId).name()), new Rebalance());
     try {
       while (running) {
@@ -116,6 +119,34 @@ final class AgentWorker implements Runnable, AutoCloseable {
       // closing
     } finally {
       consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  /**
+   * Reads the agent's instructions and greeting into the model's prompt cache before the first call (the
+   * local model then starts too), so a new call's own warm-up finds them there instead of reading ~300
+   * tokens while the call starts. Only for agents on the local provider; best effort.
+   */
+  private void prewarm() {
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (running && System.currentTimeMillis() < deadline) {
+      java.util.Optional<dev.parley.agentconfig.AgentConfig> config = configs.latest(agentId);
+      if (config.isPresent()) {
+        String provider = config.get().llmConfig() == null ? null : config.get().llmConfig().provider();
+        if ((provider == null || provider.equals("local")) && config.get().promptConfig().greeting() != null) {
+          long start = System.nanoTime();
+          responder.warm(config.get(), List.of(new SessionHistory.Exchange("prewarm", "",
+              config.get().promptConfig().greeting())));
+          log.info("{}: local model ready, instructions and greeting cached in {} ms", agentId,
+              (System.nanoTime() - start) / 1_000_000);
+        }
+        return;
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        return;
+      }
     }
   }
 

@@ -63,7 +63,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong preemptions = new java.util.concurrent.atomic.AtomicLong();
   static final int MAX_PREEMPTIONS = 3;
   /** How long a warm-up may hold the session's first turn back. */
-  static final Duration WARM_TIMEOUT = Duration.ofSeconds(8);
+  static final Duration WARM_TIMEOUT = Duration.ofSeconds(15);
 
   LocalLlamaProvider(Path binary, Path gguf, int threads, int slots, Duration timeout) {
     this.server = LlamaServer.start(binary, gguf, threads, slots, 4096, Duration.ofSeconds(120));
