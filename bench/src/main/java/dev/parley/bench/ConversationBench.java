@@ -492,8 +492,16 @@ public final class ConversationBench {
         System.out.printf("starting router-stream and llm-processor (logs in %s)...%n", dir);
         pipeline.processes.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env,
             dir.resolve("router.log")).awaitLog("-> RUNNING", Duration.ofSeconds(120)));
-        pipeline.processes.add(JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env,
-            dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(120)));
+        JavaProcess processor = JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env,
+            dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(120));
+        pipeline.processes.add(processor);
+        // a stack is up before calls come: let the processor read each local agent's instructions first
+        for (Map.Entry<String, AgentConfig> agent : pipeline.configs.entrySet()) {
+          String provider = agent.getValue().llmConfig().provider();
+          if (provider == null || provider.equals("local")) {
+            processor.awaitLog(agent.getKey() + ": local model ready", Duration.ofSeconds(180));
+          }
+        }
         List<TopicPartition> partitions = new ArrayList<>();
         pipeline.consumer.partitionsFor(Topics.AGENT_REPLIES.name(), Duration.ofSeconds(10)).forEach(p ->
             partitions.add(new TopicPartition(p.topic(), p.partition())));

@@ -135,10 +135,11 @@ final class AgentWorker implements Runnable, AutoCloseable {
         String provider = config.get().llmConfig() == null ? null : config.get().llmConfig().provider();
         if ((provider == null || provider.equals("local")) && config.get().promptConfig().greeting() != null) {
           long start = System.nanoTime();
-          responder.warm(config.get(), List.of(new SessionHistory.Exchange("prewarm", "",
-              config.get().promptConfig().greeting())));
-          log.info("{}: local model ready, instructions and greeting cached in {} ms", agentId,
-              (System.nanoTime() - start) / 1_000_000);
+          if (responder.warm(config.get(), List.of(new SessionHistory.Exchange("prewarm", "",
+              config.get().promptConfig().greeting())))) {
+            log.info("{}: local model ready, instructions and greeting cached in {} ms", agentId,
+                (System.nanoTime() - start) / 1_000_000);
+          }
         }
         return;
       }

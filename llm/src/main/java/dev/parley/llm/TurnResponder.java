@@ -150,14 +150,15 @@ public final class TurnResponder {
 
   /**
    * Lets the provider prepare for the session's next turn (the local model reads the instructions and
-   * the conversation so far into its cache while the agent speaks). Best effort: failures are ignored.
+   * the conversation so far into its cache while the agent speaks). Best effort: false if it failed.
    */
-  public void warm(AgentConfig config, List<SessionHistory.Exchange> history) {
+  public boolean warm(AgentConfig config, List<SessionHistory.Exchange> history) {
     List<Message> messages = messages(config, history, null);
     try {
       provider.warm(request(config, messages, StructuredOutputSchema.build(config.schemaConfig()), true));
+      return true;
     } catch (RuntimeException e) {
-      // the turn itself will report a provider that does not work
+      return false; // the turn itself will report a provider that does not work
     }
   }
 
