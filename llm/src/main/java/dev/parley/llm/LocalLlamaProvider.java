@@ -60,7 +60,6 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   private int speaking;
   /** Counts the spoken replies begun: background work started before a newer one is preempted. */
   private volatile long speechStarts;
-  private final java.util.concurrent.atomic.AtomicLong preemptions = new java.util.concurrent.atomic.AtomicLong();
   static final int MAX_PREEMPTIONS = 3;
   /** How long a warm-up may hold the session's first turn back. */
   static final Duration WARM_TIMEOUT = Duration.ofSeconds(15);
@@ -76,36 +75,26 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     return "local";
   }
 
-  String modelName() {
-    return modelName;
-  }
-
   @Override
   public Completion complete(Request request, Consumer<String> onDelta) {
-    ObjectNode fieldsSchema = request.schema().deepCopy();
-    ((ObjectNode) fieldsSchema.get("properties")).remove(AgentConfigValidator.SPOKEN_FIELD);
-    removeRequired(fieldsSchema, AgentConfigValidator.SPOKEN_FIELD);
+    ObjectNode fieldsSchema = fieldsSchema(request);
     String prompt = conversation(request.messages(), fieldsSchema, true);
 
     LlamaServer.Result spoken;
-    StringBuilder raw = new StringBuilder();
     String opening = "{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":\"";
     if (request.background()) { // nobody is listening: it yields to live callers and is spoken (if at all) whole
-      spoken = inBackground(prompt, spokenBody(request), raw);
-      onDelta.accept(opening + escaped(raw.toString()));
+      spoken = inBackground(prompt, spokenBody(request));
+      onDelta.accept(opening + escaped(spoken.text()));
     } else {
       beginSpeaking();
       try {
         onDelta.accept(opening);
-        spoken = server.complete(prompt, spokenBody(request), timeout, piece -> {
-          raw.append(piece);
-          onDelta.accept(escaped(piece));
-        });
+        spoken = server.complete(prompt, spokenBody(request), timeout, piece -> onDelta.accept(escaped(piece)));
       } finally {
         endSpeaking();
       }
     }
-    String reply = raw.toString().strip();
+    String reply = spoken.text().strip();
     onDelta.accept("\"");
     if (spoken.firstTokenNanos() > SLOW_FIRST_TOKEN_MS * 1_000_000 && !request.background()) {
       log.info("local model {}: first word after {} ms; it read {} new prompt tokens ({} from its cache)", modelName,
@@ -119,8 +108,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     if (fieldsSchema.path("properties").size() > 0 && !request.background()) { // a summary needs only its text
       String fieldsPrompt = prompt + reply + "<|im_end|>\n<|im_start|>system\n" + FIELDS_CUE
           + "<|im_end|>\n<|im_start|>assistant\n";
-      StringBuilder json = new StringBuilder();
-      LlamaServer.Result fields = inBackground(fieldsPrompt, fieldsBody(request, fieldsSchema), json);
+      LlamaServer.Result fields = inBackground(fieldsPrompt, fieldsBody(request, fieldsSchema));
       promptTokens += fields.promptEvaluated();
       generated += fields.generated();
       try {
@@ -151,24 +139,25 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
    * stopped and started again later (at most {@link #MAX_PREEMPTIONS} times), so callers' first words do
    * not share the two cores with it.
    */
-  private LlamaServer.Result inBackground(String prompt, ObjectNode body, StringBuilder out) {
+  private LlamaServer.Result inBackground(String prompt, ObjectNode body) {
     for (int attempt = 0; ; attempt++) {
       awaitQuiet();
       long started = speechStarts;
-      out.setLength(0);
       java.util.function.BooleanSupplier preempted = attempt >= MAX_PREEMPTIONS ? () -> false
           : () -> speechStarts != started;
-      LlamaServer.Result result = server.complete(prompt, body, timeout, out::append, preempted);
+      LlamaServer.Result result = server.complete(prompt, body, timeout, piece -> { }, preempted);
       if (!result.cancelled()) {
         return result;
       }
-      preemptions.incrementAndGet();
     }
   }
 
-  /** How often background work was stopped to let a caller's reply go first. */
-  long preemptions() {
-    return preemptions.get();
+  /** The reply's schema without the spoken reply: what the fields step fills in. */
+  private static ObjectNode fieldsSchema(Request request) {
+    ObjectNode fieldsSchema = request.schema().deepCopy();
+    ((ObjectNode) fieldsSchema.get("properties")).remove(AgentConfigValidator.SPOKEN_FIELD);
+    removeRequired(fieldsSchema, AgentConfigValidator.SPOKEN_FIELD);
+    return fieldsSchema;
   }
 
   /**
@@ -177,9 +166,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
    */
   @Override
   public void warm(Request request) {
-    ObjectNode fieldsSchema = request.schema().deepCopy();
-    ((ObjectNode) fieldsSchema.get("properties")).remove(AgentConfigValidator.SPOKEN_FIELD);
-    String prompt = conversation(request.messages(), fieldsSchema, false);
+    String prompt = conversation(request.messages(), fieldsSchema(request), false);
     ObjectNode body = JSON.createObjectNode().put("n_predict", 0);
     awaitQuiet();
     // bounded: the session's first turn waits for this; the server goes on reading the prompt into its cache

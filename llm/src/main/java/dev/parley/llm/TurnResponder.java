@@ -50,12 +50,6 @@ public final class TurnResponder {
   }
 
   public Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText, ChunkSink sink) {
-    return answer(config, history, userText, sink, false);
-  }
-
-  /** As {@link #answer(AgentConfig, List, String, ChunkSink)}; {@code background}: nobody is listening (a summary). */
-  public Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText, ChunkSink sink,
-      boolean background) {
     long start = System.nanoTime();
     Spoken spoken = new Spoken(sink, start);
     ObjectNode schema = StructuredOutputSchema.build(config.schemaConfig());
@@ -68,7 +62,7 @@ public final class TurnResponder {
     Completion first;
     try {
       SentenceStream stream = new SentenceStream(spoken::say, true);
-      first = provider.complete(request(config, messages, schema, background), stream::accept);
+      first = provider.complete(request(config, messages, schema, false), stream::accept);
       if (!stream.finished()) {
         stream.flush();
       }
@@ -86,7 +80,7 @@ public final class TurnResponder {
       repair.add(new Message("user", "Your reply did not match the required JSON schema: "
           + String.join("; ", result.problems()) + ". Reply again with only the corrected JSON object."));
       try {
-        used = provider.complete(request(config, repair, schema, background), delta -> { });
+        used = provider.complete(request(config, repair, schema, false), delta -> { });
         breaker.succeeded();
       } catch (LlmException e) {
         breaker.failed();
