@@ -73,6 +73,8 @@ public final class RoomParticipant implements AutoCloseable {
   private RTCDataChannel reliable;
   private volatile String identity;
   private volatile boolean closed;
+  /** Set once {@link #join} has returned it: a failed join attempt does not tell the listener it left. */
+  private volatile boolean inRoom;
 
   private RoomParticipant(RoomListener listener, boolean loopbackOnly) {
     this.listener = listener;
@@ -95,18 +97,48 @@ public final class RoomParticipant implements AutoCloseable {
    */
   public static RoomParticipant join(String url, String token, RoomListener listener, boolean loopbackOnly,
       Duration timeout, java.util.function.Predicate<ParticipantInfo> hear) {
-    RoomParticipant participant = new RoomParticipant(listener, loopbackOnly);
-    participant.hear = hear;
-    try {
-      participant.connect(url, token);
-      participant.joined.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      participant.reliableOpen.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return participant;
-    } catch (Exception e) {
-      participant.close();
-      Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
-      throw new IllegalStateException("cannot join the room at " + url + ": " + cause, cause);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long attemptNanos = Math.max(timeout.toNanos() / JOIN_ATTEMPTS, MIN_ATTEMPT.toNanos());
+    for (int attempt = 1; ; attempt++) {
+      RoomParticipant participant = new RoomParticipant(listener, loopbackOnly);
+      participant.hear = hear;
+      long left = deadline - System.nanoTime();
+      boolean last = attempt >= JOIN_ATTEMPTS || left <= attemptNanos + MIN_ATTEMPT.toNanos();
+      long wait = last ? Math.max(left, 0) : attemptNanos;
+      long until = System.nanoTime() + wait;
+      try {
+        participant.connect(url, token);
+        participant.joined.get(wait, TimeUnit.NANOSECONDS);
+        participant.reliableOpen.get(Math.max(until - System.nanoTime(), 0), TimeUnit.NANOSECONDS);
+        participant.inRoom = true;
+        if (participant.closed) { // lost between opening and now: nobody has been told, so join again
+          throw new IllegalStateException("the peer connection closed right after joining");
+        }
+        return participant;
+      } catch (Exception e) {
+        participant.close();
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        if (last || !retryable(cause)) {
+          throw new IllegalStateException("cannot join the room at " + url + ": " + cause
+              + (attempt > 1 ? " (attempt " + attempt + ")" : ""), cause);
+        }
+        // As LiveKit's own SDKs do: a connection that failed or stalled while joining is dropped and the
+        // join made again from the start (the server replaces the half-joined participant of the same identity).
+        log.warn("joining {} failed ({}); joining again (attempt {} of {})", url, cause, attempt + 1, JOIN_ATTEMPTS);
+      }
     }
+  }
+
+  private static final int JOIN_ATTEMPTS = 3;
+  private static final Duration MIN_ATTEMPT = Duration.ofSeconds(4);
+
+  /** A peer connection that failed or never opened is worth another join; a refused token or URL is not. */
+  private static boolean retryable(Throwable cause) {
+    return cause instanceof java.util.concurrent.TimeoutException
+        || (cause instanceof IllegalStateException && String.valueOf(cause.getMessage()).contains("peer connection"));
   }
 
   public String identity() {
@@ -428,7 +460,9 @@ public final class RoomParticipant implements AutoCloseable {
     joined.completeExceptionally(new IllegalStateException(reason));
     reliableOpen.completeExceptionally(new IllegalStateException(reason));
     shutdown();
-    listener.onDisconnected(reason);
+    if (inRoom) {
+      listener.onDisconnected(reason);
+    }
   }
 
   /** Leaves the room cleanly. */
@@ -442,7 +476,9 @@ public final class RoomParticipant implements AutoCloseable {
         .setReason(livekit.LivekitModels.DisconnectReason.CLIENT_INITIATED)
         .setAction(LeaveRequest.Action.DISCONNECT)).build());
     shutdown();
-    listener.onDisconnected("left");
+    if (inRoom) {
+      listener.onDisconnected("left");
+    }
   }
 
   private void shutdown() {
