@@ -83,6 +83,13 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     return sessionId;
   }
 
+  /** Lets {@code model} (Smart Turn) end a turn that sounds finished at the first pause; null: silence alone. */
+  void endOfTurn(TurnDetector.EndOfTurn model) {
+    synchronized (detector) {
+      detector.endOfTurn(model);
+    }
+  }
+
   /** The session id a re-dispatched job continues, from its metadata; null when it is a new call or the id is not ours. */
   static String resumedSession(String metadata) {
     try {

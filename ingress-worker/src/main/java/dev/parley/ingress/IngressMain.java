@@ -23,7 +23,7 @@ public final class IngressMain {
     }
     dev.parley.speech.SpeechToText offline = offlineEars(System.getenv("PARLEY_MOONSHINE_DIR"));
     IngressWorker worker = new IngressWorker(config, offline, new dev.parley.speech.SpeechProviders(System.getenv(),
-        null, offline));
+        null, offline), endOfTurn(System.getenv("PARLEY_SMART_TURN_MODEL")));
     worker.start();
     HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort,
         () -> worker.workerId() != null ? "UP worker " + worker.workerId() : "DOWN not registered with LiveKit");
@@ -36,6 +36,29 @@ public final class IngressMain {
       stop.countDown();
     }, "ingress-stop"));
     stop.await();
+  }
+
+  /**
+   * Smart Turn from {@code PARLEY_SMART_TURN_MODEL} (./parley setup fetches it), run once so that the first
+   * caller does not pay ONNX Runtime's first call; null (silence alone ends a turn) with a line saying why.
+   */
+  static dev.parley.speech.TurnDetector.EndOfTurn endOfTurn(String model) {
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(IngressMain.class);
+    if (model == null || model.isBlank()) {
+      log.info("end of turn: after silence only (PARLEY_SMART_TURN_MODEL is not set; ./parley setup fetches Smart Turn)");
+      return null;
+    }
+    try {
+      dev.parley.speech.SmartTurn smartTurn = new dev.parley.speech.SmartTurn(java.nio.file.Path.of(model));
+      long start = System.nanoTime();
+      smartTurn.probability(new short[16_000]);
+      log.info("end of turn: Smart Turn v3.2 judges each pause (warmed up in {} ms); silence still ends a turn after"
+          + " the agent's endpointing_ms", (System.nanoTime() - start) / 1_000_000);
+      return smartTurn::probability;
+    } catch (IllegalStateException e) {
+      log.warn("end of turn: after silence only, since Smart Turn cannot be used: {}", e.getMessage());
+      return null;
+    }
   }
 
   /**

@@ -32,8 +32,13 @@ public final class IngressWorker implements AutoCloseable {
   private final Orphans orphans;
   private final SessionAgents agents;
 
-  IngressWorker(IngressConfig config, SpeechToText stt, SpeechProviders providers) {
+  private final dev.parley.speech.TurnDetector.EndOfTurn endOfTurn;
+
+  /** {@code endOfTurn}: the model that judges each pause (Smart Turn), or null for silence alone. */
+  IngressWorker(IngressConfig config, SpeechToText stt, SpeechProviders providers,
+      dev.parley.speech.TurnDetector.EndOfTurn endOfTurn) {
     this.config = config;
+    this.endOfTurn = endOfTurn;
     this.stt = stt;
     this.providers = providers;
     this.vads = dev.parley.speech.VoiceActivityDetectors.choose(config.vad(), config.vadModel(), config.vadFloorRms());
@@ -85,8 +90,8 @@ public final class IngressWorker implements AutoCloseable {
 
   private void assigned(Job job) {
     CallSession session = new CallSession(job, config, producer, new CallSession.Ears(stt, providers, agents), vads.get(),
-        sttPool,
-        s -> running.remove(job.id()));
+        sttPool, s -> running.remove(job.id()));
+    session.endOfTurn(endOfTurn);
     running.put(job.id(), session);
     sessions.execute(() -> {
       try {

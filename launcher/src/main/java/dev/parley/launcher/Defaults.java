@@ -38,7 +38,8 @@ final class Defaults {
 
   /**
    * PARLEY_LOCAL_MODEL (the offline LLM) and PARLEY_LLAMA_SERVER (what serves it), PARLEY_VAD_MODEL (Silero voice activity) and
-   * PARLEY_PIPER_MODEL (the offline neural voice) pointing at
+   * PARLEY_PIPER_MODEL (the offline neural voice), PARLEY_MOONSHINE_DIR (offline speech-to-text) and PARLEY_SMART_TURN_MODEL
+   * (end of turn from the caller's voice) pointing at
    * the files {@code parley setup} put in .parley/models and .parley/bin, for those the environment does not name.
    */
   static java.util.Map<String, String> localModels(java.util.Map<String, String> environment) {
@@ -46,7 +47,7 @@ final class Defaults {
     java.util.Map<String, String> files = java.util.Map.of(
         "PARLEY_LOCAL_MODEL", "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "PARLEY_LLAMA_SERVER", "bin/llama-server",
         "PARLEY_VAD_MODEL", "models/silero_vad.onnx", "PARLEY_PIPER_MODEL", "models/en_US-joe-medium.onnx",
-        "PARLEY_MOONSHINE_DIR", "models/moonshine-base-en");
+        "PARLEY_MOONSHINE_DIR", "models/moonshine-base-en", "PARLEY_SMART_TURN_MODEL", "models/smart-turn-v3.2-cpu.onnx");
     files.forEach((variable, name) -> {
       Path model = Path.of(".parley", name);
       if (environment.getOrDefault(variable, "").isBlank() && Files.exists(model)) {

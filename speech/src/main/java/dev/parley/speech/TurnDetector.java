@@ -8,6 +8,9 @@ import java.util.Deque;
  * Speech and end of turn from 10 ms frames of 48 kHz mono PCM. A {@link VoiceActivity} judges each
  * frame (Silero's model, or loudness); speech starts after 30 ms of voiced frames (with 200 ms of
  * audio before it kept), stops after {@code hangoverMs} of silence, and the turn ends after
+ * {@code endpointingMs} of silence. With an end-of-turn model ({@link #endOfTurn}, Smart Turn), the
+ * turn's audio is judged when speech stops: a turn that sounds finished ends there, after the hangover's
+ * short silence, while one that sounds unfinished ("my number is…") waits for more speech, up to
  * {@code endpointingMs} of silence. Not thread-safe: one per caller.
  */
 public final class TurnDetector {
@@ -26,7 +29,18 @@ public final class TurnDetector {
 
     /** The turn is over: everything from its first speech to its last, as 16 kHz PCM for the STT. */
     void onTurnEnded(long startedAtMillis, long stoppedAtMillis, short[] pcm16k);
+
+    /** The end-of-turn model judged the turn so far when speech stopped (probability 0–1 that it is over). */
+    default void onTurnJudged(double probability, long millis) {}
   }
+
+  /** An end-of-turn model: the probability that the turn whose 16 kHz audio this is, is over. */
+  public interface EndOfTurn {
+    double probability(short[] pcm16k);
+  }
+
+  /** A turn that the end-of-turn model judges at least this likely to be over ends without more silence. */
+  public static final double END_OF_TURN_THRESHOLD = 0.5;
 
   private static final int START_FRAMES = 3;
   private static final int PREROLL_FRAMES = 20;
@@ -34,6 +48,7 @@ public final class TurnDetector {
   private final VoiceActivity vad;
   private final int hangoverFrames;
   private int endpointingFrames;
+  private EndOfTurn endOfTurn;
   private final Deque<short[]> preroll = new ArrayDeque<>();
   private final ByteArrayOutputStream turn = new ByteArrayOutputStream(); // 16 kHz
   private Pcm.Down3Stream down;
@@ -60,6 +75,12 @@ public final class TurnDetector {
   /** Changes the silence that ends a turn (an agent's {@code stt_config.endpointing_ms}), from the next frame on. */
   public void endpointingMs(int endpointingMs) {
     this.endpointingFrames = Math.max(hangoverFrames, endpointingMs / 10);
+  }
+
+  /** Judges each pause with {@code model} (null: silence alone ends a turn). */
+  public TurnDetector endOfTurn(EndOfTurn model) {
+    this.endOfTurn = model;
+    return this;
   }
 
   /** Feeds one 10 ms frame (480 samples at 48 kHz) received at {@code atMillis}. */
@@ -101,19 +122,39 @@ public final class TurnDetector {
         speaking = false;
         lastSpeechEndedAt = atMillis - (silentRun - 1) * 10L;
         listener.onSpeechStopped(speechStartedAt, lastSpeechEndedAt);
+        if (inTurn && endOfTurn != null && soundsFinished()) {
+          endTurn();
+          return;
+        }
       }
       if (inTurn && !speaking && silentRun >= endpointingFrames) {
-        inTurn = false;
-        short[] rest = down.flush();
-        if (rest.length > 0) {
-          turn.writeBytes(Pcm.bytes(rest));
-          listener.onTurnAudio(rest);
-        }
-        short[] all = Pcm.samples(turn.toByteArray());
-        turn.reset();
-        listener.onTurnEnded(turnStartedAt, lastSpeechEndedAt, all);
+        endTurn();
       }
     }
+  }
+
+  private boolean soundsFinished() {
+    long started = System.nanoTime();
+    double probability;
+    try {
+      probability = endOfTurn.probability(Pcm.samples(turn.toByteArray()));
+    } catch (RuntimeException e) { // a failing model must not lose the turn: silence still ends it
+      return false;
+    }
+    listener.onTurnJudged(probability, (System.nanoTime() - started) / 1_000_000);
+    return probability >= END_OF_TURN_THRESHOLD;
+  }
+
+  private void endTurn() {
+    inTurn = false;
+    short[] rest = down.flush();
+    if (rest.length > 0) {
+      turn.writeBytes(Pcm.bytes(rest));
+      listener.onTurnAudio(rest);
+    }
+    short[] all = Pcm.samples(turn.toByteArray());
+    turn.reset();
+    listener.onTurnEnded(turnStartedAt, lastSpeechEndedAt, all);
   }
 
   private void turnAudio(short[] pcm48k) {

@@ -35,6 +35,31 @@ class MoonshineSttTest {
   }
 
   @Test
+  void listeningWhileTheCallerSpeaksAndGuessingGiveExactlyTheWholeTranscript() throws Exception {
+    assumeTrue(ENCODER != null && PIPER != null, "run ./parley setup for the Moonshine and Piper files (CI has them)");
+    try (MoonshineStt stt = new MoonshineStt(ENCODER.getParent()); PiperTts voice = PiperTts.open(PIPER)) {
+      short[] pcm = Pcm.down3(Pcm.samples(voice.synthesize(
+          "We're a team of twenty and our projects are all over email, so what would you recommend?", 1.0)));
+      SpeechToText.Transcript whole = stt.transcribe(pcm);
+      SpeechToText.Stream stream = stt.stream();
+      for (int at = 0; at < pcm.length; at += 1600) { // 100 ms pieces, as fast as they come
+        stream.write(java.util.Arrays.copyOfRange(pcm, at, Math.min(pcm.length, at + 1600)));
+        Thread.sleep(20);
+      }
+      SpeechToText.Transcript streamed = stream.finish();
+      System.out.printf("moonshine: whole %d ms, after listening %d ms: \"%s\"%n", whole.millis(), streamed.millis(),
+          streamed.text());
+      assertThat(streamed.text()).isEqualTo(whole.text());
+      List<Integer> greedy = stt.tokens(pcm, List.of());
+      List<Integer> wrong = new java.util.ArrayList<>(greedy.subList(0, greedy.size() / 2));
+      wrong.set(1, 5_000); // a guess that goes wrong early, then right again
+      wrong.addAll(List.of(900, 901, 902));
+      assertThat(stt.tokens(pcm, wrong)).as("a wrong guess changes nothing").isEqualTo(greedy);
+      assertThat(stt.tokens(pcm, greedy)).as("a right guess changes nothing").isEqualTo(greedy);
+    }
+  }
+
+  @Test
   void silenceAndTooShortAudioGiveNoWords() {
     assumeTrue(ENCODER != null, "run ./parley setup for the Moonshine files (CI has them)");
     try (MoonshineStt stt = new MoonshineStt(ENCODER.getParent())) {
