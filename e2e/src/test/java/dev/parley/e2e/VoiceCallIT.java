@@ -92,7 +92,7 @@ class VoiceCallIT {
     Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
         "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName, "PARLEY_AGENTS", agent,
         "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", logs.resolve("router").toString(),
-        "PARLEY_EGRESS_GROUP", "egress-" + run, "PARLEY_LOCAL_THREADS", "2"));
+        "PARLEY_EGRESS_GROUP", "egress-" + run, "PARLEY_LOCAL_THREADS", System.getenv().getOrDefault("PARLEY_LOCAL_THREADS", "2")));
     String model = System.getenv("PARLEY_LOCAL_MODEL");
     if (model == null) {
       model = Path.of("..", ".parley", "models", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").toAbsolutePath().normalize()

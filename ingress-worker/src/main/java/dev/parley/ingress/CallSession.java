@@ -46,6 +46,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   private boolean hearing; // the caller's first audio frame has arrived (under detector's lock)
   private volatile String caller;
   private int turnIndex;
+  private String judged = ""; // what the end-of-turn model said of the last pause (under detector's lock)
   private int speechIndex;
   private volatile boolean ended;
   /** The session this job continues (its listener crashed), or null for a new call. */
@@ -220,9 +221,18 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   }
 
   @Override
+  public void onTurnJudged(double probability, long millis) {
+    judged = String.format(java.util.Locale.ROOT, "%s (Smart Turn %.2f in %d ms)",
+        probability >= TurnDetector.END_OF_TURN_THRESHOLD ? "its voice" : "silence", probability, millis);
+  }
+
+  @Override
   public void onTurnEnded(long startedAtMillis, long stoppedAtMillis, short[] pcm16k) {
     int index = turnIndex++;
     long endOfSpeech = System.currentTimeMillis();
+    String endedBy = (judged.isEmpty() ? "silence" : judged) + ", " + (endOfSpeech - stoppedAtMillis)
+        + " ms after the last speech";
+    judged = "";
     SpeechToText.Stream heard = listening;
     SpeechToText engine = listeningWith;
     listening = null;
@@ -239,8 +249,9 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
         transcript = stt.transcribe(pcm16k);
       }
       SpeechToText heardBy = stt;
-      log.info("session {}: turn {} ({} ms of speech) heard by {}, transcript {} ms after the turn ended, {} words",
-          sessionId, index, stoppedAtMillis - startedAtMillis, stt.name(), System.currentTimeMillis() - endOfSpeech,
+      log.info("session {}: turn {} ({} ms of speech; ended by {}) heard by {}, transcript {} ms after the turn ended,"
+          + " {} words", sessionId, index, stoppedAtMillis - startedAtMillis, endedBy, stt.name(),
+          System.currentTimeMillis() - endOfSpeech,
           transcript.text().isBlank() ? 0 : transcript.text().split("\\s+").length);
       if (transcript.text().isBlank()) {
         log.info("session {}: a turn with no words recognized was dropped", sessionId);

@@ -36,7 +36,7 @@ final class SessionAgents implements AutoCloseable {
   SessionAgents(String bootstrapServers) {
     this.configs = new AgentConfigCache(bootstrapServers, "ingress");
     this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50),
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500),
         new StringDeserializer(), new ByteArrayDeserializer());
     this.thread = new Thread(this::run, "session-agents");
     this.thread.setDaemon(true);

@@ -83,7 +83,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
-    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 100);
+    props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500); // a waiting fetch returns as soon as a record arrives: a short wait only costs the broker CPU
     if (!config.instanceId().isBlank()) {
       props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, config.instanceId() + "-" + agentId);
     }

@@ -60,7 +60,7 @@ public record RouterConfig(String bootstrapServers, String applicationId, String
     // A voice turn cannot wait for batching: send at once (measured: linger 100 ms adds ~60 ms p50).
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 100);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 500); // answered at once when a record arrives
     // A dead instance's partitions move after 10 s; a restarted one with the same id gets them back at once.
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
     if (!instanceId.isBlank()) {

@@ -89,7 +89,7 @@ public final class EgressService implements Runnable, AutoCloseable {
     this.configs = new AgentConfigCache(config.bootstrapServers(), "egress");
     this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
-        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20,
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500, // answered at once when a record arrives
         // a crashed instance's sessions wait for the group to notice: 10 s of silence, not the default 45
         ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000),
         new StringDeserializer(), new ByteArrayDeserializer());
