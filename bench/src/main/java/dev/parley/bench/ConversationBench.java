@@ -67,13 +67,20 @@ public final class ConversationBench {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public static void main(String[] args) throws Exception {
-    Options options = Options.parse(args);
-    if (options.voice) {
-      System.err.println("conversation bench: --voice (speech-to-text, end of turn and voice to voice through LiveKit)"
-          + " is not built yet; run the text mode without --voice");
+    Options options;
+    List<Conversation> cases;
+    try {
+      options = Options.parse(args);
+      cases = Conversation.load(options.cases, options.agent);
+    } catch (IllegalArgumentException e) {
+      System.err.println("conversation bench: " + e.getMessage());
       System.exit(2);
+      return;
     }
-    List<Conversation> cases = Conversation.load(options.cases, options.agent);
+    if (options.voice) {
+      voice(cases, options);
+      System.exit(0);
+    }
     System.out.printf("conversation benchmark: %d conversations, %d caller turns from %s%s%n", cases.size(),
         cases.stream().mapToInt(c -> c.turns.size()).sum(), options.cases,
         options.model == null ? "" : ", every agent on model " + options.model);
@@ -107,6 +114,42 @@ public final class ConversationBench {
       }
     }
     System.exit(0);
+  }
+
+  /** {@code --voice}: every conversation spoken into a LiveKit room, one at a time, as callers do. */
+  private static void voice(List<Conversation> cases, Options options) throws Exception {
+    System.out.printf("conversation benchmark, voice: %d conversations, %d caller lines from %s%n", cases.size(),
+        cases.stream().mapToInt(c -> c.turns.size()).sum(), options.cases);
+    Path dir = Files.createTempDirectory("parley-conversation-bench");
+    try (KafkaBroker broker = KafkaBroker.start(dir.resolve("kafka"), 0);
+        Pipeline pipeline = Pipeline.start(broker.bootstrapServers(), dir, cases, options);
+        VoiceCalls calls = VoiceCalls.start(broker.bootstrapServers(), dir, LocalFiles.environment(), options.callerVoice)) {
+      List<Result> results = new ArrayList<>();
+      List<VoiceCalls.Heard> heard = new ArrayList<>();
+      long started = System.nanoTime();
+      for (Conversation conversation : cases) {
+        int before = heard.size();
+        Result result = calls.call(conversation, pipeline.configs.get(conversation.agent), heard);
+        results.add(result);
+        List<VoiceCalls.Heard> these = heard.subList(before, heard.size());
+        System.out.printf("[%d/%d, %d s] %s; voice to voice %s ms, word errors %d/%d%n", results.size(), cases.size(),
+            (System.nanoTime() - started) / 1_000_000_000, result.headline(),
+            these.stream().map(h -> String.valueOf(h.voiceToVoiceMs())).toList(),
+            these.stream().mapToInt(VoiceCalls.Heard::edits).sum(), these.stream().mapToInt(VoiceCalls.Heard::words).sum());
+        if (options.verbose) {
+          for (int i = 0; i < result.turns.size(); i++) {
+            System.out.println("    heard:  " + these.get(i).heard() + "\n    " + result.turns.get(i).transcript());
+          }
+        }
+      }
+      Report report = new Report(results);
+      report.print();
+      VoiceCalls.VoiceReport voice = new VoiceCalls.VoiceReport(heard);
+      voice.print(calls.voiceName());
+      System.out.printf(Locale.ROOT, "conversation: field accuracy %.1f%%, sane replies %.1f%%, first sentence p50 %d ms,"
+          + " voice to voice p50 %d ms, wer %.1f%%%n", report.fieldAccuracy() * 100, report.saneRate() * 100,
+          report.firstSentenceP50(), voice.voiceToVoice(50), voice.wer() * 100);
+    }
   }
 
   /**
@@ -668,20 +711,10 @@ public final class ConversationBench {
     }
   }
 
-  /** PARLEY_LOCAL_MODEL and PARLEY_LLAMA_SERVER from the environment, else where ./parley setup puts them. */
+  /** The local model files from the environment, else where ./parley setup puts them (as parley up finds them). */
   static final class LocalFiles {
     static Map<String, String> environment() {
-      Map<String, String> env = new HashMap<>();
-      put(env, "PARLEY_LOCAL_MODEL", Path.of(".parley", "models", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"));
-      put(env, "PARLEY_LLAMA_SERVER", Path.of(".parley", "bin", "llama-server"));
-      return env;
-    }
-
-    private static void put(Map<String, String> env, String variable, Path fallback) {
-      String value = System.getenv(variable);
-      if ((value == null || value.isBlank()) && Files.exists(fallback)) {
-        env.put(variable, fallback.toAbsolutePath().toString());
-      }
+      return dev.parley.launcher.Defaults.localModels(System.getenv());
     }
   }
 
@@ -691,6 +724,7 @@ public final class ConversationBench {
     String agent;
     int concurrent = 4;
     boolean voice;
+    String callerVoice = "piper";
     boolean verbose;
 
     static Options parse(String[] args) {
@@ -700,11 +734,24 @@ public final class ConversationBench {
           case "--cases" -> options.cases = Path.of(value(args, ++i, "--cases"));
           case "--model" -> options.model = value(args, ++i, "--model");
           case "--agent" -> options.agent = value(args, ++i, "--agent");
-          case "--concurrent" -> options.concurrent = Integer.parseInt(value(args, ++i, "--concurrent"));
+          case "--concurrent" -> {
+            try {
+              options.concurrent = Integer.parseInt(value(args, ++i, "--concurrent"));
+            } catch (NumberFormatException e) {
+              throw new IllegalArgumentException("--concurrent needs a whole number, not " + args[i]);
+            }
+          }
           case "--voice" -> options.voice = true;
+          case "--caller-voice" -> {
+            options.callerVoice = value(args, ++i, "--caller-voice");
+            if (!List.of("piper", "freetts").contains(options.callerVoice)) {
+              throw new IllegalArgumentException("--caller-voice is piper or freetts, not " + options.callerVoice);
+            }
+          }
           case "-v", "--verbose" -> options.verbose = true;
           default -> throw new IllegalArgumentException("unknown option " + args[i] + "; usage: ./parley bench conversation"
-              + " [--cases FILE] [--model NAME] [--agent ID] [--concurrent N] [--verbose]");
+              + " [--cases FILE] [--model NAME] [--agent ID] [--concurrent N] [--voice [--caller-voice piper|freetts]]"
+              + " [--verbose]");
         }
       }
       return options;

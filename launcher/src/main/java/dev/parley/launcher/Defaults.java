@@ -4,7 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Where the local stack that {@code parley up} starts can be found, unless told otherwise. */
-final class Defaults {
+public final class Defaults {
   private Defaults() {}
 
   static String kafka() {
@@ -42,7 +42,7 @@ final class Defaults {
    * (end of turn from the caller's voice) pointing at
    * the files {@code parley setup} put in .parley/models and .parley/bin, for those the environment does not name.
    */
-  static java.util.Map<String, String> localModels(java.util.Map<String, String> environment) {
+  public static java.util.Map<String, String> localModels(java.util.Map<String, String> environment) {
     java.util.Map<String, String> found = new java.util.HashMap<>();
     java.util.Map<String, String> files = java.util.Map.of(
         "PARLEY_LOCAL_MODEL", "models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "PARLEY_LLAMA_SERVER", "bin/llama-server",

@@ -126,13 +126,13 @@ final class DemoCommand implements Callable<Integer> {
     String run = UUID.randomUUID().toString().substring(0, 8);
     String room = "demo-" + purpose + "-" + run;
     String metadata = "{\"purpose\":\"" + purpose + "\",\"user_id\":\"demo-" + run + "\"}";
-    Caller caller = new Caller();
+    ListeningCaller caller = new ListeningCaller();
     String token = tokens.issue(room, "demo-caller-" + run, "Demo caller", metadata).token();
     boolean ok = true;
     try (RoomParticipant participant = join(token, caller);
         AudioPublication mic = participant.publishAudio("microphone", Duration.ofSeconds(10))) {
-      ObjectNode greeting = caller.awaitMessage(m -> m.path("turn_id").asText().endsWith("#greeting"),
-          Duration.ofSeconds(60), "the agent's greeting");
+      ObjectNode greeting = required(caller.awaitMessage(m -> m.path("turn_id").asText().endsWith("#greeting"),
+          Duration.ofSeconds(60)), Duration.ofSeconds(60), "the agent's greeting");
       out.println("  agent:  " + greeting.path("system_response").asText() + "   [" + greeting.path("agent_id")
           .asText() + "]");
       caller.awaitQuiet(Duration.ofSeconds(30));
@@ -147,9 +147,10 @@ final class DemoCommand implements Callable<Integer> {
         long speechEnd = System.currentTimeMillis() + speech.length / (AudioPublication.SAMPLE_RATE / 1000 * 2);
         caller.expectSpeechAfter(speechEnd);
         out.println("  caller: " + line);
-        ObjectNode turn = caller.awaitMessage(m -> !m.path("turn_id").asText().endsWith("#greeting")
-            && caller.turnsAnswered() > before, Duration.ofSeconds(turnTimeoutSeconds), "an answer to \"" + line + "\"");
-        long firstAudio = caller.awaitAgentAudioAfter(speechEnd, Duration.ofSeconds(30));
+        ObjectNode turn = required(caller.awaitMessage(m -> !m.path("turn_id").asText().endsWith("#greeting")
+            && caller.turnsAnswered() > before, Duration.ofSeconds(turnTimeoutSeconds)),
+            Duration.ofSeconds(turnTimeoutSeconds), "an answer to \"" + line + "\"");
+        long firstAudio = caller.awaitAgentAudio(Duration.ofSeconds(30));
         out.println("  heard:  " + turn.path("user_transcript").asText() + "   (what speech-to-text made of it)");
         out.println("  agent:  " + turn.path("system_response").asText());
         JsonNode fields = turn.path("data");
@@ -168,8 +169,15 @@ final class DemoCommand implements Callable<Integer> {
     return ok;
   }
 
+  private static ObjectNode required(ObjectNode message, Duration waited, String what) {
+    if (message == null) {
+      throw new IllegalStateException("no " + what + " within " + waited.toSeconds() + " s");
+    }
+    return message;
+  }
+
   /** Joins the room, trying three times: a WebRTC connection on a loaded machine can fail to come up. */
-  private RoomParticipant join(String token, Caller caller) throws InterruptedException {
+  private RoomParticipant join(String token, ListeningCaller caller) throws InterruptedException {
     RuntimeException last = null;
     for (int attempt = 1; attempt <= 3; attempt++) {
       try {
@@ -219,83 +227,6 @@ final class DemoCommand implements Callable<Integer> {
           stages.getOrDefault(Stage.TTS_FIRST_AUDIO, -1L), voiceToVoiceAtCaller);
     } catch (RuntimeException e) {
       return "latency: not readable from Kafka at " + bootstrap + " (" + e.getMessage() + ")";
-    }
-  }
-
-  /** The demo caller's ears: agent audio and the conversation-summary messages. */
-  private static final class Caller implements RoomListener {
-    private final List<ObjectNode> messages = new CopyOnWriteArrayList<>();
-    private final AtomicLong lastLoud = new AtomicLong();
-    private final AtomicLong firstLoudAfter = new AtomicLong(-1);
-    private volatile long after = Long.MAX_VALUE;
-
-    @Override
-    public void onData(String from, String topic, byte[] payload) {
-      if (topic.equals("conversation-summary")) {
-        try {
-          JsonNode node = AgentConfigJson.MAPPER.readTree(new String(payload, StandardCharsets.UTF_8));
-          if (node instanceof ObjectNode o) {
-            messages.add(o);
-          }
-        } catch (java.io.IOException ignored) {
-          // not ours
-        }
-      }
-    }
-
-    @Override
-    public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
-      if (participant.startsWith("agent-voice-") && Pcm.rms(Pcm.samples(pcm)) > 300) {
-        long now = System.currentTimeMillis();
-        lastLoud.set(now);
-        if (now > after) {
-          firstLoudAfter.compareAndSet(-1, now);
-        }
-      }
-    }
-
-    int turnsAnswered() {
-      return (int) messages.stream().filter(m -> "agent_turn".equals(m.path("type").asText())
-          && !m.path("turn_id").asText().endsWith("#greeting")).count();
-    }
-
-    void expectSpeechAfter(long at) {
-      firstLoudAfter.set(-1);
-      after = at;
-    }
-
-    ObjectNode awaitMessage(java.util.function.Predicate<ObjectNode> wanted, Duration timeout, String what)
-        throws InterruptedException {
-      long deadline = System.currentTimeMillis() + timeout.toMillis();
-      while (System.currentTimeMillis() < deadline) {
-        for (int i = messages.size() - 1; i >= 0; i--) {
-          if (wanted.test(messages.get(i))) {
-            return messages.get(i);
-          }
-        }
-        Thread.sleep(50);
-      }
-      throw new IllegalStateException("no " + what + " within " + timeout.toSeconds() + " s");
-    }
-
-    long awaitAgentAudioAfter(long at, Duration timeout) throws InterruptedException {
-      long deadline = System.currentTimeMillis() + timeout.toMillis();
-      while (firstLoudAfter.get() < 0 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(20);
-      }
-      return firstLoudAfter.get();
-    }
-
-    /** Waits for the agent's voice (up to 15 s), then until it has been silent for a second. */
-    void awaitQuiet(Duration timeout) throws InterruptedException {
-      long deadline = System.currentTimeMillis() + timeout.toMillis();
-      long heardBy = System.currentTimeMillis() + 15_000;
-      while (lastLoud.get() == 0 && System.currentTimeMillis() < heardBy) {
-        Thread.sleep(50);
-      }
-      while (System.currentTimeMillis() - lastLoud.get() < 1000 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(50);
-      }
     }
   }
 }

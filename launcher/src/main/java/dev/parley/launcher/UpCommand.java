@@ -52,6 +52,8 @@ final class UpCommand implements Callable<Integer> {
       + " format) without MongoDB or the Admin API.")
   Path agentsFile;
 
+  /** The real environment plus the keys of .env.local / .env (read when the stack starts). */
+  private Map<String, String> environment = System.getenv();
   private final List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
 
   @Override
@@ -78,6 +80,11 @@ final class UpCommand implements Callable<Integer> {
 
   private void start() throws Exception {
     Progress progress = new Progress();
+    DotEnv.Loaded dotenv = DotEnv.load(Path.of(""), System.getenv());
+    dotenv.report().forEach(line -> System.out.println("  " + line + " (values not shown)"));
+    Map<String, String> fromFiles = new java.util.HashMap<>(dotenv.environment());
+    fromFiles.keySet().removeAll(System.getenv().keySet());
+    environment = dotenv.environment();
     List<dev.parley.agentconfig.AgentConfig> fileAgents = null;
     if (agentsFile != null) {
       progress.step("agents from " + agentsFile);
@@ -120,10 +127,16 @@ final class UpCommand implements Callable<Integer> {
         "PARLEY_ROUTER_INSTANCE_ID", "router-local",
         "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(FreePorts.pick()),
         "PARLEY_PROCESSOR_HEALTH_PORT", String.valueOf(FreePorts.pick())));
+    env.putAll(fromFiles); // keys from .env.local / .env reach every service, as the seed's own services read them
+    if (fromFiles.containsKey("LIVEKIT_URL")) {
+      System.out.println("  LIVEKIT_URL from a .env file is not used: parley up runs its own LiveKit server");
+    }
     env.put("LIVEKIT_URL", livekit.wsUrl());
-    env.putAll(Defaults.localModels(System.getenv()));
+    env.put("LIVEKIT_API_KEY", LiveKitServer.API_KEY);
+    env.put("LIVEKIT_API_SECRET", LiveKitServer.API_SECRET);
+    env.putAll(Defaults.localModels(environment));
     Path web = Path.of("web", "dist");
-    if (System.getenv("PARLEY_WEB_DIR") == null && Files.exists(web.resolve("index.html"))) {
+    if (environment.get("PARLEY_WEB_DIR") == null && Files.exists(web.resolve("index.html"))) {
       env.put("PARLEY_WEB_DIR", web.toAbsolutePath().toString());
     }
 
@@ -144,7 +157,7 @@ final class UpCommand implements Callable<Integer> {
     progress.done("log " + config.log());
 
     // cloud engines for the seeds when their keys are in the environment, the offline ones otherwise
-    SeedCommand.Providers providers = SeedCommand.cloudProviders(System.getenv());
+    SeedCommand.Providers providers = SeedCommand.cloudProviders(environment);
     progress.step("seed agents (" + providers.description() + ")");
     ByteArrayOutputStream seedOut = new ByteArrayOutputStream();
     boolean seeded = new SeedCommand("http://127.0.0.1:" + apiPort, adminKey,
