@@ -81,12 +81,14 @@ final class VoiceCalls implements AutoCloseable {
     VoiceCalls calls = new VoiceCalls(livekit, agentName, voice, voice.name(), bootstrap);
     try {
       Map<String, String> env = new java.util.HashMap<>(environment);
+      env.put("PARLEY_KAFKA_BOOTSTRAP", bootstrap);
       env.put("LIVEKIT_URL", livekit.wsUrl());
       env.put("LIVEKIT_API_KEY", LiveKitServer.API_KEY);
       env.put("LIVEKIT_API_SECRET", LiveKitServer.API_SECRET);
       env.put("PARLEY_AGENT_NAME", agentName);
       env.put("PARLEY_EGRESS_GROUP", agentName + "-egress");
-      calls.processes.add(JavaProcess.start("tts-egress", EgressMain.class.getName(), env, dir.resolve("egress.log")));
+      calls.processes.add(JavaProcess.start("tts-egress", EgressMain.class.getName(), env, dir.resolve("egress.log"))
+          .awaitLog("tts-egress consuming", Duration.ofSeconds(120)));
       calls.processes.add(JavaProcess.start("ingress-worker", IngressMain.class.getName(), env,
           dir.resolve("ingress.log")).awaitLog("registered as", Duration.ofSeconds(120)));
       Thread.sleep(2000); // the egress joins its consumer group

@@ -135,10 +135,18 @@ final class AgentWorker implements Runnable, AutoCloseable {
         String provider = config.get().llmConfig() == null ? null : config.get().llmConfig().provider();
         if ((provider == null || provider.equals("local")) && config.get().promptConfig().greeting() != null) {
           long start = System.nanoTime();
-          if (responder.warm(config.get(), List.of(new SessionHistory.Exchange("prewarm", "",
-              config.get().promptConfig().greeting())))) {
-            log.info("{}: local model ready, instructions and greeting cached in {} ms", agentId,
-                (System.nanoTime() - start) / 1_000_000);
+          // several agents start at once on two cores: a first try can run out of time while the others read
+          for (int attempt = 1; attempt <= 3 && running; attempt++) {
+            try {
+              responder.warmOrFail(config.get(), List.of(new SessionHistory.Exchange("prewarm", "",
+                  config.get().promptConfig().greeting())));
+              log.info("{}: local model ready, instructions and greeting cached in {} ms", agentId,
+                  (System.nanoTime() - start) / 1_000_000);
+              break;
+            } catch (RuntimeException e) {
+              log.warn("{}: reading the instructions into the local model's cache failed (attempt {} of 3): {}",
+                  agentId, attempt, e.getMessage());
+            }
           }
         }
         return;

@@ -147,13 +147,18 @@ public final class TurnResponder {
    * the conversation so far into its cache while the agent speaks). Best effort: false if it failed.
    */
   public boolean warm(AgentConfig config, List<SessionHistory.Exchange> history) {
-    List<Message> messages = messages(config, history, null);
     try {
-      provider.warm(request(config, messages, StructuredOutputSchema.build(config.schemaConfig()), true));
+      warmOrFail(config, history);
       return true;
     } catch (RuntimeException e) {
       return false; // the turn itself will report a provider that does not work
     }
+  }
+
+  /** Like {@link #warm}, but a provider that could not read the conversation says why. */
+  public void warmOrFail(AgentConfig config, List<SessionHistory.Exchange> history) {
+    provider.warm(request(config, messages(config, history, null), StructuredOutputSchema.build(config.schemaConfig()),
+        true));
   }
 
   private static LlmProvider.Request request(AgentConfig config, List<Message> messages, ObjectNode schema,

@@ -9,16 +9,16 @@ import java.util.Deque;
  * frame (Silero's model, or loudness); speech starts after 30 ms of voiced frames (with 200 ms of
  * audio before it kept), stops after {@code hangoverMs} of silence, and the turn ends after
  * {@code endpointingMs} of silence. With an end-of-turn model ({@link #endOfTurn}, Smart Turn), the
- * turn's audio is judged when speech stops: a turn that sounds finished ends there, after the hangover's
- * short silence, while one that sounds unfinished ("my number is…") waits for more speech, up to
+ * turn's audio is judged when speech stops: a turn that sounds finished ends after a short silence
+ * ({@link #DEFAULT_FINISHED_SILENCE_MS}), while one that sounds unfinished ("my number is…") waits for more speech, up to
  * {@code endpointingMs} of silence. Not thread-safe: one per caller.
  */
 public final class TurnDetector {
   /** What the detector tells its owner. */
   public interface Listener {
-    void onSpeechStarted(long atMillis);
+    default void onSpeechStarted(long atMillis) {}
 
-    void onSpeechStopped(long startedAtMillis, long stoppedAtMillis);
+    default void onSpeechStopped(long startedAtMillis, long stoppedAtMillis) {}
 
     /**
      * The turn's audio as it comes, as 16 kHz PCM: first the pre-roll when speech starts, then every
@@ -42,6 +42,12 @@ public final class TurnDetector {
   /** A turn that the end-of-turn model judges at least this likely to be over ends without more silence. */
   public static final double END_OF_TURN_THRESHOLD = 0.5;
 
+  /**
+   * The silence after which a turn judged finished ends (judged at the hangover, 200 ms): a caller who says
+   * "Okay, thanks," and goes on after a clause's short breath is not cut off at the comma.
+   */
+  public static final int DEFAULT_FINISHED_SILENCE_MS = 400;
+
   private static final int START_FRAMES = 3;
   private static final int PREROLL_FRAMES = 20;
   private final Listener listener;
@@ -49,6 +55,8 @@ public final class TurnDetector {
   private final int hangoverFrames;
   private int endpointingFrames;
   private EndOfTurn endOfTurn;
+  private int finishedFrames = DEFAULT_FINISHED_SILENCE_MS / 10;
+  private boolean soundsFinished; // the end-of-turn model judged the current pause finished
   private final Deque<short[]> preroll = new ArrayDeque<>();
   private final ByteArrayOutputStream turn = new ByteArrayOutputStream(); // 16 kHz
   private Pcm.Down3Stream down;
@@ -83,6 +91,13 @@ public final class TurnDetector {
     return this;
   }
 
+  /** Judges each pause with {@code model}; a pause judged finished ends the turn after {@code finishedSilenceMs}. */
+  public TurnDetector endOfTurn(EndOfTurn model, int finishedSilenceMs) {
+    this.endOfTurn = model;
+    this.finishedFrames = Math.max(hangoverFrames, finishedSilenceMs / 10);
+    return this;
+  }
+
   /** Feeds one 10 ms frame (480 samples at 48 kHz) received at {@code atMillis}. */
   public void frame(short[] frame48k, long atMillis) {
     boolean voiced = vad.voiced(frame48k);
@@ -97,6 +112,7 @@ public final class TurnDetector {
     if (voiced) {
       voicedRun++;
       silentRun = 0;
+      soundsFinished = false;
       if (!speaking && voicedRun >= START_FRAMES) {
         speaking = true;
         speechStartedAt = atMillis - (START_FRAMES - 1) * 10L;
@@ -122,18 +138,15 @@ public final class TurnDetector {
         speaking = false;
         lastSpeechEndedAt = atMillis - (silentRun - 1) * 10L;
         listener.onSpeechStopped(speechStartedAt, lastSpeechEndedAt);
-        if (inTurn && endOfTurn != null && soundsFinished()) {
-          endTurn();
-          return;
-        }
+        soundsFinished = inTurn && endOfTurn != null && judge();
       }
-      if (inTurn && !speaking && silentRun >= endpointingFrames) {
+      if (inTurn && !speaking && (silentRun >= endpointingFrames || soundsFinished && silentRun >= finishedFrames)) {
         endTurn();
       }
     }
   }
 
-  private boolean soundsFinished() {
+  private boolean judge() {
     long started = System.nanoTime();
     double probability;
     try {
@@ -147,6 +160,7 @@ public final class TurnDetector {
 
   private void endTurn() {
     inTurn = false;
+    soundsFinished = false;
     short[] rest = down.flush();
     if (rest.length > 0) {
       turn.writeBytes(Pcm.bytes(rest));

@@ -47,11 +47,6 @@ class SmartTurnTest {
       List<Double> judged = new java.util.ArrayList<>();
       long[] clock = {0};
       TurnDetector detector = new TurnDetector(new TurnDetector.Listener() {
-        @Override
-        public void onSpeechStarted(long at) { }
-
-        @Override
-        public void onSpeechStopped(long started, long stopped) { }
 
         @Override
         public void onTurnEnded(long started, long stopped, short[] pcm16k) {
@@ -81,11 +76,6 @@ class SmartTurnTest {
     List<Long> ends = new java.util.ArrayList<>();
     long[] clock = {0};
     TurnDetector detector = new TurnDetector(new TurnDetector.Listener() {
-      @Override
-      public void onSpeechStarted(long at) { }
-
-      @Override
-      public void onSpeechStopped(long started, long stopped) { }
 
       @Override
       public void onTurnEnded(long started, long stopped, short[] pcm16k) {
