@@ -52,6 +52,14 @@ final class UpCommand implements Callable<Integer> {
       + " format) without MongoDB or the Admin API.")
   Path agentsFile;
 
+  /** The agents on the local model: parley up is ready once the model has read their instructions. */
+  private final List<String> localAgents = new ArrayList<>();
+
+  private static boolean onTheLocalModel(dev.parley.agentconfig.AgentConfig agent) {
+    String provider = agent.llmConfig() == null ? null : agent.llmConfig().provider();
+    return (provider == null || provider.equals("local")) && agent.promptConfig().greeting() != null;
+  }
+
   /** The real environment plus the keys of .env.local / .env (read when the stack starts). */
   private Map<String, String> environment = System.getenv();
   private final List<AutoCloseable> running = Collections.synchronizedList(new ArrayList<>());
@@ -143,6 +151,7 @@ final class UpCommand implements Callable<Integer> {
     if (fileAgents != null) {
       progress.step("publishing the file's agents to " + Topics.AGENT_CONFIGS.name());
       AgentsFile.publish(fileAgents, broker.bootstrapServers());
+      fileAgents.stream().filter(UpCommand::onTheLocalModel).forEach(a -> localAgents.add(a.agentId()));
       progress.done(fileAgents.stream().map(dev.parley.agentconfig.AgentConfig::agentId).toList().toString());
     } else {
       startAdminApi(progress, env, logs, adminKey);
@@ -165,6 +174,18 @@ final class UpCommand implements Callable<Integer> {
     progress.done(seedLines(seedOut));
     if (!seeded) {
       throw new IllegalStateException("seeding failed:\n" + seedOut.toString(StandardCharsets.UTF_8));
+    }
+    for (dev.parley.agentconfig.AgentConfig seed : dev.parley.agentconfig.SeedAgents.all()) {
+      try {
+        dev.parley.agentconfig.AgentConfig seeded1 = dev.parley.agentconfig.AgentConfigJson.fromTree(
+            (com.fasterxml.jackson.databind.node.ObjectNode) dev.parley.agentconfig.AgentConfigJson.MAPPER.readTree(
+                providers.adjust().apply(dev.parley.agentconfig.AgentConfigJson.tree(seed).toString())));
+        if (onTheLocalModel(seeded1)) {
+          localAgents.add(seed.agentId());
+        }
+      } catch (java.io.IOException e) {
+        // not waited for then
+      }
     }
   }
 
@@ -198,6 +219,23 @@ final class UpCommand implements Callable<Integer> {
     ServiceProcess ingress = service("ingress-worker", "dev.parley.ingress.IngressMain", env, logs);
     ingress.awaitLog("registered as", Duration.ofSeconds(60));
     progress.done("log " + ingress.log());
+
+    if (!localAgents.isEmpty()) {
+      // without this, the first call of a fresh stack waits while the model reads every agent's instructions
+      progress.step("local model: each agent's instructions into its cache (" + localAgents.size() + " agents)");
+      long deadline = System.nanoTime() + Duration.ofSeconds(240).toNanos();
+      List<String> waiting = new ArrayList<>();
+      for (String agent : localAgents) {
+        try {
+          processor.awaitLog(agent + ": local model ready",
+              Duration.ofNanos(Math.max(1_000_000_000L, deadline - System.nanoTime())));
+        } catch (IllegalStateException e) {
+          waiting.add(agent);
+        }
+      }
+      progress.done(waiting.isEmpty() ? "ready" : "not yet for " + waiting + " (their first call may wait; see "
+          + processor.log() + ")");
+    }
 
     System.out.println();
     System.out.println("Parley local stack is up.");
