@@ -115,8 +115,7 @@ public final class MoonshineStt implements SpeechToText {
    * audio so far, heard while the caller spoke). The guess is checked in one decoder run: the model reads
    * all of it at once and every guessed token it would itself have chosen is kept, so the result is
    * exactly what plain greedy decoding gives, while a turn's end costs the encoder, one run for the
-   * guess and a run for each new token (a run costs about the same for one token or twenty here: this
-   * decoder's weights are dequantised on every run).
+   * guess and a run for each new token (a run reading twenty tokens costs little more than one).
    */
   Transcript transcribe(short[] pcm16k, List<Integer> guess) {
     long start = System.nanoTime();
@@ -233,7 +232,7 @@ public final class MoonshineStt implements SpeechToText {
     for (int layer = 0; layer < LAYERS; layer++) {
       for (String kind : List.of("decoder.key", "decoder.value")) {
         OnnxTensor present = (OnnxTensor) result.get("present." + layer + "." + kind).orElseThrow();
-        cache.put("past_key_values." + layer + "." + kind, keep >= 0 && keep < length
+        cache.put("past_key_values." + layer + "." + kind, keep < length
             ? own(owned, firstPositions(present, keep)) : present);
       }
       if (firstRun) {

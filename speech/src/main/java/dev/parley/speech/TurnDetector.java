@@ -87,8 +87,7 @@ public final class TurnDetector {
 
   /** Judges each pause with {@code model} (null: silence alone ends a turn). */
   public TurnDetector endOfTurn(EndOfTurn model) {
-    this.endOfTurn = model;
-    return this;
+    return endOfTurn(model, DEFAULT_FINISHED_SILENCE_MS);
   }
 
   /** Judges each pause with {@code model}; a pause judged finished ends the turn after {@code finishedSilenceMs}. */
