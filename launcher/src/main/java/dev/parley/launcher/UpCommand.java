@@ -32,8 +32,9 @@ import picocli.CommandLine.Option;
     description = "Start the embedded local stack (Kafka, FerretDB, LiveKit, config-service, router-stream,"
         + " llm-processor, tts-egress, ingress-worker) until Ctrl-C.")
 final class UpCommand implements Callable<Integer> {
-  @Option(names = "--data-dir", description = "Where the stack keeps its data (default: ${DEFAULT-VALUE}).")
-  Path dataDir = Path.of(".parley", "stack");
+  @Option(names = "--data-dir", description = "Where the stack keeps its data (default: .parley/stack, or"
+      + " .parley/stack-file with --agents, so that the two modes never see each other's agents).")
+  Path dataDir;
 
   @Option(names = "--kafka-port", description = "Kafka port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
   int kafkaPort = 9092;
@@ -51,6 +52,9 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--agents", description = "Serve the agents in this YAML/JSON file (the Admin API's config"
       + " format) without MongoDB or the Admin API.")
   Path agentsFile;
+
+  /** The file's first agent, suggested to chat with (file mode). */
+  private String firstFileAgent;
 
   /** The agents on the local model: parley up is ready once the model has read their instructions. */
   private final List<String> localAgents = new ArrayList<>();
@@ -94,10 +98,17 @@ final class UpCommand implements Callable<Integer> {
     fromFiles.keySet().removeAll(System.getenv().keySet());
     environment = dotenv.environment();
     List<dev.parley.agentconfig.AgentConfig> fileAgents = null;
+    AgentsFile.Contents fileContents = null;
     if (agentsFile != null) {
       progress.step("agents from " + agentsFile);
-      fileAgents = AgentsFile.load(agentsFile);
-      progress.done(fileAgents.size() + " valid");
+      fileContents = AgentsFile.read(agentsFile);
+      fileAgents = fileContents.agents();
+      firstFileAgent = fileAgents.get(0).agentId();
+      progress.done(fileAgents.size() + " valid, routing " + (fileContents.rulesFromFile() ? "from the file"
+          : "by the first word of each id, default " + fileAgents.get(0).agentId()));
+    }
+    if (dataDir == null) {
+      dataDir = agentsFile != null ? Path.of(".parley", "stack-file") : Path.of(".parley", "stack");
     }
     Path logs = dataDir.resolve("logs");
 
@@ -150,9 +161,11 @@ final class UpCommand implements Callable<Integer> {
 
     if (fileAgents != null) {
       progress.step("publishing the file's agents to " + Topics.AGENT_CONFIGS.name());
-      AgentsFile.publish(fileAgents, broker.bootstrapServers());
+      AgentsFile.Published published = AgentsFile.publish(fileContents, broker.bootstrapServers());
       fileAgents.stream().filter(UpCommand::onTheLocalModel).forEach(a -> localAgents.add(a.agentId()));
-      progress.done(fileAgents.stream().map(dev.parley.agentconfig.AgentConfig::agentId).toList().toString());
+      progress.done(String.join(", ", published.served())
+          + (published.archived().isEmpty() ? "" : "; archived, not in the file: " + published.archived())
+          + (published.rulesRemoved().isEmpty() ? "" : "; rules removed: " + published.rulesRemoved()));
     } else {
       startAdminApi(progress, env, logs, adminKey);
     }
@@ -252,7 +265,8 @@ final class UpCommand implements Callable<Integer> {
       System.out.println("  MongoDB (FerretDB) " + mongo.uri());
     }
     System.out.println("  Logs              " + logs.toAbsolutePath());
-    System.out.println("Try: ./parley chat --purpose support   (then ./parley replay session <id> with the id it prints)");
+    System.out.println("Try: ./parley chat " + (agentsFile == null ? "--purpose support" : "--agent " + firstFileAgent)
+        + "   (then ./parley replay session <id> with the id it prints)");
     System.out.println("Press Ctrl-C to stop.");
   }
 

@@ -64,4 +64,50 @@ class AgentsFileTest {
         AGENT.formatted("a") + "- {agent_id: b}\n"))).as("an item indented differently is not silently dropped")
         .hasMessageContaining("cannot read");
   }
+
+  @Test
+  void withoutRulesTheFirstAgentIsTheDefaultAndEachTakesTheFirstWordOfItsId(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("agents.yaml"), "agents:\n" + AGENT.formatted("hours-agent")
+        + AGENT.formatted("billing-agent-v2") + AGENT.formatted("hours-agent-2"));
+
+    AgentsFile.Contents contents = AgentsFile.read(file);
+
+    assertThat(contents.rulesFromFile()).isFalse();
+    assertThat(contents.rules().defaultAgent()).isEqualTo("hours-agent");
+    assertThat(contents.rules().purposes()).containsExactly(java.util.Map.entry("hours", "hours-agent"),
+        java.util.Map.entry("billing", "billing-agent-v2"));
+  }
+
+  @Test
+  void theFilesOwnRulesAreCheckedAgainstItsAgents(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("agents.yaml"), "agents:\n" + AGENT.formatted("hours-agent") + """
+        routing:
+          default_agent: hours-agent
+          purposes: {hours: hours-agent, support: support-agent-v1}
+          attribute_rules:
+            - {id: vip, attribute: tier, equals: gold, agent_id: gone-agent}
+        """);
+
+    assertThatThrownBy(() -> AgentsFile.read(file)).hasMessageContaining(
+        "agents.yaml routing.purposes.support: 'support-agent-v1' is not an agent in this file")
+        .hasMessageContaining("routing.attribute_rules[0].agent_id: 'gone-agent' is not an agent in this file");
+
+    Path good = Files.writeString(dir.resolve("good.yaml"), "agents:\n" + AGENT.formatted("hours-agent")
+        + "routing: {default_agent: hours-agent, purposes: {opening: hours-agent}}\n");
+    AgentsFile.Contents contents = AgentsFile.read(good);
+    assertThat(contents.rulesFromFile()).isTrue();
+    assertThat(contents.rules().purposes()).containsExactly(java.util.Map.entry("opening", "hours-agent"));
+
+    Path typo = Files.writeString(dir.resolve("typo.yaml"), "agents:\n" + AGENT.formatted("hours-agent")
+        + "routing: {default_agnet: hours-agent}\n");
+    assertThatThrownBy(() -> AgentsFile.read(typo)).hasMessageContaining("typo.yaml routing:")
+        .hasMessageContaining("default_agnet");
+  }
+
+  @Test
+  void theShippedExampleIsValid() {
+    AgentsFile.Contents example = AgentsFile.read(Path.of("..", "examples", "agents.yaml"));
+    assertThat(example.agents()).extracting(AgentConfig::agentId).containsExactly("pte-interview-agent-v1");
+    assertThat(example.rules().purposes()).containsEntry("interview", "pte-interview-agent-v1");
+  }
 }

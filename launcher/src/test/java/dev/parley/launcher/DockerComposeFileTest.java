@@ -57,6 +57,28 @@ class DockerComposeFileTest {
     }
   }
 
+  @Test
+  void llmProcessorsRunAsTheSeedsDedicatedWorkersAndAGeneralPool() throws Exception {
+    Result resolved = compose(Map.of("PARLEY_ADMIN_API_KEY", "test-key"), "config");
+    assertThat(resolved.exitCode).isZero();
+    JsonNode services = new ObjectMapper(new YAMLFactory()).readTree(resolved.output).get("services");
+    Map<String, Integer> replicas = Map.of("llm-processor-support", 3, "llm-processor-sales", 5, "llm-processor", 2);
+    Map<String, String> filters = Map.of("llm-processor-support", "support", "llm-processor-sales", "sales",
+        "llm-processor", "!support,!sales");
+    for (var service : replicas.entrySet()) {
+      JsonNode node = services.get(service.getKey());
+      assertThat(node).as("service %s", service.getKey()).isNotNull();
+      assertThat(node.at("/deploy/replicas").asInt()).as("%s replicas", service.getKey()).isEqualTo(service.getValue());
+      assertThat(node.at("/environment/AGENT_FILTER").asText()).isEqualTo(filters.get(service.getKey()));
+      assertThat(node.at("/build/context").asText()).endsWith("llm-processor");
+      assertThat(node.at("/environment/PARLEY_KAFKA_BOOTSTRAP").asText()).isEqualTo("kafka:9092");
+    }
+    for (String agent : dev.parley.agentconfig.SeedAgents.IDS) {
+      assertThat(filters.values().stream().filter(f -> dev.parley.kit.AgentFilter.parse(f).matches(agent)))
+          .as("processor services serving %s", agent).hasSize(1);
+    }
+  }
+
   private static Result compose(Map<String, String> env) throws IOException, InterruptedException {
     return compose(env, "config", "-q");
   }

@@ -105,31 +105,50 @@ class KubernetesManifestsTest {
     }
   }
 
+  /** The seed's layout: support ×3 and sales ×5 as dedicated workers (AGENT_FILTER), a general pool for the rest. */
   @Test
-  void eachSeedAgentHasItsOwnProcessorScaledOnItsOwnTopicLag() throws IOException {
+  void eachSeedAgentIsServedByOneProcessorDeploymentScaledOnItsTopicLag() throws IOException {
     Map<String, List<JsonNode>> kinds = byKind();
-    Map<String, JsonNode> deployments = new HashMap<>();
-    kinds.get("Deployment").forEach(d -> deployments.put(d.at("/metadata/name").asText(), d));
-    List<JsonNode> scaled = kinds.get("ScaledObject");
+    Map<String, JsonNode> processors = new HashMap<>();
+    kinds.get("Deployment").stream().filter(d -> d.at("/metadata/name").asText().startsWith("llm-processor"))
+        .forEach(d -> processors.put(d.at("/metadata/name").asText(), d));
     for (String agent : SeedAgents.IDS) {
-      JsonNode object = scaled.stream().filter(s -> s.at("/spec/scaleTargetRef/name").asText()
-          .equals("llm-processor-" + agent)).findFirst().orElseThrow(() -> new AssertionError("no ScaledObject for "
-          + agent));
-      JsonNode target = deployments.get(object.at("/spec/scaleTargetRef/name").asText());
-      assertThat(target).as("the ScaledObject's target Deployment exists").isNotNull();
-      String served = "";
-      for (JsonNode e : target.at("/spec/template/spec/containers/0/env")) {
-        if (e.get("name").asText().equals("PARLEY_AGENTS")) {
-          served = e.get("value").asText();
-        }
-      }
-      assertThat(served).isEqualTo(agent);
-      JsonNode trigger = object.at("/spec/triggers/0");
-      assertThat(trigger.get("type").asText()).isEqualTo("kafka");
-      assertThat(trigger.at("/metadata/consumerGroup").asText()).isEqualTo("parley-llm-" + agent);
-      assertThat(trigger.at("/metadata/topic").asText()).isEqualTo(dev.parley.schemas.Topics.agent(agent).name());
+      List<String> serving = processors.entrySet().stream().filter(d -> serves(d.getValue(), agent))
+          .map(Map.Entry::getKey).toList();
+      assertThat(serving).as("the processor Deployments serving %s", agent).hasSize(1);
+      String deployment = serving.get(0);
+      JsonNode object = kinds.get("ScaledObject").stream().filter(s -> s.at("/spec/scaleTargetRef/name").asText()
+          .equals(deployment)).findFirst().orElseThrow(() -> new AssertionError("no ScaledObject for " + deployment));
+      List<JsonNode> triggers = new java.util.ArrayList<>();
+      object.at("/spec/triggers").forEach(triggers::add);
+      assertThat(triggers).as("%s scales on the lag of %s's group and topic", deployment, agent)
+          .anySatisfy(trigger -> {
+            assertThat(trigger.get("type").asText()).isEqualTo("kafka");
+            assertThat(trigger.at("/metadata/consumerGroup").asText()).isEqualTo("parley-llm-" + agent);
+            assertThat(trigger.at("/metadata/topic").asText()).isEqualTo(dev.parley.schemas.Topics.agent(agent).name());
+          });
       assertThat(object.at("/spec/maxReplicaCount").asInt()).isLessThanOrEqualTo(dev.parley.schemas.Topics
           .SESSION_PARTITIONS);
+      assertThat(object.at("/spec/minReplicaCount").asInt()).isEqualTo(processors.get(deployment)
+          .at("/spec/replicas").asInt());
     }
+    assertThat(processors.get("llm-processor-support").at("/spec/replicas").asInt()).isEqualTo(3);
+    assertThat(processors.get("llm-processor-sales").at("/spec/replicas").asInt()).isEqualTo(5);
+  }
+
+  private static boolean serves(JsonNode deployment, String agent) {
+    for (JsonNode e : deployment.at("/spec/template/spec/containers/0/env")) {
+      String value = e.path("value").asText();
+      switch (e.get("name").asText()) {
+        case "PARLEY_AGENTS" -> {
+          return List.of(value.split(",")).contains(agent);
+        }
+        case "AGENT_FILTER" -> {
+          return dev.parley.kit.AgentFilter.parse(value).matches(agent);
+        }
+        default -> { }
+      }
+    }
+    return true;
   }
 }

@@ -51,6 +51,9 @@ import org.slf4j.LoggerFactory;
 final class AgentWorker implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentWorker.class);
   static final String STAGE = "llm-processor";
+  /** Header on every reply: which processor instance answered (see who served a turn, e.g. dedicated workers). */
+  static final String INSTANCE_HEADER = "parley.instance";
+  private final byte[] instanceName;
   private final String agentId;
   private final ProcessorConfig config;
   private final AgentConfigCache configs;
@@ -71,6 +74,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
       Producer<byte[], byte[]> producer, ProcessorMetrics metrics, ExecutorService pool) {
     this.agentId = agentId;
     this.config = config;
+    this.instanceName = config.instanceName().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     this.configs = configs;
     this.responder = responder;
     this.producer = producer;
@@ -133,7 +137,9 @@ final class AgentWorker implements Runnable, AutoCloseable {
       java.util.Optional<dev.parley.agentconfig.AgentConfig> config = configs.latest(agentId);
       if (config.isPresent()) {
         String provider = config.get().llmConfig() == null ? null : config.get().llmConfig().provider();
-        if ((provider == null || provider.equals("local")) && config.get().promptConfig().greeting() != null) {
+        boolean archived = dev.parley.agentconfig.AgentConfig.ARCHIVED.equals(config.get().status());
+        if (!archived && (provider == null || provider.equals("local"))
+            && config.get().promptConfig().greeting() != null) {
           long start = System.nanoTime();
           // several agents start at once on two cores: a first try can run out of time while the others read
           for (int attempt = 1; attempt <= 3 && running; attempt++) {
@@ -400,8 +406,10 @@ final class AgentWorker implements Runnable, AutoCloseable {
   }
 
   private Future<RecordMetadata> send(String session, AgentReply reply) {
-    return producer.send(new ProducerRecord<>(Topics.AGENT_REPLIES.name(),
-        session.getBytes(java.nio.charset.StandardCharsets.UTF_8), AvroSerde.of(AgentReply.class).encode(reply)));
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(Topics.AGENT_REPLIES.name(),
+        session.getBytes(java.nio.charset.StandardCharsets.UTF_8), AvroSerde.of(AgentReply.class).encode(reply));
+    record.headers().add(INSTANCE_HEADER, instanceName);
+    return producer.send(record);
   }
 
   /** The record counts as done only once Kafka has every reply of it. */

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One llm-processor instance: an {@link AgentWorker} per served agent (the agents in
- * {@code PARLEY_AGENTS}, or every agent topic, discovered as agents appear), sharing one producer,
+ * {@code PARLEY_AGENTS}, or every agent topic whose id matches {@code AGENT_FILTER}, discovered as agents
+ * appear), sharing one producer,
  * one thread pool and one config cache.
  */
 final class Processor implements AutoCloseable {
@@ -62,6 +63,10 @@ final class Processor implements AutoCloseable {
     if (!config.agents().isEmpty()) {
       config.agents().forEach(this::serve);
     } else {
+      if (!config.agentFilter().isEmpty()) {
+        log.info("serving the agents whose id contains any of {} (AGENT_FILTER), as their topics appear",
+            config.agentFilter());
+      }
       discovery.scheduleWithFixedDelay(this::discover, 0, 5, TimeUnit.SECONDS);
     }
   }
@@ -69,7 +74,7 @@ final class Processor implements AutoCloseable {
   private void discover() {
     try {
       Set<String> topics = admin.listTopics().names().get(10, TimeUnit.SECONDS);
-      topics.stream().map(Topics::agentIdOf).filter(id -> id != null).forEach(this::serve);
+      topics.stream().map(Topics::agentIdOf).filter(id -> id != null && config.serves(id)).forEach(this::serve);
     } catch (Exception e) {
       log.warn("agent topic discovery failed: {}", e.getMessage());
     }

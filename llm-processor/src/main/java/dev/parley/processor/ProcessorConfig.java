@@ -1,12 +1,14 @@
 package dev.parley.processor;
 
+import dev.parley.kit.AgentFilter;
 import dev.parley.kit.Settings;
 import dev.parley.llm.LlmSettings;
 import java.time.Duration;
 import java.util.List;
 
 /** llm-processor's settings, read once at start-up. */
-record ProcessorConfig(String bootstrapServers, List<String> agents, LlmSettings llm, int threads,
+record ProcessorConfig(String bootstrapServers, List<String> agents, AgentFilter agentFilter, LlmSettings llm,
+    int threads,
     int maxInFlightPerPartition,
     int historyExchanges, int historyChars, Duration historyLookback, int healthPort, String instanceId) {
 
@@ -14,6 +16,8 @@ record ProcessorConfig(String bootstrapServers, List<String> agents, LlmSettings
     ProcessorConfig config = new ProcessorConfig(
         settings.string("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092", "Kafka bootstrap servers"),
         settings.list("PARLEY_AGENTS", "agents this instance serves, comma-separated (empty: every agent topic)"),
+        agentFilter(settings.list("AGENT_FILTER", "serve only agents whose id contains one of these, comma-separated;"
+            + " '!part' leaves out the agents whose id contains it (the seed's dedicated workers; empty: no filter)")),
         LlmSettings.from(settings),
         settings.integer("PARLEY_PROCESSOR_THREADS", 32, 1, 1024, "turns answered at once by this instance"),
         settings.integer("PARLEY_PROCESSOR_MAX_IN_FLIGHT", 500, 1, 100_000, "unfinished records per partition"
@@ -30,7 +34,35 @@ record ProcessorConfig(String bootstrapServers, List<String> agents, LlmSettings
             + "' is not a valid agent id");
       }
     });
+    if (!config.agents().isEmpty() && !config.agentFilter().isEmpty()) {
+      throw new IllegalStateException("llm-processor configuration is invalid:\n  AGENT_FILTER: set it or"
+          + " PARLEY_AGENTS, not both (PARLEY_AGENTS names agents exactly, AGENT_FILTER matches parts of their ids)");
+    }
     settings.validate("llm-processor");
     return config;
+  }
+
+  /**
+   * Whether this instance serves the agent: named in PARLEY_AGENTS; or its id contains one of AGENT_FILTER's
+   * parts (any, when all parts are exclusions) and none of its {@code !} parts; or there is no limit.
+   */
+  boolean serves(String agentId) {
+    if (!agents.isEmpty()) {
+      return agents.contains(agentId);
+    }
+    return agentFilter.matches(agentId);
+  }
+
+  private static AgentFilter agentFilter(List<String> parts) {
+    try {
+      return new AgentFilter(parts);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("llm-processor configuration is invalid:\n  AGENT_FILTER: " + e.getMessage());
+    }
+  }
+
+  /** The name written on every reply this instance produces (header {@code parley.instance}). */
+  String instanceName() {
+    return instanceId.isBlank() ? "llm-processor@" + ProcessHandle.current().pid() : instanceId;
   }
 }

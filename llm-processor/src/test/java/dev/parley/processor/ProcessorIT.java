@@ -144,6 +144,86 @@ class ProcessorIT {
     }
   }
 
+  /**
+   * The seed's dedicated workers: two instances filtered to the support agent share its partitions and
+   * answer every turn once between them; an instance filtered to sales (and onboarding, the comma form)
+   * never answers a support turn.
+   */
+  @Test
+  void dedicatedWorkersShareTheirAgentAndNeverServeAnother(TestKafka kafka) throws Exception {
+    String run = "d" + UUID.randomUUID().toString().substring(0, 8);
+    Path dir = Path.of("target", "it-logs", run);
+    int llmPort = FreePorts.pick();
+    List<String> agents = new ArrayList<>();
+    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
+        dir.resolve("llm.log"), String.valueOf(llmPort), "20").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+      publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
+      String support = run + "-support";
+      String sales = run + "-sales";
+      List<JavaProcess> processors = new ArrayList<>();
+      try {
+        for (String[] instance : List.of(new String[] {"support-a", support}, new String[] {"support-b", support},
+            new String[] {"sales-pool", sales + "," + run + "-onboarding"})) {
+          processors.add(JavaProcess.start("llm-processor-" + instance[0], ProcessorMain.class.getName(),
+              Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "AGENT_FILTER", instance[1],
+                  "OPENAI_API_KEY", "stand-in", "PARLEY_PROCESSOR_INSTANCE_ID", instance[0]),
+              dir.resolve(instance[0] + ".log")));
+        }
+        // both support instances hold some of its partitions before the calls start
+        java.util.regex.Pattern holds = java.util.regex.Pattern.compile(
+            java.util.regex.Pattern.quote(support) + ": took over partitions \\[\\d");
+        await().atMost(Duration.ofSeconds(90)).until(() -> processors.subList(0, 2).stream()
+            .allMatch(p -> holds.matcher(readLog(p)).find()) && readLog(processors.get(2)).contains(sales + ": took over"));
+
+        List<String> sessions = new ArrayList<>();
+        try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
+          for (int i = 0; i < 24; i++) {
+            String agent = i % 3 == 2 ? sales : support;
+            String session = run + "-s" + i;
+            sessions.add(session);
+            send(producer, agent, session, SessionStarted.newBuilder().setSessionId(session).setRoomName(session)
+                .setParticipantIdentity("caller").setStartedAt(Instant.now()).build());
+            send(producer, agent, session, UserTurn.newBuilder().setSessionId(session).setTurnId(session + "#0")
+                .setTurnIndex(0).setTranscript("turn number 0").setSpeechStartedAt(Instant.now())
+                .setSpeechStoppedAt(Instant.now()).setTranscribedAt(Instant.now()).build());
+          }
+          producer.flush();
+        }
+        Replies replies = awaitTurns(kafka, run, sessions.size() * 2);
+        Set<String> supportAnswerers = new TreeSet<>();
+        for (String session : sessions) {
+          List<AgentTurn> turns = replies.turns.get(session);
+          assertThat(turns).extracting(AgentTurn::getTurnId).as("answers of %s: each turn once", session)
+              .containsExactly(session + "#greeting", session + "#0");
+          for (AgentTurn turn : turns) {
+            String by = replies.answeredBy.get(turn.getTurnId());
+            if (turn.getAgentId().equals(support)) {
+              assertThat(by).as("who answered support turn %s", turn.getTurnId()).isIn("support-a", "support-b");
+              supportAnswerers.add(by);
+            } else {
+              assertThat(by).as("who answered sales turn %s", turn.getTurnId()).isEqualTo("sales-pool");
+            }
+          }
+        }
+        assertThat(supportAnswerers).as("both support instances answered some of its sessions")
+            .containsExactly("support-a", "support-b");
+        assertThat(readLog(processors.get(2))).as("the sales instance never took the support agent")
+            .doesNotContain("serving agent " + support).contains("serving agent " + run + "-onboarding");
+        assertThat(readLog(processors.get(0))).doesNotContain("serving agent " + sales);
+      } finally {
+        processors.forEach(JavaProcess::close);
+      }
+    }
+  }
+
+  private static String readLog(JavaProcess process) {
+    try {
+      return java.nio.file.Files.readString(process.log());
+    } catch (java.io.IOException e) {
+      return "";
+    }
+  }
+
   private static List<String> expectedTurnIds(String session) {
     List<String> ids = new ArrayList<>(List.of(session + "#greeting"));
     for (int turn = 0; turn < TURNS; turn++) {
@@ -201,6 +281,8 @@ class ProcessorIT {
     final Map<String, Set<Integer>> chunkIndexes = new HashMap<>();
     final Map<String, Instant> finishedAt = new HashMap<>();
     final Map<String, Integer> partition = new HashMap<>();
+    /** Turn id → the processor instance that answered it (the reply's header). */
+    final Map<String, String> answeredBy = new HashMap<>();
     int count;
   }
 
@@ -224,6 +306,10 @@ class ProcessorIT {
             replies.turns.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(turn);
             replies.finishedAt.put(record.key(), Instant.ofEpochMilli(raw.timestamp()));
             replies.partition.put(record.key(), record.partition());
+            var header = raw.headers().lastHeader(AgentWorker.INSTANCE_HEADER);
+            if (header != null) {
+              replies.answeredBy.put(turn.getTurnId(), new String(header.value(), java.nio.charset.StandardCharsets.UTF_8));
+            }
             replies.count++;
           } else if (record.value().getEvent() instanceof AgentReplyChunk chunk) {
             replies.chunkIndexes.computeIfAbsent(chunk.getTurnId(), k -> new TreeSet<>()).add(chunk.getChunkIndex());

@@ -43,7 +43,7 @@ public final class TopicWindow {
         return;
       }
       reader.assign(assigned);
-      long since = System.currentTimeMillis() - back.toMillis();
+      long since = Math.max(0, System.currentTimeMillis() - back.toMillis()); // a window longer than the epoch: all
       Map<TopicPartition, Long> end = reader.endOffsets(assigned);
       reader.offsetsForTimes(assigned.stream().collect(Collectors.toMap(tp -> tp, tp -> since)))
           .forEach((tp, found) -> reader.seek(tp, found == null ? end.get(tp) : found.offset()));
