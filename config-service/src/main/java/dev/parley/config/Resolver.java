@@ -17,9 +17,16 @@ final class Resolver {
   private final AgentStore agents;
   private final RulesStore rules;
 
+  private final java.time.Clock clock;
+
   Resolver(AgentStore agents, RulesStore rules) {
+    this(agents, rules, java.time.Clock.systemUTC());
+  }
+
+  Resolver(AgentStore agents, RulesStore rules, java.time.Clock clock) {
     this.agents = agents;
     this.rules = rules;
+    this.clock = clock;
   }
 
   Map<String, Object> resolve(JsonNode request) {
@@ -47,8 +54,18 @@ final class Resolver {
     }
     AgentDirectory directory = id -> agents.current(id)
         .map(c -> new AgentDirectory.AgentRef(c.agentId(), c.version(), c.isActive()));
+    java.time.Instant at = clock.instant();
+    String atText = text(request, "at");
+    if (atText != null) {
+      try {
+        at = java.time.OffsetDateTime.parse(atText).toInstant();
+      } catch (java.time.format.DateTimeParseException e) {
+        throw new InvalidConfigException(new FieldError("at", "'" + atText + "' is not a time with an offset"
+            + " (ISO-8601, e.g. 2026-03-29T08:30:00Z or 2026-03-29T09:30:00+01:00)"));
+      }
+    }
     RouteDecision decision = Router.decide(SessionMetadata.parse(roomMetadata, participantMetadata, attributes),
-        active, directory);
+        active, directory, at);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("agent_id", decision.agentId());
     body.put("config_version", decision.configVersion());
@@ -59,6 +76,7 @@ final class Resolver {
     body.put("variant", decision.variant());
     body.put("rules_id", rulesId);
     body.put("rules_version", decision.rulesVersion());
+    body.put("at", at.toString());
     return body;
   }
 

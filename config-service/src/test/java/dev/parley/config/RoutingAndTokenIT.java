@@ -96,6 +96,31 @@ class RoutingAndTokenIT {
     assertThat(garbage.get("reason").asText()).contains("room metadata is not JSON");
   }
 
+  /** The shared business-hours cases that router-stream's topology test holds the router to. */
+  @Test
+  void resolveJudgesTimeWindowsAtTheGivenInstantLikeTheRouter() throws Exception {
+    JsonNode cases = new ObjectMapper().readTree(java.nio.file.Path.of("..", "routing", "src", "test", "resources",
+        "time-routing-cases.json").toFile());
+    assertThat(api.put("/api/v1/routing/rules", cases.get("rules").toString()).status()).isEqualTo(200);
+    for (JsonNode c : cases.get("cases")) {
+      JsonNode decision = api.post("/api/v1/routing/resolve", "{\"room_metadata\":" + c.get("metadata")
+          + ",\"at\":\"" + c.get("at").asText() + "\"}").json();
+      assertThat(decision.get("agent_id").asText() + " " + decision.get("strategy").asText())
+          .as(c.get("name").asText()).isEqualTo(c.get("agent_id").asText() + " " + c.get("strategy").asText());
+    }
+    JsonNode now = api.post("/api/v1/routing/resolve", "{\"room_metadata\":{\"purpose\":\"sales\"}}").json();
+    assertThat(java.time.Instant.parse(now.get("at").asText())).isCloseTo(java.time.Instant.now(),
+        org.assertj.core.api.Assertions.within(1, java.time.temporal.ChronoUnit.MINUTES));
+    assertThat(api.post("/api/v1/routing/resolve", "{\"at\":\"tomorrow\"}").status()).isEqualTo(400);
+    assertThat(api.post("/api/v1/routing/resolve", "{\"at\":\"tomorrow\"}").body()).contains("at: 'tomorrow' is"
+        + " not a time with an offset");
+    Api.Response badRules = api.put("/api/v1/routing/rules", "{\"default_agent\":\"support-agent-v1\","
+        + "\"time_rules\":[{\"id\":\"x\",\"time_zone\":\"Nowhere/City\",\"from\":\"09:00\",\"to\":\"17:00\","
+        + "\"agent_id\":\"sales-agent-v1\"}]}");
+    assertThat(badRules.status()).isEqualTo(400);
+    assertThat(badRules.body()).contains("time_rules[0].time_zone");
+  }
+
   @Test
   void anArchivedAgentIsNotResolvedAnyMore() {
     api.delete("/api/v1/agents/config/sales-agent-v1");

@@ -98,7 +98,10 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
             started.getParticipantAttributes());
     String tenant = started == null ? null : started.getTenantId();
     RulesChoice choice = rulesFor(tenant);
-    RouteDecision route = Router.decide(metadata, choice.rules(), agentDirectory());
+    // time windows are judged when the caller joined, so a replay of the topic routes the same way
+    java.time.Instant at = started == null ? Instant.ofEpochMilli(context.currentSystemTimeMs())
+        : started.getStartedAt();
+    RouteDecision route = Router.decide(metadata, choice.rules(), agentDirectory(), at);
     List<String> reason = new ArrayList<>(extraNotes);
     reason.addAll(choice.notes());
     reason.add(route.reason());

@@ -92,10 +92,15 @@ final class RouterHarness implements AutoCloseable {
   }
 
   void sessionStarts(String session, String roomMetadata, String participantMetadata, String tenant) {
+    sessionStartsAt(session, roomMetadata, participantMetadata, tenant, start);
+  }
+
+  void sessionStartsAt(String session, String roomMetadata, String participantMetadata, String tenant,
+      Instant startedAt) {
     sessions.pipeInput(session, new SessionEvent(SessionStarted.newBuilder().setSessionId(session)
         .setRoomName("room-" + session).setParticipantIdentity("caller").setTenantId(tenant)
         .setRoomMetadata(roomMetadata).setParticipantMetadata(participantMetadata).setParticipantAttributes(Map.of())
-        .setStartedAt(start).build()));
+        .setStartedAt(startedAt).build()));
   }
 
   String userSays(String session, String text) {

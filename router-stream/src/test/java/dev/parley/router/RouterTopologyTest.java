@@ -94,6 +94,29 @@ class RouterTopologyTest {
         .containsExactly("SessionStarted", "still talking to sales");
   }
 
+  /** The shared business-hours cases, judged at each session's start: /routing/resolve is held to the same. */
+  @Test
+  void timeWindowsAreJudgedWhenTheCallerJoined() throws Exception {
+    var cases = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+        java.nio.file.Path.of("..", "routing", "src", "test", "resources", "time-routing-cases.json").toFile());
+    router.seedAgents().rules("default", RoutingRules.fromJson(cases.get("rules").toString()));
+    List<String> expected = new java.util.ArrayList<>();
+    int i = 0;
+    for (var c : cases.get("cases")) {
+      router.sessionStartsAt("s-time-" + i++, c.get("metadata").toString(), "", null,
+          java.time.Instant.parse(c.get("at").asText()));
+      expected.add(c.get("name").asText() + " -> " + c.get("agent_id").asText() + " " + c.get("strategy").asText());
+    }
+    List<String> routed = new java.util.ArrayList<>();
+    var decisions = router.decisions();
+    i = 0;
+    for (var c : cases.get("cases")) {
+      RoutingDecision d = decisions.get(i++);
+      routed.add(c.get("name").asText() + " -> " + d.getAgentId() + " " + d.getStrategy());
+    }
+    assertThat(routed).containsExactlyElementsOf(expected);
+  }
+
   @Test
   void aTenantsOwnRulesWinOverTheDefaultRules() {
     router.seedAgents().rules("globex", new RoutingRules(1, "sales-agent-v1", Map.of(), List.of(), List.of()));

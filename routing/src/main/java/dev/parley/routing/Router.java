@@ -12,15 +12,21 @@ import java.util.Optional;
 import org.apache.kafka.common.utils.Utils;
 
 /**
- * Decides the agent for a session, in priority order: explicit {@code agent_id}, purpose (or a
- * purpose experiment), user attribute rules, experiments without a purpose, default agent. A rule
- * whose agent is unknown or archived is skipped, and the skip is part of the reason. Pure and
- * deterministic: the same inputs always give the same decision.
+ * Decides the agent for a session, in priority order: explicit {@code agent_id}, purpose (a time
+ * window for it, a purpose experiment, the purpose map), user attribute rules, time windows and
+ * experiments without a purpose, default agent. A rule whose agent is unknown or archived is skipped,
+ * and the skip is part of the reason. Pure and deterministic: the same inputs (the time included)
+ * always give the same decision.
  */
 public final class Router {
   private Router() {}
 
-  public static RouteDecision decide(SessionMetadata session, RoutingRules rules, AgentDirectory agents) {
+  /**
+   * The agent for a session that starts at {@code at} (time windows are judged at that instant; the router
+   * passes the session's start, {@code /routing/resolve} the request's {@code at} or now).
+   */
+  public static RouteDecision decide(SessionMetadata session, RoutingRules rules, AgentDirectory agents,
+      java.time.Instant at) {
     List<String> notes = new ArrayList<>(session.problems());
 
     if (session.agentId() != null) {
@@ -32,6 +38,10 @@ public final class Router {
     }
 
     if (session.purpose() != null) {
+      Optional<RouteDecision> windowed = window(rules, session.purpose(), at, agents, notes);
+      if (windowed.isPresent()) {
+        return windowed.get();
+      }
       Optional<Experiment> experiment = rules.experimentFor(session.purpose());
       if (experiment.isPresent()) {
         Optional<RouteDecision> split = split(experiment.get(), session, rules, agents, notes);
@@ -62,6 +72,11 @@ public final class Router {
       }
     }
 
+    Optional<RouteDecision> windowed = window(rules, null, at, agents, notes);
+    if (windowed.isPresent()) {
+      return windowed.get();
+    }
+
     for (Experiment experiment : rules.experiments()) {
       if (experiment.isEnabled() && experiment.purpose() == null) {
         Optional<RouteDecision> split = split(experiment, session, rules, agents, notes);
@@ -78,6 +93,23 @@ public final class Router {
     }
     notes.add("no rule matched: default agent " + rules.defaultAgent());
     return decision(fallback, RoutingStrategy.DEFAULT, "default", "", notes, rules, null, null);
+  }
+
+  /** The first open time window for the purpose (null: windows without one) whose agent is usable. */
+  private static Optional<RouteDecision> window(RoutingRules rules, String purpose, java.time.Instant at,
+      AgentDirectory agents, List<String> notes) {
+    for (RoutingRules.TimeRule rule : rules.timeRules()) {
+      if (java.util.Objects.equals(rule.purpose(), purpose) && rule.covers(at)) {
+        Optional<AgentRef> agent = usable(agents, rule.agentId(), "time rule " + rule.id() + " maps to", notes);
+        if (agent.isPresent()) {
+          String days = rule.days().isEmpty() ? "every day" : String.join(",", rule.days());
+          return Optional.of(decision(agent.get(), RoutingStrategy.TIME_WINDOW, rule.id(),
+              "time rule " + rule.id() + ": " + rule.from() + "-" + rule.to() + " " + days + " " + rule.timeZone()
+                  + (purpose == null ? "" : " for purpose '" + purpose + "'"), notes, rules, null, null));
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   private static Optional<RouteDecision> split(Experiment experiment, SessionMetadata session, RoutingRules rules,

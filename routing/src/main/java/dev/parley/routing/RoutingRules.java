@@ -17,8 +17,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Routing rules as data, in priority order after an explicit {@code agent_id}: purpose map, user
- * attribute rules, weighted experiments, default agent. Edited through config-service and read by
+ * Routing rules as data, in priority order after an explicit {@code agent_id}: time windows for the
+ * session's purpose, purpose experiments, the purpose map, user attribute rules, time windows without a
+ * purpose, experiments without one, the default agent. Edited through config-service and read by
  * router-stream from the compacted rules topic.
  *
  * @param version        set by config-service on every change
@@ -27,6 +28,9 @@ import java.util.Set;
  * @param attributeRules first match wins
  * @param experiments    weighted splits by a stable hash of user_id; with a purpose they replace
  *                       that purpose's mapping, without one they apply to sessions nothing else matched
+ * @param timeRules      time-of-day / day-of-week windows in a named time zone, first match wins; with a
+ *                       purpose they come before that purpose's experiments and mapping, without one they
+ *                       apply to sessions no purpose or attribute rule matched
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = false)
@@ -35,7 +39,8 @@ public record RoutingRules(
     @JsonProperty("default_agent") String defaultAgent,
     @JsonProperty("purposes") Map<String, String> purposes,
     @JsonProperty("attribute_rules") List<AttributeRule> attributeRules,
-    @JsonProperty("experiments") List<Experiment> experiments) {
+    @JsonProperty("experiments") List<Experiment> experiments,
+    @JsonProperty("time_rules") List<TimeRule> timeRules) {
 
   static final int MAX_RULES = 200;
   private static final ObjectMapper JSON = new ObjectMapper()
@@ -45,6 +50,13 @@ public record RoutingRules(
     purposes = purposes == null ? Map.of() : Map.copyOf(lowerKeys(purposes));
     attributeRules = attributeRules == null ? List.of() : List.copyOf(attributeRules);
     experiments = experiments == null ? List.of() : List.copyOf(experiments);
+    timeRules = timeRules == null ? List.of() : List.copyOf(timeRules);
+  }
+
+  /** The rules without time windows (as before time rules existed). */
+  public RoutingRules(int version, String defaultAgent, Map<String, String> purposes,
+      List<AttributeRule> attributeRules, List<Experiment> experiments) {
+    this(version, defaultAgent, purposes, attributeRules, experiments, List.of());
   }
 
   /** Matches a user detail (or participant attribute) value, compared as text. */
@@ -81,21 +93,72 @@ public record RoutingRules(
         new AttributeRule("premium-to-support", "tier", "premium", "support-agent-v1")), List.of());
   }
 
+  /**
+   * A time window: on the listed days (the day the window opens; all days when empty), from {@code from}
+   * up to {@code to} (24-hour {@code HH:mm}) in {@code time_zone}, sessions go to {@code agent_id}. A window
+   * whose end is before its start runs across midnight ({@code 22:00}–{@code 06:00}); equal ends mean the
+   * whole day. Local time in the zone, so daylight-saving changes move the window with the clocks.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record TimeRule(@JsonProperty("id") String id, @JsonProperty("time_zone") String timeZone,
+      @JsonProperty("days") List<String> days, @JsonProperty("from") String from, @JsonProperty("to") String to,
+      @JsonProperty("purpose") String purpose, @JsonProperty("agent_id") String agentId) {
+    static final List<String> DAY_NAMES = List.of("mon", "tue", "wed", "thu", "fri", "sat", "sun");
+
+    public TimeRule {
+      days = days == null ? List.of() : days.stream().map(d -> d == null ? "" : d.toLowerCase(Locale.ROOT)).toList();
+      purpose = purpose == null ? null : purpose.toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether the window is open at {@code at}; false when the rule is malformed (validation says why). */
+    public boolean covers(java.time.Instant at) {
+      java.time.ZonedDateTime local;
+      java.time.LocalTime start;
+      java.time.LocalTime end;
+      try {
+        local = at.atZone(java.time.ZoneId.of(timeZone));
+        start = java.time.LocalTime.parse(from);
+        end = java.time.LocalTime.parse(to);
+      } catch (RuntimeException malformed) {
+        return false;
+      }
+      java.time.LocalTime time = local.toLocalTime();
+      java.time.DayOfWeek today = local.getDayOfWeek();
+      if (start.equals(end)) {
+        return on(today);
+      }
+      if (start.isBefore(end)) {
+        return on(today) && !time.isBefore(start) && time.isBefore(end);
+      }
+      return (on(today) && !time.isBefore(start)) || (on(today.minus(1)) && time.isBefore(end));
+    }
+
+    private boolean on(java.time.DayOfWeek day) {
+      return days.isEmpty() || days.contains(DAY_NAMES.get(day.getValue() - 1));
+    }
+  }
+
+  /** The first time window open at {@code at} for {@code purpose} (null: the windows without a purpose). */
+  public Optional<TimeRule> timeRuleFor(String purpose, java.time.Instant at) {
+    return timeRules.stream().filter(r -> java.util.Objects.equals(r.purpose(), purpose) && r.covers(at))
+        .findFirst();
+  }
+
   /** The enabled experiment that replaces {@code purpose}'s mapping, if any. */
   public Optional<Experiment> experimentFor(String purpose) {
     return experiments.stream().filter(e -> e.isEnabled() && purpose.equals(e.purpose())).findFirst();
   }
 
   public RoutingRules withVersion(int newVersion) {
-    return new RoutingRules(newVersion, defaultAgent, purposes, attributeRules, experiments);
+    return new RoutingRules(newVersion, defaultAgent, purposes, attributeRules, experiments, timeRules);
   }
 
   /** Every rule broken, one message each naming the field; empty when the rules are usable. */
   public List<String> validate() {
     List<String> errors = new ArrayList<>();
     agent(errors, "default_agent", defaultAgent);
-    if (purposes.size() + attributeRules.size() + experiments.size() > MAX_RULES) {
-      errors.add("rules: at most " + MAX_RULES + " purposes, attribute rules and experiments in all");
+    if (purposes.size() + attributeRules.size() + experiments.size() + timeRules.size() > MAX_RULES) {
+      errors.add("rules: at most " + MAX_RULES + " purposes, attribute rules, experiments and time rules in all");
     }
     purposes.forEach((purpose, agent) -> {
       if (purpose.isBlank() || purpose.length() > SessionMetadata.MAX_VALUE_CHARS) {
@@ -118,7 +181,43 @@ public record RoutingRules(
     for (int i = 0; i < experiments.size(); i++) {
       validateExperiment(errors, "experiments[" + i + "]", experiments.get(i), ids);
     }
+    for (int i = 0; i < timeRules.size(); i++) {
+      validateTimeRule(errors, "time_rules[" + i + "]", timeRules.get(i), ids);
+    }
     return errors;
+  }
+
+  private static void validateTimeRule(List<String> errors, String at, TimeRule rule, Set<String> ids) {
+    required(errors, at + ".id", rule.id());
+    if (rule.id() != null && !ids.add(rule.id())) {
+      errors.add(at + ".id: '" + rule.id() + "' is used twice");
+    }
+    if (rule.timeZone() == null || rule.timeZone().isBlank()) {
+      errors.add(at + ".time_zone: is required (an IANA zone such as Europe/London or America/New_York)");
+    } else {
+      try {
+        java.time.ZoneId.of(rule.timeZone());
+      } catch (java.time.DateTimeException e) {
+        errors.add(at + ".time_zone: '" + rule.timeZone() + "' is not a time zone (an IANA zone such as"
+            + " Europe/London or America/New_York)");
+      }
+    }
+    for (String end : new String[] {"from", "to"}) {
+      String value = end.equals("from") ? rule.from() : rule.to();
+      if (value == null || !value.matches("([01]\\d|2[0-3]):[0-5]\\d")) {
+        errors.add(at + "." + end + ": " + (value == null ? "is required" : "'" + value + "' is not a time")
+            + " (24-hour HH:mm, e.g. 09:00)");
+      }
+    }
+    for (String day : rule.days()) {
+      if (!TimeRule.DAY_NAMES.contains(day)) {
+        errors.add(at + ".days: '" + day + "' is not a day (one of " + String.join(", ", TimeRule.DAY_NAMES) + ")");
+      }
+    }
+    if (rule.purpose() != null && (rule.purpose().isBlank() || rule.purpose().length() > SessionMetadata.MAX_VALUE_CHARS)) {
+      errors.add(at + ".purpose: must be 1-" + SessionMetadata.MAX_VALUE_CHARS + " characters when given");
+    }
+    agent(errors, at + ".agent_id", rule.agentId());
   }
 
   private static void validateExperiment(List<String> errors, String at, Experiment experiment, Set<String> ids) {

@@ -22,7 +22,7 @@ class RouterTest {
 
   private RouteDecision route(String roomMetadata, String participantMetadata) {
     return Router.decide(SessionMetadata.parse(roomMetadata, participantMetadata, Map.of()), rules,
-        AgentDirectory.of(agents));
+        AgentDirectory.of(agents), java.time.Instant.parse("2026-12-02T10:00:00Z"));
   }
 
   @Test
@@ -61,7 +61,7 @@ class RouterTest {
   @Test
   void participantAttributesCountAsUserAttributes() {
     RouteDecision decision = Router.decide(SessionMetadata.parse(null, null, Map.of("tier", "premium")), rules,
-        AgentDirectory.of(agents));
+        AgentDirectory.of(agents), java.time.Instant.parse("2026-12-02T10:00:00Z"));
 
     assertThat(decision.strategy()).isEqualTo(RoutingStrategy.USER_ATTRIBUTE);
   }
