@@ -10,19 +10,48 @@ final class ApiKeys {
 
   private final byte[] admin;
   private final byte[] readOnly;
+  /** Tenant keys: only for asking for callers' tokens on that tenant's behalf (no Admin API role). */
+  private final java.util.Map<String, byte[]> tenants;
 
   ApiKeys(String admin, String readOnly) {
-    this.admin = admin.getBytes(StandardCharsets.UTF_8);
-    this.readOnly = readOnly == null || readOnly.isBlank() ? null : readOnly.getBytes(StandardCharsets.UTF_8);
+    this(admin, readOnly, java.util.Map.of());
   }
 
-  Role roleOf(Context ctx) {
+  ApiKeys(String admin, String readOnly, java.util.Map<String, String> tenantKeys) {
+    this.admin = admin.getBytes(StandardCharsets.UTF_8);
+    this.readOnly = readOnly == null || readOnly.isBlank() ? null : readOnly.getBytes(StandardCharsets.UTF_8);
+    java.util.Map<String, byte[]> keys = new java.util.LinkedHashMap<>();
+    tenantKeys.forEach((tenant, key) -> keys.put(tenant, key.getBytes(StandardCharsets.UTF_8)));
+    this.tenants = java.util.Map.copyOf(keys);
+  }
+
+  boolean hasTenantKeys() {
+    return !tenants.isEmpty();
+  }
+
+  /** The tenant whose key the request carries, or null. */
+  String tenantOf(Context ctx) {
+    String key = keyOf(ctx);
+    if (key == null) {
+      return null;
+    }
+    byte[] given = key.getBytes(StandardCharsets.UTF_8);
+    return tenants.entrySet().stream().filter(e -> MessageDigest.isEqual(given, e.getValue()))
+        .map(java.util.Map.Entry::getKey).findFirst().orElse(null);
+  }
+
+  private static String keyOf(Context ctx) {
     String key = ctx.header("X-API-Key");
     String auth = ctx.header("Authorization");
     if (key == null && auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
       key = auth.substring(7).strip();
     }
-    if (key == null || key.isEmpty()) {
+    return key == null || key.isEmpty() ? null : key;
+  }
+
+  Role roleOf(Context ctx) {
+    String key = keyOf(ctx);
+    if (key == null) {
       return Role.NONE;
     }
     byte[] given = key.getBytes(StandardCharsets.UTF_8);

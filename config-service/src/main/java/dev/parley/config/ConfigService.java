@@ -75,7 +75,7 @@ public final class ConfigService implements AutoCloseable {
     AdminApi api = new AdminApi(agents, rules, reconciler, new Resolver(agents, rules),
         new CallerTokens(config.livekitApiKey(), config.livekitApiSecret(), config.agentName(), config.tokenTtlSeconds()),
         new RateLimiter(config.tokenRequestsPerMinute(), clock), new ApiKeys(config.adminApiKey(),
-        config.readOnlyApiKey()), config.livekitUrl(), afterWrite);
+        config.readOnlyApiKey(), config.tenantKeys()), config.livekitUrl(), afterWrite);
     String spec = resource("openapi.yaml");
     String docs = resource("docs.html");
     Javalin app = Javalin.create(javalin -> {

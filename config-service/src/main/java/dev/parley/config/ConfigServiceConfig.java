@@ -5,7 +5,8 @@ import dev.parley.kit.Settings;
 /** config-service's settings, read once at start-up. */
 record ConfigServiceConfig(String bootstrapServers, String mongoUri, String database, String host, int port,
     String adminApiKey, String readOnlyApiKey, String livekitUrl, String livekitApiKey, String livekitApiSecret,
-    String agentName, int tokenTtlSeconds, int tokenRequestsPerMinute, short replicationFactor, String webDir) {
+    String agentName, int tokenTtlSeconds, int tokenRequestsPerMinute, short replicationFactor, String webDir,
+    java.util.Map<String, String> tenantKeys) {
 
   static ConfigServiceConfig from(Settings settings) {
     ConfigServiceConfig config = new ConfigServiceConfig(
@@ -23,7 +24,9 @@ record ConfigServiceConfig(String bootstrapServers, String mongoUri, String data
         settings.integer("PARLEY_TOKEN_TTL_SECONDS", 600, 30, 86_400, "lifetime of issued LiveKit tokens"),
         settings.integer("PARLEY_TOKEN_RATE_PER_MINUTE", 30, 1, 100_000, "token requests per client per minute"),
         (short) settings.integer("PARLEY_REPLICATION_FACTOR", 1, 1, 5, "replication factor of created topics"),
-        settings.string("PARLEY_WEB_DIR", "", "folder of the built agent-picker page (web/dist), served at /"));
+        settings.string("PARLEY_WEB_DIR", "", "folder of the built agent-picker page (web/dist), served at /"),
+        tenantKeys(settings.list("PARLEY_TENANT_KEYS", "tenant=key pairs, comma-separated: a token request with a"
+            + " tenant's key gets that tenant (and only it)")));
     if (!config.webDir().isEmpty() && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(config.webDir(),
         "index.html"))) {
       throw new IllegalStateException("config-service configuration is invalid:\n  PARLEY_WEB_DIR: no index.html in "
@@ -35,5 +38,26 @@ record ConfigServiceConfig(String bootstrapServers, String mongoUri, String data
     }
     settings.validate("config-service");
     return config;
+  }
+
+  private static java.util.Map<String, String> tenantKeys(java.util.List<String> pairs) {
+    java.util.Map<String, String> keys = new java.util.LinkedHashMap<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (String pair : pairs) {
+      int eq = pair.indexOf('=');
+      String tenant = eq < 0 ? "" : pair.substring(0, eq).strip();
+      String key = eq < 0 ? "" : pair.substring(eq + 1).strip();
+      String problem = eq < 0 ? "is not tenant=key"
+          : !tenant.matches("[A-Za-z0-9_.-]{1,64}") ? "tenant '" + tenant + "' must be 1-64 letters, digits, '.', '-', '_'"
+          : key.length() < 16 ? "the key of tenant '" + tenant + "' must be at least 16 characters"
+          : !seen.add(key) ? "the key of tenant '" + tenant + "' is used twice"
+          : keys.containsKey(tenant) ? "tenant '" + tenant + "' has two keys" : null;
+      if (problem != null) {
+        throw new IllegalStateException("config-service configuration is invalid:\n  PARLEY_TENANT_KEYS: "
+            + (eq < 0 ? "'" + pair + "' " : "") + problem);
+      }
+      keys.put(tenant, key);
+    }
+    return java.util.Map.copyOf(keys);
   }
 }

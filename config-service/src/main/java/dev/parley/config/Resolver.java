@@ -41,6 +41,9 @@ final class Resolver {
       }
       attrs.fields().forEachRemaining(f -> attributes.put(f.getKey(), f.getValue().asText()));
     }
+    // as the router: the session's tenant, else the tenant_id its metadata carries
+    SessionMetadata session = SessionMetadata.parse(roomMetadata, participantMetadata, attributes).withTenant(tenant);
+    tenant = session.tenantId();
     String rulesId = RulesStore.DEFAULT_ID;
     RoutingRules active = RoutingRules.defaults();
     var tenantRules = tenant == null ? java.util.Optional.<RulesStore.StoredRules>empty()
@@ -53,7 +56,7 @@ final class Resolver {
       rulesId = "built-in";
     }
     AgentDirectory directory = id -> agents.current(id)
-        .map(c -> new AgentDirectory.AgentRef(c.agentId(), c.version(), c.isActive()));
+        .map(c -> new AgentDirectory.AgentRef(c.agentId(), c.version(), c.isActive(), c.tenantId()));
     java.time.Instant at = clock.instant();
     String atText = text(request, "at");
     if (atText != null) {
@@ -64,8 +67,7 @@ final class Resolver {
             + " (ISO-8601, e.g. 2026-03-29T08:30:00Z or 2026-03-29T09:30:00+01:00)"));
       }
     }
-    RouteDecision decision = Router.decide(SessionMetadata.parse(roomMetadata, participantMetadata, attributes),
-        active, directory, at);
+    RouteDecision decision = Router.decide(session, active, directory, at);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("agent_id", decision.agentId());
     body.put("config_version", decision.configVersion());

@@ -13,6 +13,7 @@ import java.util.Map;
 final class Api {
   static final String ADMIN_KEY = "test-admin-key-0123456789";
   static final String READ_KEY = "test-read-key-0123456789";
+  static final String ACME_KEY = "acme-tenant-key-0001";
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;

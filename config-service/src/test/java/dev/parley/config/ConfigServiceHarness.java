@@ -19,6 +19,7 @@ final class ConfigServiceHarness {
     env.put("PARLEY_ADMIN_API_KEY", Api.ADMIN_KEY);
     env.put("PARLEY_READONLY_API_KEY", Api.READ_KEY);
     env.put("PARLEY_TOKEN_RATE_PER_MINUTE", String.valueOf(tokensPerMinute));
+    env.put("PARLEY_TENANT_KEYS", "acme=" + Api.ACME_KEY);
     return env;
   }
 

@@ -158,6 +158,80 @@ class RoutingAndTokenIT {
     assertThat(response.json().get("url").asText()).startsWith("ws://");
   }
 
+  /** The seed system's frontend, unchanged: its path, its body, its "John Doe". */
+  @Test
+  void theSeedFrontendsExactRequestGetsATokenForItsRoomNameAndMetadata() throws Exception {
+    long now = System.currentTimeMillis();
+    Api.Response response = api.call("POST", "/api/livekit/token", """
+        {"roomName": "support-%d", "userName": "John Doe",
+         "metadata": {"purpose": "support", "user_id": "user-123",
+                      "user_details": {"name": "John Doe", "email": "john@example.com", "tier": "premium"}}}
+        """.formatted(now), null);
+
+    assertThat(response.status()).as(response.body()).isEqualTo(200);
+    DecodedJWT jwt = JWT.require(Algorithm.HMAC256("secret")).withIssuer("devkey").build()
+        .verify(response.json().get("token").asText());
+    assertThat(jwt.getSubject()).as("a safe identity from the name").matches("john-doe-[0-9a-f]{6}");
+    assertThat(jwt.getClaim("name").asString()).isEqualTo("John Doe");
+    assertThat(jwt.getClaim("video").asMap()).containsEntry("room", "support-" + now).containsEntry("roomJoin", true);
+    JsonNode metadata = new ObjectMapper().readTree(jwt.getClaim("metadata").asString());
+    assertThat(metadata.get("purpose").asText()).isEqualTo("support");
+    assertThat(metadata.at("/user_details/tier").asText()).isEqualTo("premium");
+    assertThat(metadata.has("tenant_id")).isFalse();
+    assertThat(jwt.getClaim("roomConfig").toString()).as("the room dispatches the agent").contains("parley");
+    assertThat(AdminApi.identityFor("  Zoë  O'Brien-Smith ")).matches("zoe-o-brien-smith-[0-9a-f]{6}");
+    assertThat(AdminApi.identityFor("日本語")).matches("caller-[0-9a-f]{6}");
+  }
+
+  @Test
+  void theSeedRouteRefusesBadBodiesFieldByField() {
+    Api.Response noRoom = api.call("POST", "/api/livekit/token", "{\"userName\":\"John Doe\"}", null);
+    Api.Response blankName = api.call("POST", "/api/livekit/token", "{\"roomName\":\"r-1\",\"userName\":\" \"}",
+        null);
+    Api.Response badMetadata = api.call("POST", "/api/livekit/token", "{\"roomName\":\"r-1\",\"userName\":\"Jo\","
+        + "\"metadata\":\"not json\"}", null);
+    assertThat(noRoom.status()).isEqualTo(400);
+    assertThat(noRoom.json().at("/details/0/field").asText()).isEqualTo("roomName");
+    assertThat(blankName.json().at("/details/0/field").asText()).isEqualTo("userName");
+    assertThat(badMetadata.status()).isEqualTo(400);
+    assertThat(badMetadata.json().at("/details/0/rule").asText()).contains("is a string but not JSON");
+  }
+
+  /** A tenant's key puts its tenant into the token; nobody speaks as a tenant without its key. */
+  @Test
+  void aTenantsKeyDecidesTheTenantOfTheToken() throws Exception {
+    Api.Response acme = api.call("POST", "/api/livekit/token", "{\"roomName\":\"acme-1\",\"userName\":\"Ann\","
+        + "\"metadata\":{\"purpose\":\"support\"}}", Api.ACME_KEY);
+    Api.Response spoofed = api.call("POST", "/api/v1/livekit/token", "{\"room_name\":\"acme-2\",\"identity\":\"x\","
+        + "\"metadata\":{\"tenant_id\":\"acme\"}}", null);
+    Api.Response crossed = api.call("POST", "/api/livekit/token", "{\"roomName\":\"acme-3\",\"userName\":\"Ann\","
+        + "\"metadata\":{\"tenant_id\":\"globex\"}}", Api.ACME_KEY);
+
+    assertThat(acme.status()).isEqualTo(200);
+    JsonNode metadata = new ObjectMapper().readTree(JWT.decode(acme.json().get("token").asText())
+        .getClaim("metadata").asString());
+    assertThat(metadata.get("tenant_id").asText()).isEqualTo("acme");
+    assertThat(spoofed.status()).isEqualTo(401);
+    assertThat(spoofed.body()).contains("metadata.tenant_id 'acme' needs that tenant's key");
+    assertThat(crossed.status()).isEqualTo(403);
+    assertThat(crossed.body()).contains("this key belongs to tenant 'acme'");
+  }
+
+  @Test
+  void anExplicitAgentIdNeverReachesAnotherTenantsAgent() {
+    api.post("/api/v1/agents/config", SeedAgents.json().get(0).replace("support-agent-v1", "acme-support-v1")
+        .replace("\"parley-demo\"", "\"acme\""));
+    JsonNode own = api.post("/api/v1/routing/resolve", "{\"room_metadata\":{\"agent_id\":\"acme-support-v1\","
+        + "\"tenant_id\":\"acme\"}}").json();
+    JsonNode other = api.post("/api/v1/routing/resolve", "{\"tenant_id\":\"acme\",\"room_metadata\":{"
+        + "\"agent_id\":\"sales-agent-v1\"}}").json();
+
+    assertThat(own.get("agent_id").asText()).isEqualTo("acme-support-v1");
+    assertThat(own.get("strategy").asText()).isEqualTo("EXPLICIT_AGENT");
+    assertThat(other.get("agent_id").asText()).isNotEqualTo("sales-agent-v1");
+    assertThat(other.get("reason").asText()).contains("agent_id 'sales-agent-v1' belongs to another tenant than 'acme'");
+  }
+
   @Test
   void tokenRequestsAreValidatedAndRateLimited() {
     Api.Response noRoom = api.call("POST", "/api/v1/livekit/token", "{\"identity\":\"x\"}", null);

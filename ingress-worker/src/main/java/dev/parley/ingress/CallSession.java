@@ -136,9 +136,14 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     }
     Map<String, String> attributes = info.getAttributesMap();
     String userId = attributes.getOrDefault("user_id", userIdOf(metadata));
+    String roomMetadata = room.roomMetadata().isBlank() ? job.metadata() : room.roomMetadata();
+    String tenant = attributes.getOrDefault("tenant_id", textOf(metadata, "tenant_id"));
+    if (tenant == null) {
+      tenant = textOf(roomMetadata, "tenant_id");
+    }
     publishSession(SessionStarted.newBuilder().setSessionId(sessionId).setRoomName(job.room())
         .setRoomSid(job.roomSid()).setParticipantIdentity(identity).setParticipantSid(info.getSid())
-        .setUserId(userId).setRoomMetadata(room.roomMetadata().isBlank() ? job.metadata() : room.roomMetadata())
+        .setUserId(userId).setTenantId(tenant).setRoomMetadata(roomMetadata)
         .setParticipantMetadata(metadata == null ? "" : metadata).setParticipantAttributes(attributes)
         .setJobId(job.id()).setStartedAt(Instant.now()).build());
     log.info("session {} started for {} in room {}", sessionId, identity, job.room());
@@ -146,9 +151,18 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
 
   /** The caller's {@code user_id} from its metadata JSON, or null. */
   static String userIdOf(String metadata) {
+    return textOf(metadata, "user_id");
+  }
+
+  /**
+   * A non-blank text field of metadata JSON (the token's participant metadata, or the room's), or null. The
+   * tenant comes from here: the token service puts the tenant of the key that asked for the token there.
+   */
+  static String textOf(String metadata, String field) {
     try {
       com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(metadata == null ? "" : metadata);
-      return node != null && node.path("user_id").isTextual() ? node.get("user_id").asText() : null;
+      return node != null && node.path(field).isTextual() && !node.get(field).asText().isBlank()
+          ? node.get(field).asText().strip() : null;
     } catch (java.io.IOException e) {
       return null;
     }

@@ -95,8 +95,8 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
   private RoutingDecision decide(SessionStarted started, List<String> extraNotes) {
     SessionMetadata metadata = started == null ? SessionMetadata.empty()
         : SessionMetadata.parse(started.getRoomMetadata(), started.getParticipantMetadata(),
-            started.getParticipantAttributes());
-    String tenant = started == null ? null : started.getTenantId();
+            started.getParticipantAttributes()).withTenant(started.getTenantId());
+    String tenant = metadata.tenantId();
     RulesChoice choice = rulesFor(tenant);
     // time windows are judged when the caller joined, so a replay of the topic routes the same way
     java.time.Instant at = started == null ? Instant.ofEpochMilli(context.currentSystemTimeMs())
@@ -143,7 +143,7 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
     return id -> {
       AgentConfigSnapshot snapshot = id == null ? null : agents.get(id);
       return Optional.ofNullable(snapshot).map(s -> new AgentDirectory.AgentRef(s.getAgentId(), s.getVersion(),
-          s.getStatus() == ConfigStatus.ACTIVE));
+          s.getStatus() == ConfigStatus.ACTIVE, s.getTenantId()));
     };
   }
 

@@ -15,6 +15,10 @@ public interface AgentDirectory {
     return id -> Optional.ofNullable(id == null ? null : agents.get(id));
   }
 
-  /** An agent's current version and status. */
-  record AgentRef(String agentId, int version, boolean active) {}
+  /** An agent's current version, status and tenant (null: not known). */
+  record AgentRef(String agentId, int version, boolean active, String tenantId) {
+    public AgentRef(String agentId, int version, boolean active) {
+      this(agentId, version, active, null);
+    }
+  }
 }

@@ -31,6 +31,13 @@ public final class Router {
 
     if (session.agentId() != null) {
       Optional<AgentRef> agent = usable(agents, session.agentId(), "agent_id", notes);
+      String tenant = session.tenantId();
+      if (agent.isPresent() && tenant != null && agent.get().tenantId() != null
+          && !tenant.equals(agent.get().tenantId())) {
+        // a caller of one tenant never reaches another tenant's agent by naming it
+        notes.add("agent_id '" + session.agentId() + "' belongs to another tenant than '" + tenant + "'; ignored");
+        agent = Optional.empty();
+      }
       if (agent.isPresent()) {
         return decision(agent.get(), RoutingStrategy.EXPLICIT_AGENT, "agent_id",
             "explicit agent_id '" + session.agentId() + "'", notes, rules, null, null);

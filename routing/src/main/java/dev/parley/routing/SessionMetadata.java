@@ -21,9 +21,10 @@ import java.util.Map;
  * @param userDetails {@code user_details} flattened to strings (e.g. is_new_user=true, tier=premium)
  * @param attributes  LiveKit participant attributes
  * @param problems    what was ignored and why
+ * @param tenantId    the caller's tenant ({@code tenant_id} in the metadata, or as the session says), or null
  */
 public record SessionMetadata(String agentId, String purpose, String userId, Map<String, String> userDetails,
-    Map<String, String> attributes, List<String> problems) {
+    Map<String, String> attributes, List<String> problems, String tenantId) {
 
   /** Metadata larger than this is ignored: LiveKit allows 64 KiB, routing needs a few fields. */
   public static final int MAX_METADATA_BYTES = 16 * 1024;
@@ -37,7 +38,7 @@ public record SessionMetadata(String agentId, String purpose, String userId, Map
   }
 
   public static SessionMetadata empty() {
-    return new SessionMetadata(null, null, null, Map.of(), Map.of(), List.of());
+    return new SessionMetadata(null, null, null, Map.of(), Map.of(), List.of(), null);
   }
 
   /** Parses raw LiveKit metadata; never throws. */
@@ -57,8 +58,16 @@ public record SessionMetadata(String agentId, String purpose, String userId, Map
     builder.fallback("agent_id", attrs.get("agent_id"));
     builder.fallback("purpose", attrs.get("purpose"));
     builder.fallback("user_id", attrs.get("user_id"));
+    builder.fallback("tenant_id", attrs.get("tenant_id"));
     return new SessionMetadata(builder.agentId, builder.purpose == null ? null
-        : builder.purpose.toLowerCase(Locale.ROOT), builder.userId, builder.details, attrs, builder.problems);
+        : builder.purpose.toLowerCase(Locale.ROOT), builder.userId, builder.details, attrs, builder.problems,
+        builder.tenantId);
+  }
+
+  /** The same metadata for a session whose tenant is known otherwise (the session event, the request): it wins. */
+  public SessionMetadata withTenant(String tenant) {
+    return tenant == null || tenant.isBlank() ? this
+        : new SessionMetadata(agentId, purpose, userId, userDetails, attributes, problems, tenant);
   }
 
   /** A user detail or, failing that, a participant attribute. */
@@ -71,6 +80,7 @@ public record SessionMetadata(String agentId, String purpose, String userId, Map
     String agentId;
     String purpose;
     String userId;
+    String tenantId;
     final Map<String, String> details = new LinkedHashMap<>();
     final List<String> problems = new ArrayList<>();
 
@@ -97,6 +107,7 @@ public record SessionMetadata(String agentId, String purpose, String userId, Map
       agentId = text(what, node, "agent_id", agentId);
       purpose = text(what, node, "purpose", purpose);
       userId = text(what, node, "user_id", userId);
+      tenantId = text(what, node, "tenant_id", tenantId);
       JsonNode userDetails = node.get("user_details");
       if (userDetails != null && !userDetails.isNull()) {
         if (userDetails.isObject()) {
@@ -135,6 +146,7 @@ public record SessionMetadata(String agentId, String purpose, String userId, Map
         case "agent_id" -> agentId = agentId == null ? value.strip() : agentId;
         case "purpose" -> purpose = purpose == null ? value.strip() : purpose;
         case "user_id" -> userId = userId == null ? value.strip() : userId;
+        case "tenant_id" -> tenantId = tenantId == null ? value.strip() : tenantId;
         default -> throw new IllegalArgumentException(field);
       }
     }
