@@ -76,6 +76,9 @@ class LocalStackIT {
         for (String purpose : List.of("support", "sales", "onboarding", "interview")) {
           assertThat(demoOut).contains("=== " + purpose + " ===");
         }
+        // each call's token came from the seed frontend's route with its exact body; its summary came back as data
+        assertThat(demoOut.split("token:  POST /api/livekit/token as the seed frontend asks", -1)).hasSize(5);
+        assertThat(demoOut).containsPattern("\"John Doe\" joins as john-doe-[0-9a-f]{6} in support-\\d+");
         assertThat(demoOut.split("schema-valid, ", -1)).as("two schema-valid answers per agent").hasSize(9);
 
         Path wav = speech(dir.resolve("caller.wav"));
@@ -106,7 +109,8 @@ class LocalStackIT {
   private static String demo(NetworkNamespace ns, String java, String classpath, Path repo, Path log)
       throws Exception {
     Process demo = start(ns, List.of(java, "-cp", classpath, "dev.parley.launcher.ParleyCli", "demo",
-        "--livekit-url", "ws://127.0.0.1:" + LIVEKIT, "--kafka", "127.0.0.1:" + KAFKA), repo, log, Map.of());
+        "--livekit-url", "ws://127.0.0.1:" + LIVEKIT, "--kafka", "127.0.0.1:" + KAFKA, "--api",
+        "http://127.0.0.1:" + API), repo, log, Map.of());
     assertThat(demo.waitFor(12, TimeUnit.MINUTES)).as("demo finished").isTrue();
     return Files.readString(log);
   }

@@ -58,6 +58,11 @@ final class DemoCommand implements Callable<Integer> {
       + " ${DEFAULT-VALUE})")
   String bootstrap = Defaults.kafka();
 
+  @Option(names = "--api", description = "the Admin API whose seed token route (POST /api/livekit/token) gives the"
+      + " caller's token, as the seed system's frontend asks for it; without one, tokens are signed with the LiveKit"
+      + " key (default: ${DEFAULT-VALUE})")
+  String api = "http://127.0.0.1:8080";
+
   @Option(names = "--turn-timeout", description = "seconds to wait for each answer (default: ${DEFAULT-VALUE})")
   int turnTimeoutSeconds = 120;
 
@@ -127,7 +132,10 @@ final class DemoCommand implements Callable<Integer> {
     String room = "demo-" + purpose + "-" + run;
     String metadata = "{\"purpose\":\"" + purpose + "\",\"user_id\":\"demo-" + run + "\"}";
     ListeningCaller caller = new ListeningCaller();
-    String token = tokens.issue(room, "demo-caller-" + run, "Demo caller", metadata).token();
+    String token = seedToken(purpose);
+    if (token == null) {
+      token = tokens.issue(room, "demo-caller-" + run, "Demo caller", metadata).token();
+    }
     boolean ok = true;
     try (RoomParticipant participant = join(token, caller);
         AudioPublication mic = participant.publishAudio("microphone", Duration.ofSeconds(10))) {
@@ -167,6 +175,44 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
     return ok;
+  }
+
+  /** Whether the Admin API answered the last token request; null before the first. */
+  private Boolean apiAnswers;
+
+  /**
+   * The caller's token the way the seed system's frontend gets it: {@code POST /api/livekit/token} with its
+   * body ({@code roomName}, {@code userName: "John Doe"}, {@code metadata} with purpose, user_id and user_details).
+   * Null when no Admin API runs there (file mode): the caller then signs its own token.
+   */
+  private String seedToken(String purpose) throws Exception {
+    if (Boolean.FALSE.equals(apiAnswers)) {
+      return null;
+    }
+    String body = """
+        {"roomName": "%s-%d", "userName": "John Doe", "metadata": {"purpose": "%s", "user_id": "user-123",
+         "user_details": {"name": "John Doe", "email": "john@example.com", "tier": "premium"}}}"""
+        .formatted(purpose, System.currentTimeMillis(), purpose);
+    java.net.http.HttpResponse<String> response;
+    try {
+      response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create(api.replaceAll("/+$", "") + "/api/livekit/token")).timeout(Duration.ofSeconds(10))
+          .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+          .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException e) {
+      apiAnswers = false;
+      out.println("  (no Admin API at " + api + ": the caller signs its own token with the LiveKit key)");
+      return null;
+    }
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("POST " + api + "/api/livekit/token answered " + response.statusCode() + ": "
+          + response.body());
+    }
+    apiAnswers = true;
+    JsonNode answer = dev.parley.agentconfig.AgentConfigJson.MAPPER.readTree(response.body());
+    out.println("  token:  POST /api/livekit/token as the seed frontend asks (\"John Doe\" joins as "
+        + answer.path("identity").asText() + " in " + answer.path("room_name").asText() + ")");
+    return answer.get("token").asText();
   }
 
   private static ObjectNode required(ObjectNode message, Duration waited, String what) {
