@@ -21,17 +21,22 @@ import java.util.Map;
  * The offline speech-to-text engines on the callers' lines of a conversation cases file, spoken by each
  * offline voice: word error rate (words normalized alike, numbers spelled out) and time to transcribe.
  *
- * <pre>./parley bench stt [--cases FILE] [--verbose]</pre>
+ * <pre>./parley bench stt [--cases FILE] [--verbose] [--voices freetts,piper] [--engines moonshine,pocketsphinx]</pre>
  */
 public final class SttBench {
   public static void main(String[] args) throws Exception {
     Path cases = Path.of("bench", "conversations.json");
     boolean verbose = false;
+    List<String> onlyVoices = List.of("freetts", "piper");
+    List<String> onlyEngines = List.of("moonshine", "pocketsphinx");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--cases" -> cases = Path.of(args[++i]);
         case "--verbose", "-v" -> verbose = true;
-        default -> throw new IllegalArgumentException("usage: ./parley bench stt [--cases FILE] [--verbose]");
+        case "--voices" -> onlyVoices = List.of(args[++i].split(","));
+        case "--engines" -> onlyEngines = List.of(args[++i].split(","));
+        default -> throw new IllegalArgumentException("usage: ./parley bench stt [--cases FILE] [--verbose]"
+            + " [--voices freetts,piper] [--engines moonshine,pocketsphinx]");
       }
     }
     List<String> lines = new ArrayList<>();
@@ -45,11 +50,22 @@ public final class SttBench {
     System.out.printf("%d caller lines from %s, each spoken by every offline voice and transcribed by every offline"
         + " engine%n", lines.size(), cases);
     Map<String, TextToSpeech> voices = new LinkedHashMap<>();
-    voices.put("freetts", new FreeTtsTts());
-    voices.put("piper", PiperTts.open(Path.of(piperModel)));
+    if (onlyVoices.contains("freetts")) {
+      voices.put("freetts", new FreeTtsTts());
+    }
+    if (onlyVoices.contains("piper")) {
+      voices.put("piper", PiperTts.open(Path.of(piperModel)));
+    }
     Map<String, SpeechToText> engines = new LinkedHashMap<>();
-    engines.put("moonshine", new MoonshineStt(Path.of(moonshineDir)));
-    engines.put("pocketsphinx", new PocketSphinxStt());
+    if (onlyEngines.contains("moonshine")) {
+      engines.put("moonshine", new MoonshineStt(Path.of(moonshineDir)));
+    }
+    if (onlyEngines.contains("pocketsphinx")) {
+      engines.put("pocketsphinx", new PocketSphinxStt());
+    }
+    if (voices.isEmpty() || engines.isEmpty()) {
+      throw new IllegalArgumentException("--voices takes freetts and/or piper, --engines moonshine and/or pocketsphinx");
+    }
     List<String> rows = new ArrayList<>();
     for (Map.Entry<String, TextToSpeech> voice : voices.entrySet()) {
       List<short[]> audio = new ArrayList<>();
