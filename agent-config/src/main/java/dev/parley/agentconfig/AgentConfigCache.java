@@ -24,9 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every agent config version this process has seen on {@code parley.agent-configs.v1}, read from the
- * beginning of the compacted topic and followed from then on: no service but config-service reads
- * MongoDB. Used by llm-processor (prompt, schema, model), tts-egress (voice) and ingress-worker
+ * Every agent config version on {@code parley.agent-config-versions.v1} (every version ever published)
+ * and {@code parley.agent-configs.v1} (the current one), read from the beginning of the compacted topics
+ * and followed from then on, so a session pinned to an old version keeps it across restarts: no service
+ * but config-service reads MongoDB. Used by llm-processor (prompt, schema, model), tts-egress (voice) and ingress-worker
  * (speech-to-text, endpointing).
  */
 public final class AgentConfigCache implements AutoCloseable {
@@ -79,7 +80,7 @@ public final class AgentConfigCache implements AutoCloseable {
 
   private void run() {
     try {
-      consumer.subscribe(List.of(Topics.AGENT_CONFIGS.name()));
+      consumer.subscribe(List.of(Topics.AGENT_CONFIG_VERSIONS.name(), Topics.AGENT_CONFIGS.name()));
       while (running) {
         var records = consumer.poll(Duration.ofMillis(200));
         for (ConsumerRecord<String, byte[]> record : records) {

@@ -49,8 +49,10 @@ final class ChangeFeed implements AutoCloseable {
         .setConfigJson(AgentConfigJson.write(config))
         .setUpdatedAt(config.updatedAt() == null ? Instant.now() : config.updatedAt())
         .build();
-    send(Topics.AGENT_CONFIGS.name(), config.agentId(),
-        Topics.AGENT_CONFIGS.valueSerde().serializer().serialize(Topics.AGENT_CONFIGS.name(), snapshot));
+    byte[] value = Topics.AGENT_CONFIGS.valueSerde().serializer().serialize(Topics.AGENT_CONFIGS.name(), snapshot);
+    // the version first: whoever learns of it as the current version can then find it among the versions
+    send(Topics.AGENT_CONFIG_VERSIONS.name(), Topics.configVersionKey(config.agentId(), config.version()), value);
+    send(Topics.AGENT_CONFIGS.name(), config.agentId(), value);
   }
 
   void publish(RulesStore.StoredRules stored) throws Exception {

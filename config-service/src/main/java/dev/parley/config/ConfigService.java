@@ -42,7 +42,8 @@ public final class ConfigService implements AutoCloseable {
 
   static ConfigService start(ConfigServiceConfig config, String fault) {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
-      new TopicProvisioner(admin, config.replicationFactor()).ensure(List.of(Topics.AGENT_CONFIGS, Topics.ROUTING_RULES));
+      new TopicProvisioner(admin, config.replicationFactor()).ensure(List.of(Topics.AGENT_CONFIGS,
+          Topics.AGENT_CONFIG_VERSIONS, Topics.ROUTING_RULES));
     }
     // A database that went away answers requests with 503 within seconds, not after the driver's 30 s default.
     com.mongodb.ConnectionString uri = new com.mongodb.ConnectionString(config.mongoUri());

@@ -237,7 +237,10 @@ final class AgentsFile {
   private static final String DEFAULT_RULES = "default";
 
   private static void send(KafkaProducer<String, byte[]> producer, AgentConfigSnapshot snapshot) throws Exception {
-    producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), snapshot.getAgentId(),
-        Topics.AGENT_CONFIGS.valueSerde().serializer().serialize(null, snapshot))).get(15, TimeUnit.SECONDS);
+    byte[] value = Topics.AGENT_CONFIGS.valueSerde().serializer().serialize(null, snapshot);
+    producer.send(new ProducerRecord<>(Topics.AGENT_CONFIG_VERSIONS.name(), Topics.configVersionKey(
+        snapshot.getAgentId(), snapshot.getVersion()), value)).get(15, TimeUnit.SECONDS);
+    producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), snapshot.getAgentId(), value))
+        .get(15, TimeUnit.SECONDS);
   }
 }

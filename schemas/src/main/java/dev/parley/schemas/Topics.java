@@ -57,6 +57,20 @@ public final class Topics {
       new Topic<>("parley.agent-configs.v1", Serdes.String(), AvroSerde.of(AgentConfigSnapshot.class), 1,
           Cleanup.COMPACT);
 
+  /**
+   * Every version of every agent config (compacted, key {@code <agent_id>@<version>}, so no version replaces
+   * another): what a session pinned to an older version is answered with, even by a processor that starts
+   * after a newer version compacted the old one out of {@link #AGENT_CONFIGS}. Writer: config-service.
+   */
+  public static final Topic<String, AgentConfigSnapshot> AGENT_CONFIG_VERSIONS =
+      new Topic<>("parley.agent-config-versions.v1", Serdes.String(), AvroSerde.of(AgentConfigSnapshot.class), 1,
+          Cleanup.COMPACT);
+
+  /** The key of one version on {@link #AGENT_CONFIG_VERSIONS}. */
+  public static String configVersionKey(String agentId, int version) {
+    return agentId + "@" + version;
+  }
+
   /** Current routing rules (compacted, key rules id). Writer: config-service. */
   public static final Topic<String, RoutingRulesSnapshot> ROUTING_RULES =
       new Topic<>("parley.routing-rules.v1", Serdes.String(), AvroSerde.of(RoutingRulesSnapshot.class), 1,
@@ -71,7 +85,7 @@ public final class Topics {
   /** Every fixed topic, in pipeline order. Per-agent and dead-letter topics are derived. */
   public static List<Topic<?, ?>> all() {
     return List.of(SESSIONS, USER_TURNS, ROUTING_DECISIONS, AGENT_REPLIES, PLAYBACK, SESSION_SUMMARIES, AGENT_CONFIGS,
-        ROUTING_RULES);
+        AGENT_CONFIG_VERSIONS, ROUTING_RULES);
   }
 
   /** The topic of one agent's routed events: {@code parley.agent.<agent-id>.v1}. */
