@@ -12,6 +12,7 @@ import javax.sound.sampled.AudioFormat;
  */
 public final class FreeTtsTts implements TextToSpeech {
   private final Voice voice;
+  private final float basePitch;
 
   public FreeTtsTts() {
     System.setProperty("freetts.voices", "com.sun.speech.freetts.en.us.cmu_us_kal.KevinVoiceDirectory");
@@ -20,6 +21,7 @@ public final class FreeTtsTts implements TextToSpeech {
       throw new IllegalStateException("FreeTTS voice kevin16 not found");
     }
     voice.allocate();
+    basePitch = voice.getPitch();
   }
 
   @Override
@@ -29,12 +31,20 @@ public final class FreeTtsTts implements TextToSpeech {
 
   @Override
   public synchronized byte[] synthesize(String text, double speed) {
+    return synthesize(text, speed, VoiceStyle.NONE);
+  }
+
+  /** FreeTTS takes rate and pitch (its kevin16 default is 100 Hz) itself; the volume scales its samples. */
+  @Override
+  public synchronized byte[] synthesize(String text, double speed, VoiceStyle style) {
+    VoiceStyle s = style == null ? VoiceStyle.NONE : style;
     Capture capture = new Capture();
-    voice.setRate((float) (150 * speed));
+    voice.setRate((float) (150 * speed * s.rate()));
+    voice.setPitch((float) (basePitch * s.pitch()));
     voice.setAudioPlayer(capture);
     voice.speak(text);
     short[] pcm16k = Pcm.samples(capture.pcm(capture.bigEndian));
-    return Pcm.bytes(Pcm.up3(pcm16k));
+    return s.withVolume(Pcm.bytes(Pcm.up3(pcm16k)));
   }
 
   @Override

@@ -25,12 +25,25 @@ public final class OpenAiTts implements TextToSpeech {
 
   @Override
   public byte[] synthesize(String text, double speed) {
-    String body = JSON.createObjectNode().put("model", model).put("voice", voice).put("input", text)
-        .put("response_format", "pcm").put("speed", Math.max(0.25, Math.min(4.0, speed))).toString();
+    return synthesize(text, speed, VoiceStyle.NONE);
+  }
+
+  /** {@code gpt-4o-mini-tts} takes the directions as written ({@code instructions}); other models get the rate. */
+  @Override
+  public byte[] synthesize(String text, double speed, VoiceStyle style) {
+    VoiceStyle s = style == null ? VoiceStyle.NONE : style;
+    boolean freeText = model.startsWith("gpt-4o") && !s.isNone();
+    var json = JSON.createObjectNode().put("model", model).put("voice", voice).put("input", text)
+        .put("response_format", "pcm").put("speed", Math.max(0.25, Math.min(4.0, freeText ? speed : speed * s.rate())));
+    if (freeText) {
+      json.put("instructions", s.instructions());
+    }
+    String body = json.toString();
     HttpRequest request = HttpRequest.newBuilder(CloudSpeech.uri(baseUrl, "/v1/audio/speech"))
         .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + apiKey)
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
-    return CloudSpeech.pcm24kTo48k(CloudSpeech.send("OpenAI speech", request).body());
+    byte[] pcm = CloudSpeech.pcm24kTo48k(CloudSpeech.send("OpenAI speech", request).body());
+    return freeText ? pcm : s.withVolume(pcm);
   }
 
   @Override

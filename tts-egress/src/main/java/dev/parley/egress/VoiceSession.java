@@ -43,6 +43,12 @@ final class VoiceSession implements AutoCloseable {
   private final List<String> heard = new ArrayList<>();
   private final List<String> queued = new ArrayList<>();
   private final List<Integer> queuedMs = new ArrayList<>();
+  /** How the agent's next sentences sound: the latest turn's {@code voice_instructions}, if it gave any. */
+  private volatile dev.parley.speech.VoiceStyle style = dev.parley.speech.VoiceStyle.NONE;
+  /** The style of the turn now playing, for its playback events. */
+  private dev.parley.speech.VoiceStyle playingStyle = dev.parley.speech.VoiceStyle.NONE;
+  /** The structured field whose text directs the voice. */
+  static final String VOICE_FIELD = "voice_instructions";
   /** Turns cut off by the caller: their later sentences are not spoken. */
   private final Set<String> interrupted = new HashSet<>();
 
@@ -90,8 +96,9 @@ final class VoiceSession implements AutoCloseable {
       return;
     }
     synthesizing = true;
+    dev.parley.speech.VoiceStyle now = style;
     speaker.execute(() -> {
-      byte[] pcm = speak(chunk);
+      byte[] pcm = speak(chunk, now);
       synchronized (this) {
         if (interrupted.contains(chunk.getTurnId())) {
           synthesizing = false;
@@ -99,6 +106,7 @@ final class VoiceSession implements AutoCloseable {
         }
         if (!chunk.getTurnId().equals(playingTurn)) {
           playingTurn = chunk.getTurnId();
+          playingStyle = now;
           heard.clear();
           queued.clear();
           queuedMs.clear();
@@ -115,23 +123,35 @@ final class VoiceSession implements AutoCloseable {
   }
 
   /** The sentence in the agent's voice; if that voice fails (a cloud API down), in the offline voice. */
-  private byte[] speak(AgentReplyChunk chunk) {
+  private byte[] speak(AgentReplyChunk chunk, dev.parley.speech.VoiceStyle style) {
     TextToSpeech voice = voices.of(chunk.getAgentId());
     double speed = voices.speedOf(chunk.getAgentId());
     try {
-      return voice.synthesize(chunk.getText(), speed);
+      return voice.synthesize(chunk.getText(), speed, style);
     } catch (RuntimeException e) {
       if (voice == voices.fallback()) {
         throw e;
       }
       LOG.warn("session {}: voice {} failed ({}); this sentence is spoken by {}", sessionId, voice.name(),
           e.getMessage(), voices.fallback().name());
-      return voices.fallback().synthesize(chunk.getText(), speed);
+      return voices.fallback().synthesize(chunk.getText(), speed, style);
     }
   }
 
-  /** Sends the turn's structured fields and the running transcript to the room. */
+  /**
+   * Sends the turn's structured fields and the running transcript to the room; a {@code voice_instructions}
+   * field sets how the agent's following sentences are spoken (a blank one returns to the plain voice).
+   */
   void turn(AgentTurn turn, ObjectNode fields) {
+    if (fields.has(VOICE_FIELD)) {
+      String directions = fields.path(VOICE_FIELD).isTextual() ? fields.get(VOICE_FIELD).asText() : "";
+      dev.parley.speech.VoiceStyle next = dev.parley.speech.VoiceStyle.of(directions);
+      if (!next.instructions().equals(style.instructions())) {
+        LOG.info("session {}: the voice from turn {} on: '{}' ({})", sessionId, turn.getTurnId(),
+            next.instructions(), next.applied().isEmpty() ? "as the voice takes it" : next.applied());
+      }
+      style = next;
+    }
     transcript.add("user: " + turn.getUserTranscript());
     transcript.add("agent: " + turn.getSystemResponse());
     ObjectNode message = fields.objectNode();
@@ -192,7 +212,8 @@ final class VoiceSession implements AutoCloseable {
         .setKind(kind).setAt(Instant.now()).setAudioMsPlayed(played)
         .setChunksPlayed(split == null ? 0 : split.sentencesStarted())
         .setHeardText(split == null ? null : split.heard())
-        .setUnheardText(split == null || split.unheard().isEmpty() ? null : split.unheard()).build();
+        .setUnheardText(split == null || split.unheard().isEmpty() ? null : split.unheard())
+        .setVoiceInstructions(playingStyle.isNone() ? null : playingStyle.instructions()).build();
   }
 
   /**
