@@ -44,11 +44,22 @@ public record AgentConfig(
   public record SchemaField(@JsonProperty("name") String name, @JsonProperty("type") String type,
       @JsonProperty("description") String description, @JsonProperty("required") Boolean required,
       @JsonProperty("enum_values") List<String> enumValues, @JsonProperty("min") Double min,
-      @JsonProperty("max") Double max, @JsonProperty("items") SchemaField items) {
+      @JsonProperty("max") Double max, @JsonProperty("items") SchemaField items,
+      @JsonProperty("escalation") Boolean escalation) {
+
+    /** The name that is an escalation on any agent unless its config says {@code escalation: false}. */
+    public static final String ESCALATION_NEEDED = "escalation_needed";
 
     @JsonIgnore
     public boolean isRequired() {
       return required == null || required;
+    }
+
+    /** Whether this boolean field, when true, hands the session to a human: declared so, or named escalation_needed. */
+    @JsonIgnore
+    public boolean isEscalation() {
+      return "boolean".equals(type) && (Boolean.TRUE.equals(escalation)
+          || (escalation == null && ESCALATION_NEEDED.equals(name)));
     }
   }
 

@@ -135,6 +135,10 @@ public final class AgentConfigValidator {
     } else if (field.items() != null) {
       errors.add(new FieldError(at + ".items", "only array fields take items"));
     }
+    if (Boolean.TRUE.equals(field.escalation()) && !field.type().equals("boolean")) {
+      errors.add(new FieldError(at + ".escalation", "only a boolean field can be an escalation (true hands the"
+          + " session to a human)"));
+    }
   }
 
   private static void llm(List<FieldError> errors, LlmConfig llm) {

@@ -53,7 +53,8 @@ class AgentConfigValidatorTest {
         + "{\"name\":\"mood\",\"type\":\"enum\"},"
         + "{\"name\":\"tags\",\"type\":\"array\"},"
         + "{\"name\":\"flag\",\"type\":\"boolean\",\"min\":0},"
-        + "{\"name\":\"ratio\",\"type\":\"integer\",\"min\":0.5}]}}";
+        + "{\"name\":\"ratio\",\"type\":\"integer\",\"min\":0.5},"
+        + "{\"name\":\"handover\",\"type\":\"string\",\"escalation\":true}]}}";
 
     assertThat(AgentConfigValidator.validate(patched(fields))).extracting(FieldError::toString).containsExactlyInAnyOrder(
         "schema_config.fields[0].name: 'system_response' is reserved for the spoken reply",
@@ -63,7 +64,23 @@ class AgentConfigValidatorTest {
         "schema_config.fields[3].enum_values: an enum needs at least one value",
         "schema_config.fields[4].items: an array needs items: {type, ...}",
         "schema_config.fields[5].min: min/max apply only to integer and number fields",
-        "schema_config.fields[6].min: an integer field needs whole-number bounds");
+        "schema_config.fields[6].min: an integer field needs whole-number bounds",
+        "schema_config.fields[7].escalation: only a boolean field can be an escalation (true hands the session to"
+            + " a human)");
+  }
+
+  @Test
+  void escalationFieldsAreDeclaredOrNamedEscalationNeeded() throws Exception {
+    AgentConfig config = patched("{\"schema_config\":{\"fields\":["
+        + "{\"name\":\"escalation_needed\",\"type\":\"boolean\"},"
+        + "{\"name\":\"needs_manager\",\"type\":\"boolean\",\"escalation\":true},"
+        + "{\"name\":\"resolved\",\"type\":\"boolean\"}]}}");
+    assertThat(AgentConfigValidator.validate(config)).isEmpty();
+    assertThat(config.schemaConfig().fields()).filteredOn(AgentConfig.SchemaField::isEscalation)
+        .extracting(AgentConfig.SchemaField::name).containsExactly("escalation_needed", "needs_manager");
+    AgentConfig optedOut = patched("{\"schema_config\":{\"fields\":["
+        + "{\"name\":\"escalation_needed\",\"type\":\"boolean\",\"escalation\":false}]}}");
+    assertThat(optedOut.schemaConfig().fields().get(0).isEscalation()).isFalse();
   }
 
   @Test

@@ -92,6 +92,7 @@ public final class Analytics {
     private int fallbackTurns;
     private int repairedTurns;
     private int interruptedTurns;
+    private int escalatedSessions;
     private final List<Integer> turnsPerSession = new ArrayList<>();
     private final Map<Stage, LongList> latency = new EnumMap<>(Stage.class);
     private final Map<String, FieldStats> fields = new LinkedHashMap<>();
@@ -107,6 +108,9 @@ public final class Analytics {
 
     void add(SessionTimeline timeline) {
       sessions++;
+      if (!timeline.escalations().isEmpty()) {
+        escalatedSessions++;
+      }
       int spoken = timeline.userTurns().size();
       userTurns += spoken;
       turnsPerSession.add(spoken);
@@ -158,6 +162,8 @@ public final class Analytics {
       node.put("fallback_turns", fallbackTurns);
       node.put("repaired_turns", repairedTurns);
       node.put("fallback_rate", rate(fallbackTurns, agentTurns));
+      node.put("escalated_sessions", escalatedSessions);
+      node.put("escalation_rate", rate(escalatedSessions, sessions));
       node.put("interrupted_turns", interruptedTurns);
       node.put("interruption_rate", rate(interruptedTurns, agentTurns));
       ObjectNode highlights = node.putObject("highlights");

@@ -75,6 +75,7 @@ public final class AnalyticsReport {
       card(b, "turns per session", agent.at("/turns_per_session/mean").asText());
       card(b, "fallback rate", percent(agent.get("fallback_rate").asDouble()));
       card(b, "interruption rate", percent(agent.get("interruption_rate").asDouble()));
+      card(b, "escalated sessions", percent(agent.path("escalation_rate").asDouble()));
       agent.get("highlights").fields().forEachRemaining(h -> {
         if (h.getValue().isNumber()) {
           card(b, h.getKey(), h.getKey().endsWith("rate") ? percent(h.getValue().asDouble()) : h.getValue().asText());

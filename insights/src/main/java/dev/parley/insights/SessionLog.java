@@ -39,7 +39,7 @@ public final class SessionLog implements AutoCloseable {
   /** The session-keyed topics read for every session, in pipeline order. */
   static final List<String> SESSION_TOPICS = List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(),
       Topics.ROUTING_DECISIONS.name(), Topics.AGENT_REPLIES.name(), Topics.PLAYBACK.name(),
-      Topics.SESSION_SUMMARIES.name());
+      Topics.SESSION_SUMMARIES.name(), Topics.ESCALATIONS.name());
   private static final Pattern AGENT_TOPIC = Pattern.compile(Topics.agentTopicPattern());
   private final KafkaConsumer<String, byte[]> consumer;
   private long undecodable;
@@ -289,6 +289,8 @@ public final class SessionLog implements AutoCloseable {
       return Topics.PLAYBACK.valueSerde().deserializer().deserialize(topic, value);
     } else if (topic.equals(Topics.SESSION_SUMMARIES.name())) {
       return Topics.SESSION_SUMMARIES.valueSerde().deserializer().deserialize(topic, value);
+    } else if (topic.equals(Topics.ESCALATIONS.name())) {
+      return Topics.ESCALATIONS.valueSerde().deserializer().deserialize(topic, value);
     } else if (Topics.agentIdOf(topic) != null) {
       return AvroSerde.of(RoutedEvent.class).deserializer().deserialize(topic, value).getEvent();
     }

@@ -37,6 +37,7 @@ public final class SessionTimeline {
   private final List<Recorded> events;
   private final int speechStarts;
   private final SessionSummary summary;
+  private final List<dev.parley.events.Escalation> escalations;
 
   private SessionTimeline(Builder b) {
     this.sessionId = b.sessionId;
@@ -47,6 +48,12 @@ public final class SessionTimeline {
     this.events = List.copyOf(b.events);
     this.speechStarts = b.speechStarts;
     this.summary = b.summary;
+    this.escalations = List.copyOf(b.escalations);
+  }
+
+  /** The session's escalations (a turn's fields asked for a human), oldest first. */
+  public List<dev.parley.events.Escalation> escalations() {
+    return escalations;
   }
 
   /** The agent's summary of the session, once it ended (null before, or when it had no caller turn). */
@@ -97,6 +104,7 @@ public final class SessionTimeline {
     private final List<Recorded> events = new ArrayList<>();
     private int speechStarts;
     private SessionSummary summary;
+    private final List<dev.parley.events.Escalation> escalations = new ArrayList<>();
 
     public Builder(String sessionId, boolean keepEvents) {
       this.sessionId = sessionId;
@@ -122,6 +130,8 @@ public final class SessionTimeline {
         decisions.add(d);
       } else if (e instanceof SessionSummary s) {
         summary = s;
+      } else if (e instanceof dev.parley.events.Escalation x) {
+        escalations.add(x);
       } else if (e instanceof UserSpeechStarted) {
         speechStarts++;
       } else if (e instanceof UserTurn u) {
@@ -425,9 +435,13 @@ public final class SessionTimeline {
           + a.getStructuredFields();
     } else if (e instanceof SessionSummary s) {
       return "session summary (" + s.getOutcome() + "): " + s.getSummary();
+    } else if (e instanceof dev.parley.events.Escalation x) {
+      return "ESCALATION by " + x.getField() + " in " + x.getTurnId() + ": a human should take over (caller: \""
+          + x.getUserTranscript() + "\")";
     } else if (e instanceof PlaybackEvent p) {
       return "playback " + p.getKind() + (p.getKind() == PlaybackKind.STARTED ? ""
-          : " after " + p.getAudioMsPlayed() + " ms");
+          : " after " + p.getAudioMsPlayed() + " ms")
+          + (p.getVoiceInstructions() == null ? "" : " (voice: " + p.getVoiceInstructions() + ")");
     }
     return prefix + e.getClass().getSimpleName();
   }

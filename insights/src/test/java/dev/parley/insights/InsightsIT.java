@@ -98,6 +98,9 @@ class InsightsIT {
       boolean fallback = i == fallbackAt;
       w.answer(session, support, turn.getTurnId(), fallback ? "Sorry, say that again?" : "Answer " + i + ". More.",
           turns.get(i), fallback ? TurnOutcome.FALLBACK : TurnOutcome.OK, chunkAt);
+      if (turns.get(i).contains("\"escalation_needed\":true")) {
+        w.escalation(session, support, turn.getTurnId(), "escalation_needed", turns.get(i), chunkAt + 60);
+      }
       w.playback(session, turn.getTurnId(), PlaybackKind.STARTED, chunkAt + 200, null, null);
       if (i == interruptedAt) {
         w.speechStarted(session, chunkAt + 700);
@@ -191,6 +194,19 @@ class InsightsIT {
   }
 
   @Test
+  void anEscalationIsPartOfTheReplay() {
+    SessionTimeline timeline;
+    try (SessionLog log = new SessionLog(bootstrap)) {
+      timeline = SessionTimeline.of(id("s2"), log.session(id("s2")));
+    }
+    assertEquals(1, timeline.escalations().size());
+    assertEquals("escalation_needed", timeline.escalations().get(0).getField());
+    String text = timeline.toText();
+    assertTrue(text.contains("ESCALATION by escalation_needed in " + id("s2") + "-t1: a human should take over"),
+        text);
+  }
+
+  @Test
   void anUnknownSessionGetsAClearMessage() {
     try (SessionLog log = new SessionLog(bootstrap)) {
       SessionNotFoundException e = assertThrows(SessionNotFoundException.class, () -> log.session("nope-" + run));
@@ -216,6 +232,8 @@ class InsightsIT {
     assertEquals(3, s.at("/turns_per_session/max").asInt());
     assertEquals(0.125, s.get("fallback_rate").asDouble()); // 1 of 8 answers
     assertEquals(0.125, s.get("interruption_rate").asDouble());
+    assertEquals(1, s.get("escalated_sessions").asInt()); // s2's escalation event
+    assertEquals(0.25, s.get("escalation_rate").asDouble());
     // final values: s1 resolved, s2 escalated, s3 resolved (its fallback turn does not count), s4 resolved
     assertEquals(0.75, s.at("/highlights/issue resolution rate").asDouble());
     assertEquals(0.25, s.at("/highlights/escalation rate").asDouble());

@@ -127,6 +127,14 @@ public final class SessionWriter implements AutoCloseable {
         .setUnheardText(unheard).build()));
   }
 
+  /** The processor's escalation of a turn whose {@code field} became true. */
+  public void escalation(String session, String agent, String turnId, String field, String fieldsJson, long at) {
+    send(Topics.ESCALATIONS.name(), session, at, AvroSerde.of(dev.parley.events.Escalation.class).encode(
+        dev.parley.events.Escalation.newBuilder().setSessionId(session).setTurnId(turnId).setAgentId(agent)
+            .setConfigVersion(1).setField(field).setUserTranscript("I want a refund now").setSystemResponse("I will"
+                + " get a colleague.").setStructuredFields(fieldsJson).setCreatedAt(Instant.ofEpochMilli(at)).build()));
+  }
+
   public void ended(String session, long at) {
     send(Topics.SESSIONS.name(), session, at, AvroSerde.of(SessionEvent.class).encode(new SessionEvent(
         SessionEnded.newBuilder().setSessionId(session).setReason("caller left").setEndedAt(Instant.ofEpochMilli(at))

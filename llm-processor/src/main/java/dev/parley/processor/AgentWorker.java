@@ -67,6 +67,8 @@ final class AgentWorker implements Runnable, AutoCloseable {
   private final Map<String, SessionHistory> histories = new ConcurrentHashMap<>();
   /** The structured fields of each session's latest answer that had them: what its summary reports. */
   private final Map<String, ObjectNode> lastFields = new ConcurrentHashMap<>();
+  /** "session#field" of the escalations already sent (kept across a take-over: read back with the history). */
+  private final java.util.Set<String> escalated = ConcurrentHashMap.newKeySet();
   private final KafkaConsumer<String, byte[]> consumer;
   private volatile boolean running = true;
 
@@ -207,7 +209,16 @@ final class AgentWorker implements Runnable, AutoCloseable {
         answered.firstTime(turn.getTurnId());
         history(session).add(new SessionHistory.Exchange(turn.getTurnId(), turn.getUserTranscript(),
             turn.getSystemResponse()));
-        remember(session, turn.getOutcome(), parseFields(turn.getStructuredFields()));
+        ObjectNode recorded = parseFields(turn.getStructuredFields());
+        remember(session, turn.getOutcome(), recorded);
+        if (recorded != null) {
+          // an escalation an earlier owner sent is not sent again (any true boolean escalation-like field)
+          recorded.fields().forEachRemaining(f -> {
+            if (f.getValue().isBoolean() && f.getValue().asBoolean()) {
+              escalated.add(session + "#" + f.getKey());
+            }
+          });
+        }
       });
       log.info("{}: took over partitions {}; {} earlier turns read back from the replies topic", agentId, numbers,
           turns);
@@ -343,9 +354,40 @@ final class AgentWorker implements Runnable, AutoCloseable {
         .setUserTranscript(transcript)
         .build();
     sent.add(send(session, new AgentReply(turn)));
+    if (found != null && answer.outcome() != TurnOutcome.FALLBACK) {
+      sent.addAll(escalate(found.config(), turn, fields));
+    }
     awaitAcks(sent);
     metrics.turn(agentId, answer, total);
     remember(session, answer.outcome(), fields);
+  }
+
+  /**
+   * An escalation field (escalation_needed, or one the config declares) that is true for the first time in the
+   * session goes out on {@code parley.escalations.v1}: a human or another system takes the call from there.
+   * Once per session and field (a session that already escalated is not escalated again every turn).
+   */
+  private List<Future<RecordMetadata>> escalate(AgentConfig config, AgentTurn turn, ObjectNode fields) {
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    if (fields == null || config.schemaConfig() == null || config.schemaConfig().fields() == null) {
+      return sent;
+    }
+    for (AgentConfig.SchemaField field : config.schemaConfig().fields()) {
+      if (field.isEscalation() && fields.path(field.name()).asBoolean(false)
+          && escalated.add(turn.getSessionId() + "#" + field.name())) {
+        dev.parley.events.Escalation escalation = dev.parley.events.Escalation.newBuilder()
+            .setSessionId(turn.getSessionId()).setTurnId(turn.getTurnId()).setAgentId(agentId)
+            .setConfigVersion(turn.getConfigVersion()).setField(field.name())
+            .setUserTranscript(turn.getUserTranscript()).setSystemResponse(turn.getSystemResponse())
+            .setStructuredFields(fields.toString()).setCreatedAt(Instant.now()).build();
+        log.info("{}: session {} escalated by {} in turn {}", agentId, turn.getSessionId(), field.name(),
+            turn.getTurnId());
+        sent.add(producer.send(new ProducerRecord<>(Topics.ESCALATIONS.name(),
+            turn.getSessionId().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            AvroSerde.of(dev.parley.events.Escalation.class).encode(escalation))));
+      }
+    }
+    return sent;
   }
 
   private void remember(String session, TurnOutcome outcome, ObjectNode fields) {
@@ -371,6 +413,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
   private void summarize(String session, RoutedEvent event, SessionEnded ended) {
     SessionHistory history = histories.remove(session);
     ObjectNode fields = lastFields.remove(session);
+    escalated.removeIf(key -> key.startsWith(session + "#"));
     List<SessionHistory.Exchange> exchanges = history == null ? List.of() : history.exchanges();
     int userTurns = (int) exchanges.stream().filter(e -> !e.user().isBlank()).count();
     if (userTurns == 0 || !answered.firstTime(session + "#summary")) {

@@ -216,6 +216,75 @@ class ProcessorIT {
     }
   }
 
+  /**
+   * escalation_needed (on any agent) and a field the config declares an escalation put the session on
+   * parley.escalations.v1 the first time they are true, once per session and field, with the turn's context.
+   */
+  @Test
+  void aTurnAskingForAHumanIsEscalatedOncePerField(TestKafka kafka) throws Exception {
+    String run = "e" + UUID.randomUUID().toString().substring(0, 8);
+    Path dir = Path.of("target", "it-logs", run);
+    int llmPort = FreePorts.pick();
+    String agent = run + "-support";
+    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
+        dir.resolve("llm.log"), String.valueOf(llmPort), "0").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+      try (Admin admin = kafka.admin()) {
+        List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
+        topics.add(Topics.agent(agent));
+        new TopicProvisioner(admin, (short) 1).ensure(topics);
+      }
+      ObjectNode json = AgentConfigJson.tree(SeedAgents.all().get(0).withDefaults());
+      json.put("agent_id", agent).put("version", 1).put("status", "active");
+      json.with("llm_config").put("provider", "openai-compatible").put("base_url", "http://127.0.0.1:" + llmPort
+          + "/v1").put("model", "stand-in");
+      json.with("schema_config").withArray("fields").addObject().put("name", "needs_manager").put("type", "boolean")
+          .put("escalation", true).put("description", "A manager must call back");
+      try (var producer = new KafkaProducer<>(kafka.clientConfig(), Serdes.String().serializer(),
+          Topics.AGENT_CONFIGS.valueSerde().serializer())) {
+        producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
+            .setAgentId(agent).setTenantId("it").setVersion(1).setStatus(ConfigStatus.ACTIVE)
+            .setConfigJson(json.toString()).setUpdatedAt(Instant.now()).build())).get();
+      }
+      String session = run + "-s";
+      try (JavaProcess processor = JavaProcess.start("llm-processor", ProcessorMain.class.getName(), Map.of(
+          "PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "PARLEY_AGENTS", agent, "OPENAI_API_KEY", "stand-in"),
+          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(60));
+          KafkaProducer<String, byte[]> producer = producer(kafka)) {
+        send(producer, agent, session, SessionStarted.newBuilder().setSessionId(session).setRoomName(session)
+            .setParticipantIdentity("caller").setStartedAt(Instant.now()).build());
+        List<String> said = List.of("my login fails", "I want a refund, escalate this now", "escalate, I said");
+        for (int turn = 0; turn < said.size(); turn++) {
+          send(producer, agent, session, UserTurn.newBuilder().setSessionId(session).setTurnId(session + "#" + turn)
+              .setTurnIndex(turn).setTranscript(said.get(turn)).setSpeechStartedAt(Instant.now())
+              .setSpeechStoppedAt(Instant.now()).setTranscribedAt(Instant.now()).build());
+        }
+        producer.flush();
+        awaitTurns(kafka, run, 4);
+        List<dev.parley.events.Escalation> escalations = new ArrayList<>();
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            kafka.bootstrapServers(), ConsumerConfig.GROUP_ID_CONFIG, "verify-" + run,
+            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), Serdes.String().deserializer(),
+            Topics.ESCALATIONS.valueSerde().deserializer())) {
+          consumer.subscribe(List.of(Topics.ESCALATIONS.name()));
+          long until = System.currentTimeMillis() + 5000; // everything is on the topic: the turns are
+          while (System.currentTimeMillis() < until) {
+            consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+              if (session.equals(r.key())) {
+                escalations.add(r.value());
+              }
+            });
+          }
+        }
+        assertThat(escalations).extracting(e -> e.getField() + "@" + e.getTurnId())
+            .as("the first turn asking for a human, once per field; issue_resolved is no escalation")
+            .containsExactlyInAnyOrder("escalation_needed@" + session + "#1", "needs_manager@" + session + "#1");
+        assertThat(escalations.get(0).getUserTranscript()).isEqualTo("I want a refund, escalate this now");
+        assertThat(escalations.get(0).getStructuredFields()).contains("\"issue_category\"");
+        assertThat(readLog(processor)).contains("session " + session + " escalated by escalation_needed");
+      }
+    }
+  }
+
   private static String readLog(JavaProcess process) {
     try {
       return java.nio.file.Files.readString(process.log());

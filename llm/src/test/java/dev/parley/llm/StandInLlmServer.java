@@ -18,7 +18,8 @@ import java.util.concurrent.Executors;
  * its own process: {@code StandInLlmServer <port> <delay-ms-per-piece>}. It streams (SSE) a reply
  * that matches the requested JSON schema: {@code system_response} says what the user said and how
  * many earlier exchanges it was given; every other field gets the first valid value. Scripted by the
- * user's words: "slowly" streams at 400 ms per piece, "break" sends a schema-breaking reply first
+ * user's words: "slowly" streams at 400 ms per piece, "escalate" sets every boolean field true, "break" sends a
+ * schema-breaking reply first
  * (and a valid one to the repair request), "fail" answers 500, "hang" waits 60 s before answering
  * (a provider that stopped responding), "garbage" streams text that is not JSON at all.
  */
@@ -87,7 +88,10 @@ public final class StandInLlmServer {
     while (properties.hasNext()) {
       Map.Entry<String, JsonNode> property = properties.next();
       if (!property.getKey().equals("system_response")) {
-        reply.set(property.getKey(), sample(property.getValue()));
+        JsonNode value = sample(property.getValue());
+        // "escalate" in the caller's words turns every yes/no field on (the escalation tests' hook)
+        reply.set(property.getKey(), value.isBoolean() && lastUser.contains("escalate")
+            ? JSON.getNodeFactory().booleanNode(true) : value);
       }
     }
     if (lastUser.contains("break") && !repair) {

@@ -1,6 +1,7 @@
 package dev.parley.schemas;
 
 import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.Escalation;
 import dev.parley.events.AgentReply;
 import dev.parley.events.DeadLetter;
 import dev.parley.events.PlaybackEvent;
@@ -52,6 +53,14 @@ public final class Topics {
   public static final Topic<String, SessionSummary> SESSION_SUMMARIES =
       sessionTopic("parley.session-summaries.v1", AvroSerde.of(SessionSummary.class));
 
+  /**
+   * A turn's structured fields asked for a human to take over ({@code escalation_needed}, or a field declared
+   * an escalation). Writer: llm-processor; readers: tts-egress (tells the room), replay, analytics, whoever
+   * takes calls over.
+   */
+  public static final Topic<String, Escalation> ESCALATIONS =
+      sessionTopic("parley.escalations.v1", AvroSerde.of(Escalation.class));
+
   /** Current config per agent (compacted, key agent_id). Writer: config-service. */
   public static final Topic<String, AgentConfigSnapshot> AGENT_CONFIGS =
       new Topic<>("parley.agent-configs.v1", Serdes.String(), AvroSerde.of(AgentConfigSnapshot.class), 1,
@@ -84,8 +93,8 @@ public final class Topics {
 
   /** Every fixed topic, in pipeline order. Per-agent and dead-letter topics are derived. */
   public static List<Topic<?, ?>> all() {
-    return List.of(SESSIONS, USER_TURNS, ROUTING_DECISIONS, AGENT_REPLIES, PLAYBACK, SESSION_SUMMARIES, AGENT_CONFIGS,
-        AGENT_CONFIG_VERSIONS, ROUTING_RULES);
+    return List.of(SESSIONS, USER_TURNS, ROUTING_DECISIONS, AGENT_REPLIES, PLAYBACK, SESSION_SUMMARIES, ESCALATIONS,
+        AGENT_CONFIGS, AGENT_CONFIG_VERSIONS, ROUTING_RULES);
   }
 
   /** The topic of one agent's routed events: {@code parley.agent.<agent-id>.v1}. */

@@ -101,7 +101,7 @@ public final class EgressService implements Runnable, AutoCloseable {
   @Override
   public void run() {
     consumer.subscribe(List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(), Topics.AGENT_REPLIES.name(),
-        Topics.SESSION_SUMMARIES.name()), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+        Topics.SESSION_SUMMARIES.name(), Topics.ESCALATIONS.name()), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
           private final java.util.Set<Integer> owned = new java.util.HashSet<>();
 
           @Override
@@ -169,6 +169,13 @@ public final class EgressService implements Runnable, AutoCloseable {
         if (ending.containsKey(session)) {
           closer.schedule(() -> closeEnded(session), 2, TimeUnit.SECONDS); // let the message go out
         }
+      }
+    } else if (record.topic().equals(Topics.ESCALATIONS.name())) {
+      dev.parley.events.Escalation escalation = Topics.ESCALATIONS.valueSerde().deserializer().deserialize(null,
+          record.value());
+      VoiceSession voice = sessions.get(session);
+      if (voice != null) {
+        voice.escalation(escalation);
       }
     } else if (record.topic().equals(Topics.USER_TURNS.name())) {
       UserEvent event = Topics.USER_TURNS.valueSerde().deserializer().deserialize(null, record.value());

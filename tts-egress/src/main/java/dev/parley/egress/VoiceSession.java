@@ -175,6 +175,29 @@ final class VoiceSession implements AutoCloseable {
     room.sendData(SUMMARY_TOPIC, bytes);
   }
 
+  /** The data topic that tells the room a human should take over. */
+  static final String ESCALATION_TOPIC = "escalation";
+
+  /** The agent asked for a human: the room hears of it on {@value #ESCALATION_TOPIC} (the page can show it). */
+  void escalation(dev.parley.events.Escalation escalation) {
+    ObjectNode message = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+    message.put("type", "escalation").put("session_id", sessionId).put("turn_id", escalation.getTurnId())
+        .put("agent_id", escalation.getAgentId()).put("field", escalation.getField())
+        .put("user_transcript", escalation.getUserTranscript())
+        .put("system_response", escalation.getSystemResponse());
+    try {
+      message.set("data", message.objectNode().objectNode().setAll((ObjectNode) new com.fasterxml.jackson.databind
+          .ObjectMapper().readTree(escalation.getStructuredFields())));
+    } catch (java.io.IOException | ClassCastException e) {
+      message.putObject("data");
+    }
+    byte[] bytes = message.toString().getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= MAX_MESSAGE_BYTES) {
+      room.sendData(ESCALATION_TOPIC, bytes);
+      LOG.info("session {}: escalation ({}) sent to the room", sessionId, escalation.getField());
+    }
+  }
+
   /** The session's summary, with its final structured fields, as a {@code summary} message. */
   void summary(dev.parley.events.SessionSummary summary, ObjectNode fields) {
     ObjectNode message = fields.objectNode();

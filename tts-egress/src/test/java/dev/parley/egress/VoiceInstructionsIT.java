@@ -62,6 +62,40 @@ class VoiceInstructionsIT {
         org.assertj.core.api.Assertions.withinPercentage(5));
   }
 
+  /** An escalation reaches the people in the room as an {@code escalation} data message with its context. */
+  @Test
+  void anEscalationIsToldToTheRoom(TestLiveKit livekit) throws Exception {
+    String room = "escalation-" + UUID.randomUUID().toString().substring(0, 8);
+    List<String> received = new CopyOnWriteArrayList<>();
+    AccessToken callerToken = new AccessToken(livekit.apiKey(), livekit.apiSecret());
+    callerToken.setIdentity("caller");
+    callerToken.addGrants(new RoomJoin(true), new RoomName(room), new io.livekit.server.CanSubscribe(true));
+    try (FreeTtsTts freeTts = new FreeTtsTts();
+        VoiceSession session = new VoiceSession("s-" + room, livekit.wsUrl(), token(livekit, room), voices(freeTts),
+            true, e -> { });
+        dev.parley.livekit.RoomParticipant caller = dev.parley.livekit.RoomParticipant.join(livekit.wsUrl(),
+            callerToken.toJwt(), new dev.parley.livekit.RoomListener() {
+              @Override
+              public void onData(String from, String topic, byte[] payload) {
+                received.add(topic + "|" + new String(payload, java.nio.charset.StandardCharsets.UTF_8));
+              }
+            }, true, Duration.ofSeconds(20))) {
+      await().atMost(Duration.ofSeconds(20)).until(session::callerPresent);
+      session.escalation(dev.parley.events.Escalation.newBuilder().setSessionId("s-" + room).setTurnId("t2")
+          .setAgentId("support").setConfigVersion(1).setField("escalation_needed")
+          .setUserTranscript("I want a refund now").setSystemResponse("I will get a colleague.")
+          .setStructuredFields("{\"issue_category\":\"billing\",\"escalation_needed\":true}")
+          .setCreatedAt(Instant.now()).build());
+      await().atMost(Duration.ofSeconds(20)).until(() -> !received.isEmpty());
+    }
+    String message = received.get(0);
+    assertThat(message).startsWith("escalation|");
+    var json = new ObjectMapper().readTree(message.substring("escalation|".length()));
+    assertThat(json.get("field").asText()).isEqualTo("escalation_needed");
+    assertThat(json.get("turn_id").asText()).isEqualTo("t2");
+    assertThat(json.at("/data/issue_category").asText()).isEqualTo("billing");
+  }
+
   private static void speakAndFinish(VoiceSession session, List<PlaybackEvent> events, String turn) {
     session.chunk(AgentReplyChunk.newBuilder().setSessionId("s").setTurnId(turn).setAgentId("pte")
         .setConfigVersion(1).setChunkIndex(0).setText(SENTENCE).setCreatedAt(Instant.now()).build());
