@@ -38,9 +38,9 @@ public final class PiperTts implements TextToSpeech {
   private final Map<Integer, long[]> ids = new HashMap<>();
   private final int sampleRate;
   private final String espeakVoice;
-  private final float noiseScale;
+  private volatile float noiseScale;
   private final float lengthScale;
-  private final float noiseW;
+  private volatile float noiseW;
   private final String name;
 
   private PiperTts(Path model, JsonNode config, OrtSession session) {
@@ -59,6 +59,16 @@ public final class PiperTts implements TextToSpeech {
     });
     String file = model.getFileName().toString();
     this.name = "piper:" + file.substring(0, file.length() - ".onnx".length());
+  }
+
+  /**
+   * Turns off the voice's random variation (its noise scales): the same text then always gives the same
+   * audio, a little flatter. For tests and measurements that must repeat; the agents' voice keeps it.
+   */
+  public PiperTts steady() {
+    noiseScale = 0f;
+    noiseW = 0f;
+    return this;
   }
 
   /**

@@ -24,7 +24,7 @@ class SmartTurnTest {
     // fragment ending on a noun can sound finished; these end where no sentence can)
     List<String> unfinished = List.of("I would like to change my", "So what I was thinking is that",
         "My account number is, um");
-    try (SmartTurn turn = new SmartTurn(MODEL); PiperTts voice = PiperTts.open(PIPER)) {
+    try (SmartTurn turn = new SmartTurn(MODEL); PiperTts voice = PiperTts.open(PIPER).steady()) {
       for (String line : finished) {
         double p = turn.probability(spoken(voice, line));
         System.out.printf("smart turn: \"%s\" -> %.3f%n", line, p);
@@ -42,33 +42,49 @@ class SmartTurnTest {
   @Test
   void withTheDetectorAFinishedTurnEndsAtItsFirstPauseAndABrokenOffOneWaitsForTheRest() {
     assumeTrue(MODEL != null && PIPER != null, "run ./parley setup for the Smart Turn and Piper files (CI has them)");
-    try (SmartTurn model = new SmartTurn(MODEL); PiperTts voice = PiperTts.open(PIPER)) {
-      List<long[]> turns = new java.util.ArrayList<>();
-      List<Double> judged = new java.util.ArrayList<>();
-      long[] clock = {0};
-      TurnDetector detector = new TurnDetector(new TurnDetector.Listener() {
-
-        @Override
-        public void onTurnEnded(long started, long stopped, short[] pcm16k) {
-          turns.add(new long[] {stopped, clock[0]});
-        }
-
-        @Override
-        public void onTurnJudged(double probability, long millis) {
-          judged.add(probability);
-        }
-      }, 500, 200, 1000).endOfTurn(model::probability);
-
-      feed(detector, new short[48_000 / 2], clock);
-      feed(detector, Pcm.trim(Pcm.samples(voice.synthesize("I would like to change my", 1.0)), 200), clock);
-      feed(detector, new short[48_000 * 6 / 10], clock); // a 600 ms pause, mid-sentence
-      feed(detector, Pcm.trim(Pcm.samples(voice.synthesize("plan to the yearly one.", 1.0)), 200), clock);
-      feed(detector, new short[48_000 * 15 / 10], clock);
-      assertThat(turns).as("one turn, not cut at the pause (judged %s)", judged).hasSize(1);
-      long delay = turns.get(0)[1] - turns.get(0)[0];
-      System.out.printf("smart turn: finished turn ended %d ms after the last word (judged %s)%n", delay, judged);
+    // the steady voice: Piper's random variation otherwise moves Smart Turn's verdict on a sentence from run to run
+    try (SmartTurn model = new SmartTurn(MODEL); PiperTts voice = PiperTts.open(PIPER).steady()) {
+      // a broken-off sentence: the 600 ms pause does not end the turn, the rest of the sentence joins it
+      Detected brokenOff = detect(model, voice, "I would like to change my", "plan to the yearly one.");
+      assertThat(brokenOff.turns()).as("one turn, not cut at the pause (judged %s)", brokenOff.judged()).hasSize(1);
+      assertThat(brokenOff.judged().get(0)).as("the pause mid-sentence judged unfinished").isLessThan(0.5);
+      // a finished sentence: the turn ends at its first pause, well before the 1,000 ms upper bound
+      Detected finished = detect(model, voice, "I was charged twice for my subscription this month.", null);
+      assertThat(finished.turns()).hasSize(1);
+      long delay = finished.turns().get(0)[1] - finished.turns().get(0)[0];
+      System.out.printf("smart turn: finished turn ended %d ms after the last word (judged %s); broken-off one judged"
+          + " %s%n", delay, finished.judged(), brokenOff.judged());
       assertThat(delay).as("ended at the first pause, not after the 1,000 ms silence").isLessThan(600);
     }
+  }
+
+  private record Detected(List<long[]> turns, List<Double> judged) {}
+
+  /** Feeds half a second of silence, the words (a 600 ms pause, then {@code rest} if given), then 1.5 s of silence. */
+  private static Detected detect(SmartTurn model, PiperTts voice, String words, String rest) {
+    List<long[]> turns = new java.util.ArrayList<>();
+    List<Double> judged = new java.util.ArrayList<>();
+    long[] clock = {0};
+    TurnDetector detector = new TurnDetector(new TurnDetector.Listener() {
+
+      @Override
+      public void onTurnEnded(long started, long stopped, short[] pcm16k) {
+        turns.add(new long[] {stopped, clock[0]});
+      }
+
+      @Override
+      public void onTurnJudged(double probability, long millis) {
+        judged.add(probability);
+      }
+    }, 500, 200, 1000).endOfTurn(model::probability);
+    feed(detector, new short[48_000 / 2], clock);
+    feed(detector, Pcm.trim(Pcm.samples(voice.synthesize(words, 1.0)), 200), clock);
+    if (rest != null) {
+      feed(detector, new short[48_000 * 6 / 10], clock); // a 600 ms pause, mid-sentence
+      feed(detector, Pcm.trim(Pcm.samples(voice.synthesize(rest, 1.0)), 200), clock);
+    }
+    feed(detector, new short[48_000 * 15 / 10], clock);
+    return new Detected(turns, judged);
   }
 
   @Test
