@@ -79,6 +79,7 @@ class LocalStackIT {
         // each call's token came from the seed frontend's route with its exact body; its summary came back as data
         assertThat(demoOut.split("token:  POST /api/livekit/token as the seed frontend asks", -1)).hasSize(5);
         assertThat(demoOut).containsPattern("\"John Doe\" joins as john-doe-[0-9a-f]{6} in support-\\d+");
+        assertThat(demoOut.split("\n  summary: ", -1)).as("each call ended with the agent's summary").hasSize(5);
         assertThat(demoOut.split("schema-valid, ", -1)).as("two schema-valid answers per agent").hasSize(9);
 
         Path wav = speech(dir.resolve("caller.wav"));

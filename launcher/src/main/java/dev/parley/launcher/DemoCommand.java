@@ -39,6 +39,9 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Call each of the four seed agents with a scripted, spoken caller (start the stack with ./parley up).")
 final class DemoCommand implements Callable<Integer> {
+  /** The data topic on which a caller ends the call (ingress-worker's control topic). */
+  static final String END_TOPIC = "parley-control";
+
   /** What the caller says to each agent, by room purpose. */
   static final Map<String, List<String>> SCRIPT = scripts();
 
@@ -172,6 +175,17 @@ final class DemoCommand implements Callable<Integer> {
         }
         out.println("  " + stages(sessionId, turn.path("turn_id").asText(), firstAudio - speechEnd));
         caller.awaitQuiet(Duration.ofSeconds(60));
+      }
+      // as the seed's page does at "end call": the agent summarizes the call on conversation-summary
+      participant.sendData(END_TOPIC, "{\"type\":\"end_session\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      ObjectNode summary = caller.awaitMessage(m -> "summary".equals(m.path("type").asText()),
+          Duration.ofSeconds(turnTimeoutSeconds));
+      if (summary == null) {
+        out.println("  summary: none within " + turnTimeoutSeconds + " s of ending the call");
+        ok = false;
+      } else {
+        out.println("  summary: " + summary.path("summary").asText() + "   (" + summary.path("user_turns").asInt()
+            + " caller turns, final fields " + summary.path("data") + ")");
       }
     }
     return ok;
