@@ -9,6 +9,8 @@ const AGENTS = [
   { purpose: 'interview', label: 'Practice Interview' },
 ];
 const SUMMARY_TOPIC = 'conversation-summary';
+// The agent asked for a human (escalation_needed, or a field its config declares an escalation).
+const ESCALATION_TOPIC = 'escalation';
 const CONTROL_TOPIC = 'parley-control';
 const AGENT_JOIN_TIMEOUT_MS = 30000;
 
@@ -54,6 +56,10 @@ function onMessage(message) {
     addLine('caller', message.user_transcript, message.turn_id);
     addLine('agent', message.system_response, message.turn_id);
     if (message.data && Object.keys(message.data).length > 0) showFields(message.data);
+  } else if (message.type === 'escalation') {
+    const banner = $('escalation');
+    banner.hidden = false;
+    banner.textContent = `The agent asked for a colleague to take over (${message.field}): ${message.system_response}`;
   } else if (message.type === 'summary') {
     $('summary').hidden = false;
     $('summary-text').textContent = message.summary;
@@ -87,6 +93,7 @@ async function start(agent) {
   showFields({});
   shownTurns.clear();
   $('summary').hidden = true;
+  $('escalation').hidden = true;
   const name = $('name').value.trim() || 'Guest';
   const email = $('email').value.trim();
   const id = `web-${Math.random().toString(36).slice(2, 10)}`;
@@ -112,11 +119,11 @@ async function start(agent) {
       }
     });
     room.on(RoomEvent.DataReceived, (payload, participant, kind, topic) => {
-      if (topic !== SUMMARY_TOPIC) return;
+      if (topic !== SUMMARY_TOPIC && topic !== ESCALATION_TOPIC) return;
       try {
         onMessage(JSON.parse(new TextDecoder().decode(payload)));
       } catch (e) {
-        console.warn('unreadable conversation-summary message', e);
+        console.warn(`unreadable ${topic} message`, e);
       }
     });
     room.on(RoomEvent.Disconnected, () => {
