@@ -49,10 +49,9 @@ final class ChangeFeed implements AutoCloseable {
         .setConfigJson(AgentConfigJson.write(config))
         .setUpdatedAt(config.updatedAt() == null ? Instant.now() : config.updatedAt())
         .build();
-    byte[] value = Topics.AGENT_CONFIGS.valueSerde().serializer().serialize(Topics.AGENT_CONFIGS.name(), snapshot);
-    // the version first: whoever learns of it as the current version can then find it among the versions
-    send(Topics.AGENT_CONFIG_VERSIONS.name(), Topics.configVersionKey(config.agentId(), config.version()), value);
-    send(Topics.AGENT_CONFIGS.name(), config.agentId(), value);
+    for (ProducerRecord<String, byte[]> record : Topics.agentConfigRecords(snapshot)) {
+      send(record.topic(), record.key(), record.value());
+    }
   }
 
   void publish(RulesStore.StoredRules stored) throws Exception {

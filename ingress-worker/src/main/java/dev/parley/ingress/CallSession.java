@@ -137,10 +137,9 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     Map<String, String> attributes = info.getAttributesMap();
     String userId = attributes.getOrDefault("user_id", userIdOf(metadata));
     String roomMetadata = room.roomMetadata().isBlank() ? job.metadata() : room.roomMetadata();
-    String tenant = attributes.getOrDefault("tenant_id", textOf(metadata, "tenant_id"));
-    if (tenant == null) {
-      tenant = textOf(roomMetadata, "tenant_id");
-    }
+    // read as the router reads it: the token's participant metadata (where the token service puts the tenant of
+    // the key that asked for it) over the room's, attributes last
+    String tenant = dev.parley.routing.SessionMetadata.parse(roomMetadata, metadata, attributes).tenantId();
     publishSession(SessionStarted.newBuilder().setSessionId(sessionId).setRoomName(job.room())
         .setRoomSid(job.roomSid()).setParticipantIdentity(identity).setParticipantSid(info.getSid())
         .setUserId(userId).setTenantId(tenant).setRoomMetadata(roomMetadata)
@@ -151,18 +150,9 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
 
   /** The caller's {@code user_id} from its metadata JSON, or null. */
   static String userIdOf(String metadata) {
-    return textOf(metadata, "user_id");
-  }
-
-  /**
-   * A non-blank text field of metadata JSON (the token's participant metadata, or the room's), or null. The
-   * tenant comes from here: the token service puts the tenant of the key that asked for the token there.
-   */
-  static String textOf(String metadata, String field) {
     try {
       com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(metadata == null ? "" : metadata);
-      return node != null && node.path(field).isTextual() && !node.get(field).asText().isBlank()
-          ? node.get(field).asText().strip() : null;
+      return node != null && node.path("user_id").isTextual() ? node.get("user_id").asText() : null;
     } catch (java.io.IOException e) {
       return null;
     }

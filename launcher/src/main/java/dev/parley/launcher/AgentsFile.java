@@ -98,7 +98,7 @@ final class AgentsFile {
         List<String> errors = new ArrayList<>(rules.validate());
         Set<String> known = new HashSet<>();
         configs.forEach(c -> known.add(c.agentId()));
-        referenced(rules).forEach((field, agent) -> {
+        rules.agentReferences().forEach((field, agent) -> {
           if (!known.contains(agent)) {
             errors.add(field + ": '" + agent + "' is not an agent in this file");
           }
@@ -128,26 +128,6 @@ final class AgentsFile {
       }
     }
     return new RoutingRules(1, agents.get(0).agentId(), purposes, List.of(), List.of());
-  }
-
-  /** Every agent id the rules name, by the field that names it. */
-  private static Map<String, String> referenced(RoutingRules rules) {
-    Map<String, String> named = new java.util.LinkedHashMap<>();
-    if (rules.defaultAgent() != null) {
-      named.put("default_agent", rules.defaultAgent());
-    }
-    rules.purposes().forEach((purpose, agent) -> named.put("purposes." + purpose, agent));
-    for (int i = 0; i < rules.attributeRules().size(); i++) {
-      named.put("attribute_rules[" + i + "].agent_id", rules.attributeRules().get(i).agentId());
-    }
-    for (int i = 0; i < rules.experiments().size(); i++) {
-      var variants = rules.experiments().get(i).variants();
-      for (int v = 0; v < variants.size(); v++) {
-        named.put("experiments[" + i + "].variants[" + v + "].agent_id", variants.get(v).agentId());
-      }
-    }
-    named.values().removeIf(java.util.Objects::isNull);
-    return named;
   }
 
   /** What {@link #publish} changed on the topics. */
@@ -237,10 +217,8 @@ final class AgentsFile {
   private static final String DEFAULT_RULES = "default";
 
   private static void send(KafkaProducer<String, byte[]> producer, AgentConfigSnapshot snapshot) throws Exception {
-    byte[] value = Topics.AGENT_CONFIGS.valueSerde().serializer().serialize(null, snapshot);
-    producer.send(new ProducerRecord<>(Topics.AGENT_CONFIG_VERSIONS.name(), Topics.configVersionKey(
-        snapshot.getAgentId(), snapshot.getVersion()), value)).get(15, TimeUnit.SECONDS);
-    producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), snapshot.getAgentId(), value))
-        .get(15, TimeUnit.SECONDS);
+    for (ProducerRecord<String, byte[]> record : Topics.agentConfigRecords(snapshot)) {
+      producer.send(record).get(15, TimeUnit.SECONDS);
+    }
   }
 }

@@ -138,10 +138,28 @@ public record RoutingRules(
     }
   }
 
-  /** The first time window open at {@code at} for {@code purpose} (null: the windows without a purpose). */
-  public Optional<TimeRule> timeRuleFor(String purpose, java.time.Instant at) {
-    return timeRules.stream().filter(r -> java.util.Objects.equals(r.purpose(), purpose) && r.covers(at))
-        .findFirst();
+  /**
+   * Every agent id the rules name, by the field that names it ({@code default_agent}, {@code purposes.sales},
+   * {@code time_rules[0].agent_id}, ...), in rule order: for checking them against the agents that exist.
+   */
+  public Map<String, String> agentReferences() {
+    Map<String, String> named = new LinkedHashMap<>();
+    named.put("default_agent", defaultAgent);
+    purposes.forEach((purpose, agent) -> named.put("purposes." + purpose, agent));
+    for (int i = 0; i < attributeRules.size(); i++) {
+      named.put("attribute_rules[" + i + "].agent_id", attributeRules.get(i).agentId());
+    }
+    for (int i = 0; i < experiments.size(); i++) {
+      List<Variant> variants = experiments.get(i).variants();
+      for (int v = 0; v < variants.size(); v++) {
+        named.put("experiments[" + i + "].variants[" + v + "].agent_id", variants.get(v).agentId());
+      }
+    }
+    for (int i = 0; i < timeRules.size(); i++) {
+      named.put("time_rules[" + i + "].agent_id", timeRules.get(i).agentId());
+    }
+    named.values().removeIf(java.util.Objects::isNull);
+    return named;
   }
 
   /** The enabled experiment that replaces {@code purpose}'s mapping, if any. */

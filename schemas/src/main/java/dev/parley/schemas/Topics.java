@@ -80,6 +80,19 @@ public final class Topics {
     return agentId + "@" + version;
   }
 
+  /**
+   * The records that publish one agent config version, to be sent in this order: among the versions first,
+   * then as the agent's current config, so whoever learns of it as current can find it among the versions.
+   */
+  public static List<org.apache.kafka.clients.producer.ProducerRecord<String, byte[]>> agentConfigRecords(
+      AgentConfigSnapshot snapshot) {
+    byte[] value = AGENT_CONFIGS.valueSerde().serializer().serialize(AGENT_CONFIGS.name(), snapshot);
+    return List.of(
+        new org.apache.kafka.clients.producer.ProducerRecord<>(AGENT_CONFIG_VERSIONS.name(),
+            configVersionKey(snapshot.getAgentId(), snapshot.getVersion()), value),
+        new org.apache.kafka.clients.producer.ProducerRecord<>(AGENT_CONFIGS.name(), snapshot.getAgentId(), value));
+  }
+
   /** Current routing rules (compacted, key rules id). Writer: config-service. */
   public static final Topic<String, RoutingRulesSnapshot> ROUTING_RULES =
       new Topic<>("parley.routing-rules.v1", Serdes.String(), AvroSerde.of(RoutingRulesSnapshot.class), 1,
