@@ -21,7 +21,7 @@ class MoonshineSttTest {
         "We're a team of twenty and our projects are all over email.", "I'm ready to create my first project.");
     int edits = 0;
     int words = 0;
-    try (MoonshineStt stt = new MoonshineStt(ENCODER.getParent()); PiperTts voice = PiperTts.open(PIPER)) {
+    try (MoonshineStt stt = new MoonshineStt(ENCODER.getParent()); PiperTts voice = PiperTts.open(PIPER).steady()) {
       for (String line : lines) {
         SpeechToText.Transcript heard = stt.transcribe(Pcm.down3(Pcm.samples(voice.synthesize(line, 1.0))));
         WordErrorRate.Errors errors = WordErrorRate.of(line, heard.text());
@@ -37,7 +37,7 @@ class MoonshineSttTest {
   @Test
   void listeningWhileTheCallerSpeaksAndGuessingGiveExactlyTheWholeTranscript() throws Exception {
     assumeTrue(ENCODER != null && PIPER != null, "run ./parley setup for the Moonshine and Piper files (CI has them)");
-    try (MoonshineStt stt = new MoonshineStt(ENCODER.getParent()); PiperTts voice = PiperTts.open(PIPER)) {
+    try (MoonshineStt stt = new MoonshineStt(ENCODER.getParent()); PiperTts voice = PiperTts.open(PIPER).steady()) {
       short[] pcm = Pcm.down3(Pcm.samples(voice.synthesize(
           "We're a team of twenty and our projects are all over email, so what would you recommend?", 1.0)));
       SpeechToText.Transcript whole = stt.transcribe(pcm);
