@@ -98,7 +98,9 @@ public record AgentConfig(
     return new AgentConfig(agentId, tenantId, name, description, promptConfig, schemaConfig,
         new LlmConfig(or(llm.provider(), "local"), or(llm.model(), "local-default"), or(llm.temperature(), 0.3),
             or(llm.maxTokens(), 400), llm.baseUrl()),
-        new VoiceConfig(or(voice.provider(), "local"), or(voice.voice(), "kevin16"), or(voice.speed(), 1.0)),
+        // the offline default is slt (Flite: clear and fast); a cloud engine picks its own default for a blank one
+        new VoiceConfig(or(voice.provider(), "local"), or(voice.voice(), voice.provider() == null
+            || voice.provider().equals("local") ? "slt" : ""), or(voice.speed(), 1.0)),
         new SttConfig(or(stt.provider(), "local"), or(stt.language(), "en-US"), or(stt.endpointingMs(), 600)),
         version, status, createdAt, updatedAt);
   }

@@ -18,6 +18,8 @@ public final class AgentConfigValidator {
   public static final List<String> FIELD_TYPES = List.of("string", "integer", "number", "boolean", "enum", "array");
   public static final List<String> LLM_PROVIDERS = List.of("local", "openai", "openai-compatible");
   public static final List<String> TTS_PROVIDERS = List.of("local", "piper", "openai", "elevenlabs", "cartesia");
+  /** The offline voices ({@code voice_config.voice} with provider {@code local}); blank means slt. */
+  public static final List<String> LOCAL_VOICES = List.of("joe", "slt", "rms", "awb");
   public static final List<String> STT_PROVIDERS = List.of("local", "deepgram", "openai");
   /** The spoken reply is always {@code system_response}; a schema field may not take its name. */
   public static final String SPOKEN_FIELD = "system_response";
@@ -167,6 +169,12 @@ public final class AgentConfigValidator {
     if (voice != null) {
       oneOf(errors, "voice_config.provider", voice.provider(), TTS_PROVIDERS);
       text(errors, "voice_config.voice", voice.voice(), false, 200);
+      boolean offline = voice.provider() == null || voice.provider().equals("local");
+      if (offline && voice.voice() != null && !voice.voice().isBlank() && !LOCAL_VOICES.contains(voice.voice())) {
+        errors.add(new FieldError("voice_config.voice", "the offline voices (provider local) are " + LOCAL_VOICES
+            + ": slt (the default), rms and awb are Flite's, joe the natural Piper voice" + (voice.voice().equals("kevin16")
+            ? " (kevin16 was retired: speech-to-text misheard 14 % of its words)" : "")));
+      }
       range(errors, "voice_config.speed", voice.speed(), 0.5, 2.0);
     }
   }

@@ -33,6 +33,8 @@ class AgentConfigValidatorTest {
       "{\"llm_config\":{\"provider\":\"skynet\"}}                  | llm_config.provider               | must be one of",
       "{\"llm_config\":{\"base_url\":\"file:///etc/passwd\"}}      | llm_config.base_url               | http(s) URL",
       "{\"voice_config\":{\"speed\":9}}                            | voice_config.speed                | between 0.5 and 2.0",
+      "{\"voice_config\":{\"provider\":\"local\",\"voice\":\"alloy\"}}  | voice_config.voice                | joe, slt, rms, awb",
+      "{\"voice_config\":{\"voice\":\"kevin16\"}}                   | voice_config.voice                | kevin16 was retired",
       "{\"stt_config\":{\"endpointing_ms\":1}}                     | stt_config.endpointing_ms         | between 100 and 5000",
       "{\"status\":\"deleted\"}                                    | status                            | 'active' or 'archived'"})
   void everyBrokenRuleNamesItsField(String patch, String field, String rule) throws Exception {
@@ -112,6 +114,11 @@ class AgentConfigValidatorTest {
 
     assertThat(bare.llmConfig().provider()).isEqualTo("local");
     assertThat(bare.voiceConfig().speed()).isEqualTo(1.0);
+    assertThat(bare.voiceConfig().voice()).as("the default offline voice").isEqualTo("slt");
+    AgentConfig cloud = new AgentConfig("a", "t", "n", null, new AgentConfig.PromptConfig("i", null),
+        new AgentConfig.SchemaConfig("s", List.of()), null, new AgentConfig.VoiceConfig("openai", null, null), null,
+        null, null, null, null).withDefaults();
+    assertThat(cloud.voiceConfig().voice()).as("a cloud voice's own default").isEmpty();
     assertThat(bare.sttConfig().endpointingMs()).isEqualTo(600);
     assertThat(AgentConfigValidator.validate(bare)).isEmpty();
   }

@@ -724,7 +724,7 @@ public final class ConversationBench {
     String agent;
     int concurrent = 4;
     boolean voice;
-    String callerVoice = "piper";
+    String callerVoice = dev.parley.speech.SpeechProviders.CALLER_VOICE;
     boolean verbose;
 
     static Options parse(String[] args) {
@@ -744,13 +744,16 @@ public final class ConversationBench {
           case "--voice" -> options.voice = true;
           case "--caller-voice" -> {
             options.callerVoice = value(args, ++i, "--caller-voice");
-            if (!List.of("piper", "freetts").contains(options.callerVoice)) {
-              throw new IllegalArgumentException("--caller-voice is piper or freetts, not " + options.callerVoice);
+            if (!dev.parley.speech.SpeechProviders.LOCAL_VOICES.contains(options.callerVoice)
+                && !List.of(dev.parley.speech.SpeechProviders.LAST_RESORT_VOICE,
+                    dev.parley.speech.SpeechProviders.CALLER_VOICE).contains(options.callerVoice)) {
+              throw new IllegalArgumentException("--caller-voice is one of " + dev.parley.speech.SpeechProviders
+                  .LOCAL_VOICES + ", not " + options.callerVoice);
             }
           }
           case "-v", "--verbose" -> options.verbose = true;
           default -> throw new IllegalArgumentException("unknown option " + args[i] + "; usage: ./parley bench conversation"
-              + " [--cases FILE] [--model NAME] [--agent ID] [--concurrent N] [--voice [--caller-voice piper|freetts]]"
+              + " [--cases FILE] [--model NAME] [--agent ID] [--concurrent N] [--voice [--caller-voice joe-low|joe|slt|rms|awb|kevin16]]"
               + " [--verbose]");
         }
       }

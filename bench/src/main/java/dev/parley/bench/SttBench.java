@@ -2,10 +2,9 @@ package dev.parley.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.parley.speech.FreeTtsTts;
+import dev.parley.speech.SpeechProviders;
 import dev.parley.speech.MoonshineStt;
 import dev.parley.speech.Pcm;
-import dev.parley.speech.PiperTts;
 import dev.parley.speech.PocketSphinxStt;
 import dev.parley.speech.SpeechToText;
 import dev.parley.speech.TextToSpeech;
@@ -21,13 +20,14 @@ import java.util.Map;
  * The offline speech-to-text engines on the callers' lines of a conversation cases file, spoken by each
  * offline voice: word error rate (words normalized alike, numbers spelled out) and time to transcribe.
  *
- * <pre>./parley bench stt [--cases FILE] [--verbose] [--voices freetts,piper] [--engines moonshine,pocketsphinx]</pre>
+ * <pre>./parley bench stt [--cases FILE] [--verbose] [--voices joe,slt,rms,awb,kevin16] [--engines moonshine,pocketsphinx]</pre>
  */
 public final class SttBench {
   public static void main(String[] args) throws Exception {
     Path cases = Path.of("bench", "conversations.json");
     boolean verbose = false;
-    List<String> onlyVoices = List.of("freetts", "piper");
+    List<String> onlyVoices = new ArrayList<>(SpeechProviders.LOCAL_VOICES);
+    onlyVoices.add(SpeechProviders.LAST_RESORT_VOICE); // measured too: the voice of a broken install
     List<String> onlyEngines = List.of("moonshine", "pocketsphinx");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -36,7 +36,7 @@ public final class SttBench {
         case "--voices" -> onlyVoices = List.of(args[++i].split(","));
         case "--engines" -> onlyEngines = List.of(args[++i].split(","));
         default -> throw new IllegalArgumentException("usage: ./parley bench stt [--cases FILE] [--verbose]"
-            + " [--voices freetts,piper] [--engines moonshine,pocketsphinx]");
+            + " [--voices joe,slt,rms,awb,kevin16] [--engines moonshine,pocketsphinx]");
       }
     }
     List<String> lines = new ArrayList<>();
@@ -50,11 +50,10 @@ public final class SttBench {
     System.out.printf("%d caller lines from %s, each spoken by every offline voice and transcribed by every offline"
         + " engine%n", lines.size(), cases);
     Map<String, TextToSpeech> voices = new LinkedHashMap<>();
-    if (onlyVoices.contains("freetts")) {
-      voices.put("freetts", new FreeTtsTts());
-    }
-    if (onlyVoices.contains("piper")) {
-      voices.put("piper", PiperTts.open(Path.of(piperModel)));
+    Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    env.putIfAbsent("PARLEY_PIPER_MODEL", piperModel);
+    for (String voice : onlyVoices) {
+      voices.put(voice, SpeechProviders.openLocal(voice, env)); // says why a voice cannot be opened
     }
     Map<String, SpeechToText> engines = new LinkedHashMap<>();
     if (onlyEngines.contains("moonshine")) {
@@ -64,14 +63,21 @@ public final class SttBench {
       engines.put("pocketsphinx", new PocketSphinxStt());
     }
     if (voices.isEmpty() || engines.isEmpty()) {
-      throw new IllegalArgumentException("--voices takes freetts and/or piper, --engines moonshine and/or pocketsphinx");
+      throw new IllegalArgumentException("--voices takes " + SpeechProviders.LOCAL_VOICES
+          + ", --engines moonshine and/or pocketsphinx");
     }
     List<String> rows = new ArrayList<>();
     for (Map.Entry<String, TextToSpeech> voice : voices.entrySet()) {
       List<short[]> audio = new ArrayList<>();
+      List<Long> speaking = new ArrayList<>();
+      voice.getValue().synthesize(lines.get(0), 1.0); // warm-up
       for (String line : lines) {
-        audio.add(Pcm.down3(Pcm.samples(voice.getValue().synthesize(line, 1.0))));
+        long start = System.nanoTime();
+        byte[] pcm = voice.getValue().synthesize(line, 1.0);
+        speaking.add((System.nanoTime() - start) / 1_000_000);
+        audio.add(Pcm.down3(Pcm.samples(pcm)));
       }
+      speaking.sort(Long::compare);
       for (Map.Entry<String, SpeechToText> engine : engines.entrySet()) {
         engine.getValue().transcribe(audio.get(0)); // warm-up
         int edits = 0;
@@ -89,15 +95,17 @@ public final class SttBench {
           }
         }
         millis.sort(Long::compare);
-        String row = String.format(Locale.ROOT, "| %s | %s | %.1f%% | %d / %d | %d ms |", engine.getKey(),
-            voice.getKey(), 100.0 * edits / words, edits, words, millis.get(millis.size() / 2));
+        String row = String.format(Locale.ROOT, "| %s | %s (%s) | %.1f%% | %d / %d | %d ms | %d ms |", engine.getKey(),
+            voice.getKey(), voice.getValue().name(), 100.0 * edits / words, edits, words, millis.get(millis.size() / 2),
+            speaking.get(speaking.size() / 2));
         rows.add(row);
         System.out.println(row);
       }
     }
     System.out.println();
-    System.out.println("| engine | voice | word error rate | word errors / words | median time per line |");
-    System.out.println("|---|---|---|---|---|");
+    System.out.println("| engine | voice | word error rate | word errors / words | median time per line |"
+        + " voice's median time per line |");
+    System.out.println("|---|---|---|---|---|---|");
     rows.forEach(System.out::println);
     engines.values().forEach(SpeechToText::close);
     for (TextToSpeech voice : voices.values()) {

@@ -1,9 +1,6 @@
 package dev.parley.bench;
 
-import dev.parley.speech.FreeTtsTts;
-import dev.parley.speech.PiperTts;
 import dev.parley.speech.TextToSpeech;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 
@@ -26,11 +23,14 @@ public final class TtsBench {
         Runtime.getRuntime().availableProcessors());
     System.out.println("| voice | median ms per sentence | median real-time factor |");
     System.out.println("|---|---|---|");
-    try (FreeTtsTts freetts = new FreeTtsTts()) {
-      report(freetts, passes);
-    }
-    try (PiperTts piper = PiperTts.open(Path.of(piperModel))) {
-      report(piper, passes);
+    java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    env.putIfAbsent("PARLEY_PIPER_MODEL", piperModel);
+    List<String> names = new java.util.ArrayList<>(dev.parley.speech.SpeechProviders.LOCAL_VOICES);
+    names.add(dev.parley.speech.SpeechProviders.LAST_RESORT_VOICE); // the voice of a broken install
+    for (String name : names) {
+      try (TextToSpeech voice = dev.parley.speech.SpeechProviders.openLocal(name, env)) {
+        report(voice, passes);
+      }
     }
   }
 

@@ -108,19 +108,11 @@ final class VoiceCalls implements AutoCloseable {
     }
   }
 
-  /** Piper (the natural voice ./parley setup fetches) unless asked for FreeTTS; the seed agents speak with FreeTTS. */
+  /** An offline voice by name (the seed agents speak with joe, so a caller is rms by default); never a fallback. */
   static TextToSpeech callerVoice(String name) {
-    if (name.equals("freetts")) {
-      return new dev.parley.speech.FreeTtsTts();
-    }
-    String configured = System.getenv("PARLEY_PIPER_MODEL");
-    Path piper = configured != null && !configured.isBlank() ? Path.of(configured)
-        : Path.of(".parley", "models", "en_US-joe-medium.onnx");
-    if (!Files.exists(piper)) {
-      throw new IllegalArgumentException("the caller voice piper needs " + piper + ": run ./parley setup, or pass"
-          + " --caller-voice freetts");
-    }
-    return dev.parley.speech.PiperTts.open(piper);
+    Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    env.putIfAbsent("PARLEY_PIPER_MODEL", Path.of(".parley", "models", "en_US-joe-medium.onnx").toString());
+    return dev.parley.speech.SpeechProviders.openLocal(name, env);
   }
 
   String voiceName() {

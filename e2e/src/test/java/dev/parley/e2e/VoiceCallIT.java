@@ -56,7 +56,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A voice call through everything, on one machine: a caller in a real LiveKit room speaks; the
  * ingress worker (dispatched by LiveKit) hears and transcribes it; the router, the processor (the
- * offline llama.cpp model) and the egress (FreeTTS into the room) answer; the caller hears the
+ * offline llama.cpp model) and the egress (the Piper voice joe into the room) answer; the caller hears the
  * agent and receives the structured fields on {@code conversation-summary}. Every service runs as
  * its own process.
  */
@@ -271,11 +271,8 @@ class VoiceCallIT {
   }
 
 
-  /** The caller speaks with the Piper voice (the agent speaks with FreeTTS), as a person's voice differs from the agent's. */
+  /** The caller speaks with joe-low (the agent with joe): natural, as a person's voice, and not the agent's. */
   static dev.parley.speech.TextToSpeech callerVoice() {
-    String model = System.getenv("PARLEY_PIPER_MODEL");
-    Path path = model != null ? Path.of(model)
-        : Path.of("..", ".parley", "models", "en_US-joe-medium.onnx").toAbsolutePath().normalize();
-    return dev.parley.speech.PiperTts.open(path);
+    return dev.parley.speech.SpeechProviders.openLocal(dev.parley.speech.SpeechProviders.CALLER_VOICE, System.getenv());
   }
 }

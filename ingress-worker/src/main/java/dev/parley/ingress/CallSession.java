@@ -6,6 +6,7 @@ import dev.parley.events.SessionStarted;
 import dev.parley.events.UserEvent;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.events.UserSpeechStopped;
+import java.util.concurrent.CompletableFuture;
 import dev.parley.events.UserTurn;
 import dev.parley.livekit.Job;
 import dev.parley.livekit.RoomListener;
@@ -48,6 +49,8 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   private int turnIndex;
   private String judged = ""; // what the end-of-turn model said of the last pause (under detector's lock)
   private int speechIndex;
+  /** Done when the last UserSpeechStopped (and its draft transcript) was handed to the producer. */
+  private CompletableFuture<Void> stopPublished = CompletableFuture.completedFuture(null);
   private volatile boolean ended;
   /** The session this job continues (its listener crashed), or null for a new call. */
   private final String resumes;
@@ -209,10 +212,38 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
         Instant.ofEpochMilli(atMillis))));
   }
 
+  /**
+   * The caller's voice stopped; the turn may or may not be over. With PARLEY_READ_AHEAD the words so far are transcribed now, while
+   * the end of the turn is still being judged, and go out with the event as its draft: the agent's model reads
+   * them ahead, so that when the turn is confirmed its words are already in the model's cache. The turn itself
+   * is published after this event, never before.
+   */
   @Override
   public void onSpeechStopped(long startedAtMillis, long stoppedAtMillis) {
-    publishUser(new UserEvent(new UserSpeechStopped(sessionId, sessionId + "#sp" + speechIndex,
-        Instant.ofEpochMilli(startedAtMillis), Instant.ofEpochMilli(stoppedAtMillis))));
+    String speechId = sessionId + "#sp" + speechIndex;
+    SpeechToText.Stream heard = config.readAhead() ? listening : null;
+    int index = turnIndex;
+    Runnable publish = () -> {
+      String draft = null;
+      if (heard != null) {
+        try {
+          draft = heard.draft().map(SpeechToText.Transcript::text).filter(t -> !t.isBlank()).orElse(null);
+        } catch (RuntimeException e) { // a draft is only a head start: the turn is transcribed again at its end
+          log.debug("session {}: no draft transcript ({})", sessionId, e.toString());
+        }
+      }
+      publishUser(new UserEvent(new UserSpeechStopped(sessionId, speechId, Instant.ofEpochMilli(startedAtMillis),
+          Instant.ofEpochMilli(stoppedAtMillis), draft, draft == null ? null : index)));
+    };
+    try {
+      stopPublished = heard == null ? CompletableFuture.completedFuture(null)
+          : CompletableFuture.runAsync(publish, sttPool);
+      if (heard == null) {
+        publish.run();
+      }
+    } catch (java.util.concurrent.RejectedExecutionException closing) {
+      stopPublished = CompletableFuture.completedFuture(null);
+    }
   }
 
   @Override
@@ -239,6 +270,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     judged = "";
     SpeechToText.Stream heard = listening;
     SpeechToText engine = listeningWith;
+    CompletableFuture<Void> stopped = stopPublished;
     listening = null;
     listeningWith = null;
     sttPool.execute(() -> {
@@ -260,6 +292,11 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       if (transcript.text().isBlank()) {
         log.info("session {}: a turn with no words recognized was dropped", sessionId);
         return;
+      }
+      try {
+        stopped.join(); // the draft goes out before the turn it anticipates
+      } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+        // the draft was lost; the turn is what counts
       }
       publishUser(new UserEvent(UserTurn.newBuilder().setSessionId(sessionId).setTurnId(sessionId + "#" + index)
           .setTurnIndex(index).setTranscript(transcript.text()).setConfidence(transcript.confidence())

@@ -5,7 +5,7 @@ import dev.parley.kit.Settings;
 /** ingress-worker's settings, read once at start-up. */
 record IngressConfig(String bootstrapServers, String livekitUrl, String apiKey, String apiSecret, String agentName,
     int maxJobs, int endpointingMs, int vadFloorRms, String vad, String vadModel, boolean loopbackOnly,
-    java.time.Duration resumeWindow) {
+    java.time.Duration resumeWindow, boolean readAhead) {
 
   static IngressConfig from(Settings settings) {
     IngressConfig config = new IngressConfig(
@@ -22,7 +22,10 @@ record IngressConfig(String bootstrapServers, String livekitUrl, String apiKey, 
         settings.string("PARLEY_VAD_MODEL", "", "the Silero VAD ONNX file (./parley setup puts it in .parley/models)"),
         Boolean.parseBoolean(settings.string("PARLEY_LOOPBACK_ONLY", "true", "keep WebRTC on 127.0.0.1")),
         java.time.Duration.ofMinutes(settings.integer("PARLEY_INGRESS_RESUME_MINUTES", 60, 0, 24 * 60,
-            "at start-up, calls started this recently whose listener is gone are dispatched again; 0: never")));
+            "at start-up, calls started this recently whose listener is gone are dispatched again; 0: never")),
+        settings.oneOf("PARLEY_READ_AHEAD", "false", java.util.List.of("true", "false"),
+            "send a draft transcript at each pause, for the agent's model to read ahead (off: measured slower on"
+                + " 2 cores, see docs/benchmarks.md)").equals("true"));
     settings.validate("ingress-worker");
     return config;
   }

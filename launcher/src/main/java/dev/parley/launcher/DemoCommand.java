@@ -114,20 +114,22 @@ final class DemoCommand implements Callable<Integer> {
 
   /** One conversation; true when every line got a spoken, schema-valid answer. */
   /**
-   * The caller's voice: the Piper neural voice when setup fetched it (the agents speak with FreeTTS, and a
-   * caller sounds like nobody's agent), else FreeTTS.
+   * The caller's voice: joe-low (the Piper voice shifted lower and slower: natural, and not the agents' joe);
+   * FreeTTS when the Piper voice is not there.
    */
   static TextToSpeech callerVoice() {
-    java.nio.file.Path piper = java.nio.file.Path.of(Defaults.localModels(System.getenv()).getOrDefault(
-        "PARLEY_PIPER_MODEL", System.getenv().getOrDefault("PARLEY_PIPER_MODEL", ".parley/models/en_US-joe-medium.onnx")));
-    if (java.nio.file.Files.exists(piper)) {
-      try {
-        return dev.parley.speech.PiperTts.open(piper);
-      } catch (RuntimeException e) {
-        System.err.println("parley demo: the Piper voice cannot be used (" + e.getMessage() + "); the caller speaks with FreeTTS");
-      }
+    try {
+      return dev.parley.speech.SpeechProviders.openLocal(dev.parley.speech.SpeechProviders.CALLER_VOICE, callerEnvironment());
+    } catch (RuntimeException e) {
+      System.err.println("parley demo: " + e.getMessage() + "; the caller speaks with FreeTTS");
+      return new FreeTtsTts();
     }
-    return new FreeTtsTts();
+  }
+
+  private static java.util.Map<String, String> callerEnvironment() {
+    java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    env.putAll(Defaults.localModels(System.getenv()));
+    return env;
   }
 
   private boolean call(String purpose, CallerTokens tokens, TextToSpeech voice) throws Exception {

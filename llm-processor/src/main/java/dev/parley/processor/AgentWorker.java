@@ -13,6 +13,7 @@ import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionSummary;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.TurnOutcome;
+import dev.parley.events.UserSpeechStopped;
 import dev.parley.events.UserTurn;
 import dev.parley.kit.DeadLetters;
 import dev.parley.kit.TurnDeduplicator;
@@ -246,6 +247,8 @@ final class AgentWorker implements Runnable, AutoCloseable {
         greet(record.key(), event);
       } else if (event.getEvent() instanceof SessionEnded ended) {
         summarize(record.key(), event, ended);
+      } else if (event.getEvent() instanceof UserSpeechStopped stopped && stopped.getDraftTranscript() != null) {
+        readAhead(record.key(), event, stopped);
       }
     } catch (RuntimeException e) {
       log.error("{}: turn of session {} failed unexpectedly", agentId, record.key(), e);
@@ -273,6 +276,28 @@ final class AgentWorker implements Runnable, AutoCloseable {
           // while the greeting plays, the model reads the instructions and greeting into its prompt cache
           responder.warm(found.config(), history(session).exchanges());
         });
+  }
+
+  /**
+   * The caller paused: their words so far are read into the model's cache while ingress confirms the end of
+   * the turn, so the turn, when it comes, starts sooner. Nothing is answered or recorded; a draft for a turn
+   * already answered (it arrived late) or of a session without a config is ignored.
+   */
+  private void readAhead(String session, RoutedEvent event, UserSpeechStopped stopped) {
+    Integer index = stopped.getTurnIndex();
+    if (index == null || history(session).answered(session + "#" + index)) {
+      return;
+    }
+    AgentConfigCache.Found found = findConfig(event);
+    if (found == null) {
+      return;
+    }
+    String draft = stopped.getDraftTranscript();
+    long start = System.nanoTime();
+    boolean read = responder.readAhead(found.config(), history(session).exchanges(),
+        draft.length() > MAX_TRANSCRIPT_CHARS ? draft.substring(0, MAX_TRANSCRIPT_CHARS) : draft);
+    log.info("{}: session {} turn {}: read ahead {} characters in {} ms{}", agentId, session, index, draft.length(),
+        (System.nanoTime() - start) / 1_000_000, read ? "" : " (the provider could not)");
   }
 
   private void respond(String session, RoutedEvent event, String turnId, String transcript) {
@@ -438,8 +463,11 @@ final class AgentWorker implements Runnable, AutoCloseable {
         session.getBytes(java.nio.charset.StandardCharsets.UTF_8), AvroSerde.of(SessionSummary.class).encode(record)))));
   }
 
-  static final String SUMMARY_REQUEST = "The call has ended. In one or two sentences, summarize it for the record:"
-      + " what the caller wanted and what was agreed or done.";
+  // "what was agreed or done" made the local model invent outcomes ("resolved by cancelling and resubscribing"
+  // after one caller turn); a summary for the record must hold only what was said
+  static final String SUMMARY_REQUEST = "The call has ended. In one or two sentences, summarize it for the record"
+      + " using only what was said above: what the caller wanted, and what you did or asked. If it was not"
+      + " resolved, say it is still open. Add nothing that was not said.";
 
 
   private AgentReplyChunk chunk(String session, String turnId, RoutedEvent event, int index, String text) {

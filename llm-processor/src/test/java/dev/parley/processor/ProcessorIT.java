@@ -16,6 +16,7 @@ import dev.parley.events.ConfigStatus;
 import dev.parley.events.RoutedEvent;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.TurnOutcome;
+import dev.parley.events.UserSpeechStopped;
 import dev.parley.events.UserTurn;
 import dev.parley.localstack.FreePorts;
 import dev.parley.localstack.JavaProcess;
@@ -254,10 +255,18 @@ class ProcessorIT {
             .setParticipantIdentity("caller").setStartedAt(Instant.now()).build());
         List<String> said = List.of("my login fails", "I want a refund, escalate this now", "escalate, I said");
         for (int turn = 0; turn < said.size(); turn++) {
+          // the caller paused first: a draft of the turn so far is read ahead, never answered itself
+          send(producer, agent, session, new UserSpeechStopped(session, session + "#sp" + turn, Instant.now(),
+              Instant.now(), said.get(turn).split(" ")[0], turn));
           send(producer, agent, session, UserTurn.newBuilder().setSessionId(session).setTurnId(session + "#" + turn)
               .setTurnIndex(turn).setTranscript(said.get(turn)).setSpeechStartedAt(Instant.now())
               .setSpeechStoppedAt(Instant.now()).setTranscribedAt(Instant.now()).build());
         }
+        // a draft arriving after its turn was answered, and one with garbage words, change nothing
+        send(producer, agent, session, new UserSpeechStopped(session, session + "#late", Instant.now(), Instant.now(),
+            "my login", 0));
+        send(producer, agent, session, new UserSpeechStopped(session, session + "#odd", Instant.now(), Instant.now(),
+            "\u0000{\"system_response\": ]]", 3));
         producer.flush();
         awaitTurns(kafka, run, 4);
         List<dev.parley.events.Escalation> escalations = new ArrayList<>();
@@ -281,6 +290,9 @@ class ProcessorIT {
         assertThat(escalations.get(0).getUserTranscript()).isEqualTo("I want a refund, escalate this now");
         assertThat(escalations.get(0).getStructuredFields()).contains("\"issue_category\"");
         assertThat(readLog(processor)).contains("session " + session + " escalated by escalation_needed");
+        assertThat(awaitTurns(kafka, run, 4).turns.get(session)).extracting(AgentTurn::getTurnId)
+            .as("drafts are read ahead, never answered: the greeting and the three turns, once each")
+            .containsExactly(session + "#greeting", session + "#0", session + "#1", session + "#2");
       }
     }
   }

@@ -36,8 +36,10 @@ public interface LlmProvider {
   String name();
 
   /**
-   * Prepares for the next turn of a conversation whose messages (without the new user turn) are given:
-   * a provider with a prompt cache reads them now so the turn itself starts sooner. Default: nothing.
+   * Prepares for the next turn of a conversation: a provider with a prompt cache reads the messages now so
+   * the turn itself starts sooner. When the last message is the caller's (a turn not confirmed yet: read
+   * ahead), it is read as the turn to be answered, and a request that is not {@code background} goes ahead of
+   * background work. Default: nothing.
    */
   default void warm(Request request) {
   }

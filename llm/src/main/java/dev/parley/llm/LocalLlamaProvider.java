@@ -161,17 +161,34 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   }
 
   /**
-   * Puts the conversation so far (without a new caller turn) into the server's cache, so the next turn
-   * reads only its own words: called while the greeting plays.
+   * Puts the conversation so far into the server's cache, so the next turn reads only its own words: called
+   * while the greeting plays (without a new caller turn), and when the caller pauses with the words so far as
+   * the last message (read ahead: the turn, if it comes with those words, then reads almost nothing).
    */
   @Override
   public void warm(Request request) {
-    String prompt = conversation(request.messages(), fieldsSchema(request), false);
+    List<Message> messages = request.messages();
+    boolean ahead = !messages.isEmpty() && messages.get(messages.size() - 1).role().equals("user");
+    String prompt = conversation(messages, fieldsSchema(request), ahead);
     ObjectNode body = JSON.createObjectNode().put("n_predict", 0);
+    Duration bound = ahead ? READ_AHEAD_TIMEOUT : WARM_TIMEOUT;
+    bound = bound.compareTo(timeout) < 0 ? bound : timeout;
+    if (ahead && !request.background()) { // a live caller's words: background work yields to them
+      beginSpeaking();
+      try {
+        server.complete(prompt, body, bound, piece -> { });
+      } finally {
+        endSpeaking();
+      }
+      return;
+    }
     awaitQuiet();
-    // bounded: the session's first turn waits for this; the server goes on reading the prompt into its cache
-    server.complete(prompt, body, WARM_TIMEOUT.compareTo(timeout) < 0 ? WARM_TIMEOUT : timeout, piece -> { });
+    // bounded: the session's turn waits for this; the server goes on reading the prompt into its cache
+    server.complete(prompt, body, bound, piece -> { });
   }
+
+  /** How long reading a caller's unconfirmed words ahead may hold their turn back. */
+  static final Duration READ_AHEAD_TIMEOUT = Duration.ofSeconds(3);
 
   private ObjectNode spokenBody(Request request) {
     ObjectNode body = JSON.createObjectNode();

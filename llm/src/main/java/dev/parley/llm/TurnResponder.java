@@ -161,6 +161,21 @@ public final class TurnResponder {
         true));
   }
 
+  /**
+   * Lets the provider read a caller turn that may not be over yet ({@code draft}: the words so far), so that
+   * the turn, when it comes with the same words, starts from the provider's cache. Nothing is generated or
+   * recorded. Best effort: false if it failed.
+   */
+  public boolean readAhead(AgentConfig config, List<SessionHistory.Exchange> history, String draft) {
+    try {
+      provider.warm(request(config, messages(config, history, draft), StructuredOutputSchema.build(
+          config.schemaConfig()), false));
+      return true;
+    } catch (RuntimeException e) {
+      return false; // the turn itself will report a provider that does not work
+    }
+  }
+
   private static LlmProvider.Request request(AgentConfig config, List<Message> messages, ObjectNode schema,
       boolean background) {
     return new LlmProvider.Request(config.llmConfig().provider(), config.llmConfig().baseUrl(),

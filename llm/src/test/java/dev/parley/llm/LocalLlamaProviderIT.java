@@ -83,6 +83,31 @@ class LocalLlamaProviderIT {
   }
 
   @Test
+  void wordsReadAheadWhileTheCallerPausedAreNotReadAgainByTheirTurn() {
+    AgentConfig seed = seed("support-agent-v1");
+    // no fields: the turn's prompt count is then the spoken reply's alone
+    AgentConfig config = new AgentConfig(seed.agentId(), seed.tenantId(), seed.name(), seed.description(),
+        seed.promptConfig(), new AgentConfig.SchemaConfig(seed.schemaConfig().schemaId(), List.of()), seed.llmConfig(),
+        seed.voiceConfig(), seed.sttConfig(), seed.version(), seed.status(), seed.createdAt(), seed.updatedAt());
+    TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
+        Clock.systemUTC()));
+    List<SessionHistory.Exchange> history = List.of(new SessionHistory.Exchange("greeting", "",
+        "Hello, this is the read-ahead line, how can I help?"));
+    responder.warm(config, history);
+    String words = "My account login isn't working since this morning.";
+    assertThat(responder.readAhead(config, history, words)).isTrue();
+    TurnResponder.Answer ahead = responder.answer(config, history, words, (i, text) -> { });
+    TurnResponder.Answer cold = responder.answer(config, history, "Can you tell me when my next invoice is due?",
+        (i, text) -> { });
+    System.out.printf("read ahead: the turn read %d prompt tokens (first token %d ms); without: %d (%d ms)%n",
+        ahead.completion().promptTokens(), ahead.completion().firstTokenNanos() / 1_000_000,
+        cold.completion().promptTokens(), cold.completion().firstTokenNanos() / 1_000_000);
+    assertThat(ahead.outcome()).isEqualTo(TurnOutcome.OK);
+    assertThat(ahead.completion().promptTokens()).as("everything was in the cache").isLessThanOrEqualTo(3);
+    assertThat(cold.completion().promptTokens()).as("a turn not read ahead reads its words").isGreaterThan(10);
+  }
+
+  @Test
   void everySeedAgentAnswersWithItsOwnSchemaAndAFirstClauseEarly() {
     for (String id : SeedAgents.IDS) {
       AgentConfig config = seed(id);

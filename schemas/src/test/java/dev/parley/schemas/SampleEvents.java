@@ -58,7 +58,7 @@ final class SampleEvents {
   static UserEvent[] userEvents(String session) {
     return new UserEvent[] {
         new UserEvent(new UserSpeechStarted(session, "sp-1", T0)),
-        new UserEvent(new UserSpeechStopped(session, "sp-1", T0, T0.plusMillis(1800))),
+        new UserEvent(new UserSpeechStopped(session, "sp-1", T0, T0.plusMillis(1800), null, null)),
         new UserEvent(userTurn(session))};
   }
 

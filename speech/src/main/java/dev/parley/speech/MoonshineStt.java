@@ -291,7 +291,7 @@ public final class MoonshineStt implements SpeechToText {
       private java.util.concurrent.Future<?> pending;
 
       @Override
-      public void write(short[] pcm16k) {
+      public synchronized void write(short[] pcm16k) {
         if (length + pcm16k.length > audio.length) {
           audio = java.util.Arrays.copyOf(audio, Math.max(audio.length * 2, length + pcm16k.length));
         }
@@ -315,6 +315,25 @@ public final class MoonshineStt implements SpeechToText {
         }
       }
 
+      /** The turn so far, transcribed now; its tokens become the guess, so a finish with no new audio is cheap. */
+      @Override
+      public java.util.Optional<Transcript> draft() {
+        short[] soFar;
+        List<Integer> previous;
+        synchronized (this) {
+          soFar = java.util.Arrays.copyOf(audio, length);
+          previous = guess;
+        }
+        if (soFar.length < 1_600) { // under 0.1 s: nothing worth reading ahead
+          return java.util.Optional.empty();
+        }
+        long start = System.nanoTime();
+        List<Integer> tokens = tokens(soFar, previous);
+        guess = tokens;
+        return java.util.Optional.of(new Transcript(decode(tokens), tokens.isEmpty() ? 0 : 0.9,
+            (System.nanoTime() - start) / 1_000_000));
+      }
+
       @Override
       public Transcript finish() {
         java.util.concurrent.Future<?> running = pending;
@@ -327,7 +346,11 @@ public final class MoonshineStt implements SpeechToText {
             Thread.currentThread().interrupt();
           }
         }
-        return transcribe(java.util.Arrays.copyOf(audio, length), guess);
+        short[] all;
+        synchronized (this) {
+          all = java.util.Arrays.copyOf(audio, length);
+        }
+        return transcribe(all, guess);
       }
 
       @Override

@@ -73,22 +73,44 @@ public final class Pcm {
     double cutoff = Math.min(1.0, (double) toRate / fromRate) * 0.95; // of the input's Nyquist frequency
     int outLength = (int) ((long) in.length * toRate / fromRate);
     short[] out = new short[outLength];
+    // the filter's taps depend only on where an output sample falls between two input samples: with rates
+    // in a small ratio (22,050 : 48,000 is 147 : 320) they repeat every L outputs, so they are computed once
+    long g = gcd(fromRate, toRate);
+    long up = toRate / g;
+    long downBy = fromRate / g;
+    double[][] taps = up <= 4096 ? new double[(int) up][] : null;
     for (int n = 0; n < outLength; n++) {
-      double t = (double) n * fromRate / toRate;
-      int center = (int) Math.floor(t);
-      double acc = 0;
-      for (int k = center - half + 1; k <= center + half; k++) {
-        if (k < 0 || k >= in.length) {
-          continue;
+      long position = n * downBy;
+      int center = (int) (position / up);
+      int phase = (int) (position % up);
+      double[] w = taps == null ? null : taps[phase];
+      if (w == null) {
+        w = new double[2 * half];
+        double t = center + (double) phase / up;
+        for (int i = 0; i < w.length; i++) {
+          double x = t - (center - half + 1 + i);
+          double sinc = x == 0 ? 1 : Math.sin(Math.PI * cutoff * x) / (Math.PI * cutoff * x);
+          double window = 0.5 + 0.5 * Math.cos(Math.PI * x / half);
+          w[i] = cutoff * sinc * window;
         }
-        double x = t - k;
-        double sinc = x == 0 ? 1 : Math.sin(Math.PI * cutoff * x) / (Math.PI * cutoff * x);
-        double window = 0.5 + 0.5 * Math.cos(Math.PI * x / half);
-        acc += in[k] * cutoff * sinc * window;
+        if (taps != null) {
+          taps[phase] = w;
+        }
+      }
+      double acc = 0;
+      for (int i = 0; i < w.length; i++) {
+        int k = center - half + 1 + i;
+        if (k >= 0 && k < in.length) {
+          acc += in[k] * w[i];
+        }
       }
       out[n] = clip(acc);
     }
     return out;
+  }
+
+  private static long gcd(long a, long b) {
+    return b == 0 ? a : gcd(b, a % b);
   }
 
   /**

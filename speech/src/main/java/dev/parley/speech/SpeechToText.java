@@ -22,6 +22,15 @@ public interface SpeechToText extends AutoCloseable {
     /** The end of the utterance: waits for and returns the transcript. */
     Transcript finish();
 
+    /**
+     * What was said so far, without ending the utterance (the caller paused; the turn may go on): for
+     * reading ahead. Empty when the engine cannot transcribe ahead (this default). May be called from
+     * another thread than {@code write}.
+     */
+    default java.util.Optional<Transcript> draft() {
+      return java.util.Optional.empty();
+    }
+
     /** Abandons the utterance (the session ended mid-turn); harmless after finish. */
     @Override
     void close();

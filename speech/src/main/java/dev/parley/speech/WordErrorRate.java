@@ -7,7 +7,8 @@ import java.util.Locale;
 /**
  * Word error rate: (substitutions + deletions + insertions) / words of the reference, after both sides
  * are normalized the same way (lower case, punctuation dropped, numbers spelled out, hyphens and a few
- * spelling variants unified), so "49" and "forty nine" count as the same words.
+ * spelling variants unified, contractions expanded as Whisper's English normalizer does), so "49" and "forty
+ * nine", "I'm" and "I am" count as the same words.
  */
 public final class WordErrorRate {
   private WordErrorRate() {}
@@ -40,10 +41,22 @@ public final class WordErrorRate {
     return new Errors(previous[hyp.size()], ref.size());
   }
 
+  private static final java.util.regex.Pattern CONTRACTIONS =
+      java.util.regex.Pattern.compile("\\b([a-z]+)(n't|'re|'ll|'ve|'m)\\b");
+
   /** The normalized words of a text. */
   public static List<String> words(String text) {
     String lower = text.toLowerCase(Locale.ROOT).replace('’', '\'').replace("%", " percent ").replace("&", " and ")
         .replace("-", " ").replace("okay", "ok");
+    lower = CONTRACTIONS.matcher(lower.replace("won't", "will not").replace("can't", "can not")
+        .replace("cannot", "can not")).replaceAll(m -> switch (m.group(2)) {
+          case "n't" -> m.group(1) + " not";
+          case "'re" -> m.group(1) + " are";
+          case "'ll" -> m.group(1) + " will";
+          case "'ve" -> m.group(1) + " have";
+          case "'m" -> m.group(1) + " am";
+          default -> m.group();
+        });
     List<String> words = new ArrayList<>();
     for (String raw : lower.split("\\s+")) {
       String word = raw.replaceAll("[^a-z0-9']", "").replaceAll("^'+|'+$", "");

@@ -31,7 +31,8 @@ class MoonshineSttTest {
         words += errors.words();
       }
     }
-    assertThat((double) edits / words).as("word error rate").isLessThanOrEqualTo(0.10);
+    // "we're" heard as "where" costs two words once contractions are expanded (we are → where)
+    assertThat((double) edits / words).as("word error rate").isLessThanOrEqualTo(0.12);
   }
 
   @Test
@@ -46,6 +47,9 @@ class MoonshineSttTest {
         stream.write(java.util.Arrays.copyOfRange(pcm, at, Math.min(pcm.length, at + 1600)));
         Thread.sleep(20);
       }
+      SpeechToText.Transcript draft = stream.draft().orElseThrow();
+      assertThat(draft.text()).as("the words so far, read ahead while the end of the turn is judged")
+          .isEqualTo(whole.text());
       SpeechToText.Transcript streamed = stream.finish();
       System.out.printf("moonshine: whole %d ms, after listening %d ms: \"%s\"%n", whole.millis(), streamed.millis(),
           streamed.text());
@@ -78,7 +82,7 @@ class MoonshineSttTest {
   void wordErrorRateCountsEditsOnNormalizedWords() {
     assertThat(WordErrorRate.of("Both charges are 49 dollars.", "both charges are forty-nine dollars").edits()).isZero();
     assertThat(WordErrorRate.of("My account login isn't working.", "My account likeness and working.").edits())
-        .as("two substitutions").isEqualTo(2);
+        .as("login → likeness, is → and, not dropped").isEqualTo(3);
     assertThat(WordErrorRate.of("I want to speak to a manager.", "I want to speak to manager.").edits()).isEqualTo(1);
     assertThat(WordErrorRate.of("hello there", "hello there you").rate()).isEqualTo(0.5);
     assertThat(WordErrorRate.spell(1_250)).isEqualTo("one thousand two hundred fifty");

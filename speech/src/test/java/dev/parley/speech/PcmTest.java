@@ -26,6 +26,34 @@ class PcmTest {
   }
 
   @Test
+  void resamplingWithTapsComputedOnceEqualsTheFilterComputedForEverySample() {
+    java.util.Random random = new java.util.Random(7);
+    short[] in = new short[5_000];
+    for (int i = 0; i < in.length; i++) {
+      in[i] = (short) (random.nextGaussian() * 4000);
+    }
+    for (int[] rates : new int[][] {{22_050, 48_000}, {16_000, 48_000}, {44_100, 16_000}, {24_000, 48_000}}) {
+      short[] fast = Pcm.resample(in, rates[0], rates[1]);
+      int half = 16;
+      double cutoff = Math.min(1.0, (double) rates[1] / rates[0]) * 0.95;
+      for (int n = 0; n < fast.length; n++) {
+        double t = (double) n * rates[0] / rates[1];
+        double acc = 0;
+        for (int k = (int) Math.floor(t) - half + 1; k <= (int) Math.floor(t) + half; k++) {
+          if (k >= 0 && k < in.length) {
+            double x = t - k;
+            double sinc = x == 0 ? 1 : Math.sin(Math.PI * cutoff * x) / (Math.PI * cutoff * x);
+            acc += in[k] * cutoff * sinc * (0.5 + 0.5 * Math.cos(Math.PI * x / half));
+          }
+        }
+        long expected = Math.max(Short.MIN_VALUE, Math.min(Short.MAX_VALUE, Math.round(acc)));
+        assertThat((double) fast[n]).as(rates[0] + " → " + rates[1] + " sample " + n).isCloseTo(expected,
+            org.assertj.core.data.Offset.offset(1.0));
+      }
+    }
+  }
+
+  @Test
   void resamplingAVoiceModelsRateKeepsPitchLengthAndLevel() {
     short[] tone = new short[22_050]; // one second of 440 Hz at 22,050 Hz
     for (int i = 0; i < tone.length; i++) {

@@ -3,6 +3,7 @@ package dev.parley.egress;
 import dev.parley.kit.HealthServer;
 import dev.parley.kit.Settings;
 import dev.parley.speech.FreeTtsTts;
+import dev.parley.speech.SpeechProviders;
 import java.util.concurrent.CountDownLatch;
 
 /** Starts tts-egress: the agent's voice in every live session's room. */
@@ -21,9 +22,9 @@ public final class EgressMain {
       System.exit(2);
       return;
     }
-    FreeTtsTts offline = new FreeTtsTts();
-    EgressService service = new EgressService(config, offline, new dev.parley.speech.SpeechProviders(System.getenv(),
-        offline, null));
+    // FreeTTS, in-process, is the last resort; agents that name no voice speak with the default offline voice
+    SpeechProviders providers = new SpeechProviders(System.getenv(), new FreeTtsTts(), null);
+    EgressService service = new EgressService(config, providers.defaultVoice(), providers);
     Thread thread = new Thread(service, "egress");
     thread.start();
     HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort,
