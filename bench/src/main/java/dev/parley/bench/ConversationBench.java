@@ -744,11 +744,10 @@ public final class ConversationBench {
           case "--voice" -> options.voice = true;
           case "--caller-voice" -> {
             options.callerVoice = value(args, ++i, "--caller-voice");
-            if (!dev.parley.speech.SpeechProviders.LOCAL_VOICES.contains(options.callerVoice)
-                && !List.of(dev.parley.speech.SpeechProviders.LAST_RESORT_VOICE,
-                    dev.parley.speech.SpeechProviders.CALLER_VOICE).contains(options.callerVoice)) {
-              throw new IllegalArgumentException("--caller-voice is one of " + dev.parley.speech.SpeechProviders
-                  .LOCAL_VOICES + ", not " + options.callerVoice);
+            if (!dev.parley.speech.SpeechProviders.MEASURED_VOICES.contains(options.callerVoice)
+                && !options.callerVoice.equals(dev.parley.speech.SpeechProviders.CALLER_VOICE)) {
+              throw new IllegalArgumentException("--caller-voice is " + dev.parley.speech.SpeechProviders.CALLER_VOICE
+                  + " or one of " + dev.parley.speech.SpeechProviders.MEASURED_VOICES + ", not " + options.callerVoice);
             }
           }
           case "-v", "--verbose" -> options.verbose = true;

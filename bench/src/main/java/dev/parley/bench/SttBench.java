@@ -26,8 +26,7 @@ public final class SttBench {
   public static void main(String[] args) throws Exception {
     Path cases = Path.of("bench", "conversations.json");
     boolean verbose = false;
-    List<String> onlyVoices = new ArrayList<>(SpeechProviders.LOCAL_VOICES);
-    onlyVoices.add(SpeechProviders.LAST_RESORT_VOICE); // measured too: the voice of a broken install
+    List<String> onlyVoices = SpeechProviders.MEASURED_VOICES;
     List<String> onlyEngines = List.of("moonshine", "pocketsphinx");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -46,14 +45,11 @@ public final class SttBench {
       }
     }
     String moonshineDir = System.getenv().getOrDefault("PARLEY_MOONSHINE_DIR", ".parley/models/moonshine-base-en");
-    String piperModel = System.getenv().getOrDefault("PARLEY_PIPER_MODEL", ".parley/models/en_US-joe-medium.onnx");
     System.out.printf("%d caller lines from %s, each spoken by every offline voice and transcribed by every offline"
         + " engine%n", lines.size(), cases);
     Map<String, TextToSpeech> voices = new LinkedHashMap<>();
-    Map<String, String> env = new java.util.HashMap<>(System.getenv());
-    env.putIfAbsent("PARLEY_PIPER_MODEL", piperModel);
     for (String voice : onlyVoices) {
-      voices.put(voice, SpeechProviders.openLocal(voice, env)); // says why a voice cannot be opened
+      voices.put(voice, SpeechProviders.openLocal(voice, System.getenv())); // says why a voice cannot be opened
     }
     Map<String, SpeechToText> engines = new LinkedHashMap<>();
     if (onlyEngines.contains("moonshine")) {
@@ -63,7 +59,7 @@ public final class SttBench {
       engines.put("pocketsphinx", new PocketSphinxStt());
     }
     if (voices.isEmpty() || engines.isEmpty()) {
-      throw new IllegalArgumentException("--voices takes " + SpeechProviders.LOCAL_VOICES
+      throw new IllegalArgumentException("--voices takes " + SpeechProviders.MEASURED_VOICES
           + ", --engines moonshine and/or pocketsphinx");
     }
     List<String> rows = new ArrayList<>();

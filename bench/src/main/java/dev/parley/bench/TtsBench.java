@@ -18,17 +18,12 @@ public final class TtsBench {
 
   public static void main(String[] args) {
     int passes = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-    String piperModel = System.getenv().getOrDefault("PARLEY_PIPER_MODEL", ".parley/models/en_US-joe-medium.onnx");
     System.out.printf("%d sentences, %d passes each, this machine's %d cores%n", SENTENCES.size(), passes,
         Runtime.getRuntime().availableProcessors());
     System.out.println("| voice | median ms per sentence | median real-time factor |");
     System.out.println("|---|---|---|");
-    java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
-    env.putIfAbsent("PARLEY_PIPER_MODEL", piperModel);
-    List<String> names = new java.util.ArrayList<>(dev.parley.speech.SpeechProviders.LOCAL_VOICES);
-    names.add(dev.parley.speech.SpeechProviders.LAST_RESORT_VOICE); // the voice of a broken install
-    for (String name : names) {
-      try (TextToSpeech voice = dev.parley.speech.SpeechProviders.openLocal(name, env)) {
+    for (String name : dev.parley.speech.SpeechProviders.MEASURED_VOICES) {
+      try (TextToSpeech voice = dev.parley.speech.SpeechProviders.openLocal(name, System.getenv())) {
         report(voice, passes);
       }
     }

@@ -22,7 +22,6 @@ import dev.parley.localstack.LiveKitServer;
 import dev.parley.schemas.Topics;
 import dev.parley.speech.TextToSpeech;
 import dev.parley.speech.WordErrorRate;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -108,11 +107,9 @@ final class VoiceCalls implements AutoCloseable {
     }
   }
 
-  /** An offline voice by name (the seed agents speak with joe, so a caller is rms by default); never a fallback. */
+  /** An offline voice by name (joe-low by default: natural, and not the seed agents' slt); never a fallback. */
   static TextToSpeech callerVoice(String name) {
-    Map<String, String> env = new java.util.HashMap<>(System.getenv());
-    env.putIfAbsent("PARLEY_PIPER_MODEL", Path.of(".parley", "models", "en_US-joe-medium.onnx").toString());
-    return dev.parley.speech.SpeechProviders.openLocal(name, env);
+    return dev.parley.speech.SpeechProviders.openLocal(name, System.getenv());
   }
 
   String voiceName() {

@@ -6,7 +6,6 @@ import dev.parley.events.SessionStarted;
 import dev.parley.events.UserEvent;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.events.UserSpeechStopped;
-import java.util.concurrent.CompletableFuture;
 import dev.parley.events.UserTurn;
 import dev.parley.livekit.Job;
 import dev.parley.livekit.RoomListener;
@@ -18,6 +17,7 @@ import dev.parley.speech.TurnDetector;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 import livekit.LivekitModels.ParticipantInfo;
@@ -213,36 +213,36 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   }
 
   /**
-   * The caller's voice stopped; the turn may or may not be over. With PARLEY_READ_AHEAD the words so far are transcribed now, while
-   * the end of the turn is still being judged, and go out with the event as its draft: the agent's model reads
-   * them ahead, so that when the turn is confirmed its words are already in the model's cache. The turn itself
-   * is published after this event, never before.
+   * The caller's voice stopped; the turn may or may not be over. With PARLEY_READ_AHEAD the words so far are
+   * transcribed now, while the end of the turn is still being judged, and go out with the event as its draft:
+   * the agent's model reads them ahead, so that when the turn is confirmed its words are already in the model's
+   * cache. The turn itself is published after this event, never before.
    */
   @Override
   public void onSpeechStopped(long startedAtMillis, long stoppedAtMillis) {
     String speechId = sessionId + "#sp" + speechIndex;
-    SpeechToText.Stream heard = config.readAhead() ? listening : null;
     int index = turnIndex;
-    Runnable publish = () -> {
-      String draft = null;
-      if (heard != null) {
+    Consumer<String> publish = draft -> publishUser(new UserEvent(new UserSpeechStopped(sessionId,
+        speechId, Instant.ofEpochMilli(startedAtMillis), Instant.ofEpochMilli(stoppedAtMillis), draft,
+        draft == null ? null : index)));
+    SpeechToText.Stream heard = config.readAhead() ? listening : null;
+    if (heard == null) {
+      publish.accept(null);
+      return;
+    }
+    try {
+      stopPublished = CompletableFuture.runAsync(() -> {
+        String draft = null;
         try {
           draft = heard.draft().map(SpeechToText.Transcript::text).filter(t -> !t.isBlank()).orElse(null);
         } catch (RuntimeException e) { // a draft is only a head start: the turn is transcribed again at its end
           log.debug("session {}: no draft transcript ({})", sessionId, e.toString());
         }
-      }
-      publishUser(new UserEvent(new UserSpeechStopped(sessionId, speechId, Instant.ofEpochMilli(startedAtMillis),
-          Instant.ofEpochMilli(stoppedAtMillis), draft, draft == null ? null : index)));
-    };
-    try {
-      stopPublished = heard == null ? CompletableFuture.completedFuture(null)
-          : CompletableFuture.runAsync(publish, sttPool);
-      if (heard == null) {
-        publish.run();
-      }
-    } catch (java.util.concurrent.RejectedExecutionException closing) {
+        publish.accept(draft);
+      }, sttPool);
+    } catch (java.util.concurrent.RejectedExecutionException closing) { // no draft then, but the event goes out
       stopPublished = CompletableFuture.completedFuture(null);
+      publish.accept(null);
     }
   }
 

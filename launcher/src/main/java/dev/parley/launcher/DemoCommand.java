@@ -112,9 +112,8 @@ final class DemoCommand implements Callable<Integer> {
     return failed == 0 ? 0 : 1;
   }
 
-  /** One conversation; true when every line got a spoken, schema-valid answer. */
   /**
-   * The caller's voice: joe-low (the Piper voice shifted lower and slower: natural, and not the agents' joe);
+   * The caller's voice: joe-low (the Piper voice shifted lower and slower: natural, and not the agents' slt);
    * FreeTTS when the Piper voice is not there.
    */
   static TextToSpeech callerVoice() {
@@ -132,6 +131,7 @@ final class DemoCommand implements Callable<Integer> {
     return env;
   }
 
+  /** One conversation; true when every line got a spoken, schema-valid answer. */
   private boolean call(String purpose, CallerTokens tokens, TextToSpeech voice) throws Exception {
     String run = UUID.randomUUID().toString().substring(0, 8);
     String room = "demo-" + purpose + "-" + run;

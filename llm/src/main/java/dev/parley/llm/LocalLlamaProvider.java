@@ -172,19 +172,19 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     String prompt = conversation(messages, fieldsSchema(request), ahead);
     ObjectNode body = JSON.createObjectNode().put("n_predict", 0);
     Duration bound = ahead ? READ_AHEAD_TIMEOUT : WARM_TIMEOUT;
-    bound = bound.compareTo(timeout) < 0 ? bound : timeout;
-    if (ahead && !request.background()) { // a live caller's words: background work yields to them
+    boolean live = ahead && !request.background(); // a live caller's words: background work yields to them
+    if (live) {
       beginSpeaking();
-      try {
-        server.complete(prompt, body, bound, piece -> { });
-      } finally {
+    } else {
+      awaitQuiet();
+    }
+    try { // bounded: the session's turn waits for this; the server goes on reading the prompt into its cache
+      server.complete(prompt, body, bound.compareTo(timeout) < 0 ? bound : timeout, piece -> { });
+    } finally {
+      if (live) {
         endSpeaking();
       }
-      return;
     }
-    awaitQuiet();
-    // bounded: the session's turn waits for this; the server goes on reading the prompt into its cache
-    server.complete(prompt, body, bound, piece -> { });
   }
 
   /** How long reading a caller's unconfirmed words ahead may hold their turn back. */

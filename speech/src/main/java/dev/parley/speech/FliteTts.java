@@ -1,12 +1,9 @@
 package dev.parley.speech;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -77,11 +74,9 @@ public final class FliteTts implements TextToSpeech {
       if (p.exitValue() != 0) {
         throw new IllegalStateException("flite failed (exit " + p.exitValue() + "): " + output);
       }
-      byte[] wav = Files.readAllBytes(wavFile);
-      short[] pcm = Pcm.samples(dataOf(wav));
-      int rate = rateOf(wav);
+      Pcm.Wav wav = Pcm.readWav(Files.readAllBytes(wavFile));
       // Flite's voices are 16 kHz: the fixed 3× filter is ~20× faster than the general resampler
-      return Pcm.bytes(rate == 16_000 ? Pcm.up3(pcm) : Pcm.resample(pcm, rate, 48_000));
+      return Pcm.bytes(wav.rate() == 16_000 ? Pcm.up3(wav.samples()) : Pcm.resample(wav.samples(), wav.rate(), 48_000));
     } catch (IOException e) {
       throw new IllegalStateException("cannot run " + program + " (Debian's flite; ./parley setup installs it): "
           + e.getMessage(), e);
@@ -102,32 +97,5 @@ public final class FliteTts implements TextToSpeech {
         // a temporary file left behind is harmless
       }
     }
-  }
-
-  private static int rateOf(byte[] wav) {
-    return ByteBuffer.wrap(wav, 24, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-  }
-
-  /** The 16-bit samples of a WAV file's {@code data} chunk. */
-  static byte[] dataOf(byte[] wav) {
-    if (wav.length < 44 || !new String(wav, 0, 4, StandardCharsets.US_ASCII).equals("RIFF")
-        || !new String(wav, 8, 4, StandardCharsets.US_ASCII).equals("WAVE")) {
-      throw new IllegalStateException("flite wrote no WAV audio");
-    }
-    int at = 12;
-    while (at + 8 <= wav.length) {
-      String id = new String(wav, at, 4, StandardCharsets.US_ASCII);
-      int size = ByteBuffer.wrap(wav, at + 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-      if (id.equals("data")) {
-        int start = at + 8;
-        long end = size < 0 ? wav.length : Math.min(wav.length, start + (long) size);
-        return Arrays.copyOfRange(wav, start, start + (int) ((end - start) & ~1L));
-      }
-      if (size < 0) {
-        break;
-      }
-      at += 8 + size + (size & 1);
-    }
-    throw new IllegalStateException("flite's WAV file has no data chunk");
   }
 }

@@ -236,4 +236,35 @@ public final class Pcm {
     wav.writeBytes(pcm);
     return wav.toByteArray();
   }
+  /** A WAV file's 16-bit mono samples and their rate. */
+  public record Wav(int rate, short[] samples) {}
+
+  /**
+   * Reads what {@link #wavBytes} writes (and what speech programs such as flite write): the sample rate from the
+   * format chunk, the samples of the {@code data} chunk (an open-ended size is read to the end).
+   *
+   * @throws IllegalStateException when the bytes are not a WAV file or have no data chunk
+   */
+  public static Wav readWav(byte[] wav) {
+    if (wav.length < 44 || !new String(wav, 0, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("RIFF")
+        || !new String(wav, 8, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("WAVE")) {
+      throw new IllegalStateException("not WAV audio");
+    }
+    int rate = java.nio.ByteBuffer.wrap(wav, 24, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+    int at = 12;
+    while (at + 8 <= wav.length) {
+      String id = new String(wav, at, 4, java.nio.charset.StandardCharsets.US_ASCII);
+      int size = java.nio.ByteBuffer.wrap(wav, at + 4, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+      if (id.equals("data")) {
+        int start = at + 8;
+        long end = size < 0 ? wav.length : Math.min(wav.length, start + (long) size);
+        return new Wav(rate, samples(java.util.Arrays.copyOfRange(wav, start, start + (int) ((end - start) & ~1L))));
+      }
+      if (size < 0) {
+        break;
+      }
+      at += 8 + size + (size & 1);
+    }
+    throw new IllegalStateException("the WAV file has no data chunk");
+  }
 }

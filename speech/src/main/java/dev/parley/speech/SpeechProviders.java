@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * Flite's clear synthetic voices (Debian's {@code flite}, {@code PARLEY_FLITE} names another program), and
  * {@code joe}: the natural Piper voice ({@code PARLEY_PIPER_MODEL}, fetched by setup), which on 2 cores adds about
  * 0.5 s to a turn's voice to voice (docs/benchmarks.md). FreeTTS's kevin16, in-process and always there, is only
- * the last resort: a Flite voice that cannot load falls back to joe, joe to slt, then to kevin16, logged once. kevin16 was the offline default until speech-to-text measured it the hardest voice to
- * understand (14 % of words misheard against 4–7 %); a stored config that still names it speaks with slt.
+ * the last resort: a Flite voice that cannot load falls back to joe, joe to slt, then to kevin16, logged once.
+ * kevin16 was the offline default until speech-to-text measured it the hardest voice to understand (14 % of words
+ * misheard against 4–7 %); a stored config that still names it speaks with slt.
  */
 public final class SpeechProviders {
   private static final Logger LOG = LoggerFactory.getLogger(SpeechProviders.class);
@@ -27,6 +28,9 @@ public final class SpeechProviders {
   public static final List<String> LOCAL_VOICES = List.of("joe", "slt", "rms", "awb");
   /** FreeTTS's voice: the last resort, and {@link #openLocal} opens it by this name for measurements. */
   public static final String LAST_RESORT_VOICE = "kevin16";
+  /** Every offline voice a benchmark measures: the agents' and the last resort. */
+  public static final List<String> MEASURED_VOICES = java.util.stream.Stream.concat(LOCAL_VOICES.stream(),
+      java.util.stream.Stream.of(LAST_RESORT_VOICE)).toList();
   /**
    * The voice the test and benchmark callers speak with: joe played 10 % slower and lower ({@link ShiftedVoice}),
    * natural (end-of-turn and speech-to-text models hear it as they hear people) and not an agent's voice.
@@ -76,10 +80,9 @@ public final class SpeechProviders {
   }
 
   /**
-   * Opens the offline voice {@code voice} (one of {@link #LOCAL_VOICES}, {@link #LAST_RESORT_VOICE} or
-   * {@link #CALLER_VOICE}; blank: joe),
-   * or says in one line why it cannot: for tools that must not fall back silently (a benchmark's caller, the
-   * demo's caller).
+   * Opens the offline voice {@code voice} (one of {@link #MEASURED_VOICES} or {@link #CALLER_VOICE}; blank: the
+   * default, slt), or says in one line why it cannot: for tools that must not fall back silently (a benchmark's
+   * caller, the demo's caller). Without {@code PARLEY_PIPER_MODEL}, joe is read from where setup puts it.
    *
    * @throws IllegalArgumentException for an unknown name or a missing Piper voice file
    * @throws IllegalStateException when the flite program or espeak-ng (Piper's phonemizer) is not installed
@@ -104,7 +107,8 @@ public final class SpeechProviders {
     if (name.equals(CALLER_VOICE)) {
       return new ShiftedVoice(openLocal("joe", env), 9, 10, CALLER_VOICE);
     }
-    throw new IllegalArgumentException("offline voice '" + voice + "' is not one of " + LOCAL_VOICES);
+    throw new IllegalArgumentException("offline voice '" + voice + "' is not one of " + MEASURED_VOICES + " or "
+        + CALLER_VOICE);
   }
 
   /** An offline voice, loaded once; one that cannot load falls back (Flite → joe, joe → slt, then the last resort). */

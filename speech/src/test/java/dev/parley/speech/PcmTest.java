@@ -26,6 +26,16 @@ class PcmTest {
   }
 
   @Test
+  void aWavFileReadsBackAsItWasWrittenAndAnythingElseIsNamed() {
+    short[] samples = {0, 1, -1, 32767, -32768, 1234};
+    Pcm.Wav wav = Pcm.readWav(Pcm.wavBytes(Pcm.bytes(samples), 16_000));
+    assertThat(wav.rate()).isEqualTo(16_000);
+    assertThat(wav.samples()).containsExactly(samples);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Pcm.readWav(new byte[100]))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("not WAV");
+  }
+
+  @Test
   void resamplingWithTapsComputedOnceEqualsTheFilterComputedForEverySample() {
     java.util.Random random = new java.util.Random(7);
     short[] in = new short[5_000];
