@@ -16,6 +16,7 @@ public final class IngressMain {
       Settings settings = Settings.fromEnvironment();
       healthPort = settings.integer("PARLEY_INGRESS_HEALTH_PORT", -1, -1, 65535, "port of GET /health (-1: off)");
       config = IngressConfig.from(settings);
+      dev.parley.livekit.RoomParticipant.requireWebRtc();
     } catch (IllegalStateException e) {
       System.err.println(e.getMessage());
       System.exit(2);

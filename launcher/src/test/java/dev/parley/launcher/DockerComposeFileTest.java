@@ -53,7 +53,7 @@ class DockerComposeFileTest {
       assertThat(dockerfile).exists();
       assertThat(Files.readString(dockerfile)).contains("target/parley-" + service + "-");
       assertThat(node.at("/deploy/replicas").asInt()).as("%s replicas", service).isPositive();
-      assertThat(node.at("/environment/PARLEY_KAFKA_BOOTSTRAP").asText()).isEqualTo("kafka:9092");
+      assertThat(node.at("/environment/PARLEY_KAFKA_BOOTSTRAP").asText()).isEqualTo("kafka:19092");
     }
   }
 
@@ -71,7 +71,7 @@ class DockerComposeFileTest {
       assertThat(node.at("/deploy/replicas").asInt()).as("%s replicas", service.getKey()).isEqualTo(service.getValue());
       assertThat(node.at("/environment/AGENT_FILTER").asText()).isEqualTo(filters.get(service.getKey()));
       assertThat(node.at("/build/context").asText()).endsWith("llm-processor");
-      assertThat(node.at("/environment/PARLEY_KAFKA_BOOTSTRAP").asText()).isEqualTo("kafka:9092");
+      assertThat(node.at("/environment/PARLEY_KAFKA_BOOTSTRAP").asText()).isEqualTo("kafka:19092");
     }
     for (String agent : dev.parley.agentconfig.SeedAgents.IDS) {
       assertThat(filters.values().stream().filter(f -> dev.parley.kit.AgentFilter.parse(f).matches(agent)))

@@ -494,11 +494,27 @@ public final class RoomParticipant implements AutoCloseable {
     }
   }
 
+  /**
+   * Loads WebRTC's native library now, so that a machine or image without the libraries it links to
+   * fails at start with their names, not later inside a call where the error would reach no one.
+   */
+  public static void requireWebRtc() {
+    factory();
+  }
+
+  /** The Debian packages WebRTC's native library links to (besides libc). */
+  static final String WEBRTC_PACKAGES = "libpulse0 libudev1 libx11-6 libxfixes3 libxrandr2 libxcomposite1 libdbus-1-3";
+
   private static PeerConnectionFactory factory() {
     if (factory == null) {
       synchronized (RoomParticipant.class) {
         if (factory == null) {
-          audioDevice = new HeadlessAudioDeviceModule();
+          try {
+            audioDevice = new HeadlessAudioDeviceModule();
+          } catch (UnsatisfiedLinkError | NoClassDefFoundError | ExceptionInInitializerError e) {
+            throw new IllegalStateException("WebRTC's native library cannot be loaded (" + e.getMessage()
+                + "); install the libraries it needs: apt-get install " + WEBRTC_PACKAGES, e);
+          }
           factory = new PeerConnectionFactory(audioDevice);
           // Remote tracks reach their sinks only while the device plays out (started after the factory
           // has initialised it); nothing records from it: local audio comes from CustomAudioSource

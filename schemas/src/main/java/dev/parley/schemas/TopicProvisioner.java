@@ -12,6 +12,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * Creates catalogue topics that do not exist yet and verifies the ones that do. Safe to call from
@@ -21,6 +22,8 @@ public final class TopicProvisioner {
   private static final long TIMEOUT_SECONDS = 30;
   private final Admin admin;
   private final short replicationFactor;
+
+  private static final int VERIFY_ATTEMPTS = 8;
 
   public TopicProvisioner(Admin admin, short replicationFactor) {
     this.admin = admin;
@@ -57,9 +60,24 @@ public final class TopicProvisioner {
     }
   }
 
+  /**
+   * Checks the topic's partition count. A topic another service has just created may not be described yet
+   * (its metadata is still reaching the broker): that is retried for a few seconds, as services of a
+   * stack that start together all create the topics at once.
+   */
   private void verify(Topic<?, ?> topic) throws ExecutionException, InterruptedException, TimeoutException {
-    Map<String, TopicDescription> described =
-        admin.describeTopics(List.of(topic.name())).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    Map<String, TopicDescription> described;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        described = admin.describeTopics(List.of(topic.name())).allTopicNames().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        break;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || attempt == VERIFY_ATTEMPTS) {
+          throw e;
+        }
+        Thread.sleep(250L * attempt);
+      }
+    }
     int actual = described.get(topic.name()).partitions().size();
     if (actual < topic.partitions()) {
       throw new IllegalStateException("topic " + topic.name() + " has " + actual + " partitions but the catalogue"

@@ -17,6 +17,7 @@ public final class EgressMain {
       Settings settings = Settings.fromEnvironment();
       healthPort = settings.integer("PARLEY_EGRESS_HEALTH_PORT", -1, -1, 65535, "port of GET /health (-1: off)");
       config = EgressConfig.from(settings);
+      dev.parley.livekit.RoomParticipant.requireWebRtc();
     } catch (IllegalStateException e) {
       System.err.println(e.getMessage());
       System.exit(2);
