@@ -6,9 +6,11 @@
 #   parley/livekit   the LiveKit server (built by ./parley setup)
 # Each is tagged with a hash of what it is made of and built only when that tag is missing, so a
 # machine builds them once. Prints the settings for docker-compose (NAME=value lines) on stdout.
-# Usage: tools/build-images.sh <state-dir>
+# With --models it builds only parley/models (the offline engines for Kubernetes) and prints its tag.
+# Usage: tools/build-images.sh <state-dir> [--models]
 set -euo pipefail
 state="$(cd "$1" && pwd)"
+only_models="${2:-}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 images="$root/deploy/images"
 log() { printf '[images] %s\n' "$*" >&2; }
@@ -38,6 +40,18 @@ build_image() { # name tag context
       || { tail -20 "$context.build.log" >&2; exit 1; }
   fi
 }
+
+if [ "$only_models" = --models ]; then
+  ctx="$state/images/models"
+  rm -rf "$ctx" && mkdir -p "$ctx"
+  cp -al "$state/models" "$ctx/models" 2>/dev/null || cp -r "$state/models" "$ctx/models"
+  cp "$state/bin/llama-server" "$images/models/Dockerfile" "$ctx/"
+  tag="parley/models:$(cd "$ctx" && find . -type f -printf '%p %s\n' | sort | sha256sum | cut -c1-12)"
+  build_image models "$tag" "$ctx"
+  rm -rf "$ctx"
+  echo "$tag"
+  exit 0
+fi
 
 # 2. Kafka from Maven jars
 kafka_ctx="$state/images/kafka"

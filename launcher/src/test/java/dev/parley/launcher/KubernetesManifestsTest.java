@@ -105,6 +105,80 @@ class KubernetesManifestsTest {
     }
   }
 
+  /**
+   * What a cluster needs for the stack to answer: config-service reachable in its pod and handing clients
+   * LiveKit's public address, the offline engines in every pod that loads them (copied from the models
+   * image, paths set), and a Job that seeds the agents.
+   */
+  @Test
+  void podsHaveTheirModelsTheAdminApiIsReachableAndAJobSeedsTheAgents() throws IOException {
+    Map<String, List<JsonNode>> kinds = byKind();
+    Map<String, JsonNode> deployments = new HashMap<>();
+    kinds.get("Deployment").forEach(d -> deployments.put(d.at("/metadata/name").asText(), d));
+    JsonNode config = kinds.get("ConfigMap").get(0).get("data");
+    assertThat(config.path("LIVEKIT_PUBLIC_URL").asText()).startsWith("wss://");
+    assertThat(config.path("PARLEY_LOOPBACK_ONLY").asText()).isEqualTo("false");
+    JsonNode configService = deployments.get("config-service").at("/spec/template/spec/containers/0");
+    assertThat(env(configService).get("PARLEY_CONFIG_HOST")).isEqualTo("0.0.0.0");
+    assertThat(configService.path("env").findValues("configMapKeyRef")).anySatisfy(ref ->
+        assertThat(ref.path("key").asText()).isEqualTo("LIVEKIT_PUBLIC_URL"));
+    Map<String, List<String>> needs = Map.of(
+        "llm-processor", List.of("PARLEY_LOCAL_MODEL", "PARLEY_LLAMA_SERVER"),
+        "ingress-worker", List.of("PARLEY_VAD_MODEL", "PARLEY_SMART_TURN_MODEL", "PARLEY_MOONSHINE_DIR"),
+        "tts-egress", List.of("PARLEY_PIPER_MODEL"));
+    for (JsonNode deployment : deployments.values()) {
+      String name = deployment.at("/metadata/name").asText();
+      String service = name.startsWith("llm-processor") ? "llm-processor" : name;
+      if (!needs.containsKey(service)) {
+        continue;
+      }
+      JsonNode pod = deployment.at("/spec/template/spec");
+      JsonNode init = pod.at("/initContainers/0");
+      assertThat(init.path("image").asText()).as("%s copies the models", name).contains("/models:");
+      String copy = init.at("/command/2").asText();
+      Map<String, String> env = env(pod.at("/containers/0"));
+      for (String key : needs.get(service)) {
+        String path = env.get(key);
+        assertThat(path).as("%s sets %s", name, key).startsWith("/models/");
+        assertThat(copy).as("%s's init container copies what %s names", name, key)
+            .contains(path.substring(path.lastIndexOf('/') + 1));
+      }
+      assertThat(pod.at("/containers/0/volumeMounts/0/mountPath").asText()).isEqualTo("/models");
+    }
+    JsonNode job = kinds.get("Job").stream().filter(j -> j.at("/metadata/name").asText().equals("seed-agents"))
+        .findFirst().orElseThrow();
+    JsonNode seeder = job.at("/spec/template/spec/containers/0");
+    assertThat(seeder.path("args").get(0).asText()).isEqualTo("seed");
+    assertThat(seeder.path("args").get(1).asText()).isEqualTo("http://config-service.parley.svc");
+    assertThat(seeder.path("image").asText()).isEqualTo(configService.path("image").asText());
+  }
+
+  /**
+   * Every manifest against the Kubernetes API's own schemas (strict: an unknown field fails), with the
+   * kubernetes-validate package that ./parley setup installs. KEDA's ScaledObject and the Kustomization
+   * have no schema there; the tests above check them.
+   */
+  @Test
+  void everyManifestPassesTheKubernetesApiSchemas() throws Exception {
+    Path validator = Path.of("..", ".parley", "pyenv", "bin", "kubernetes-validate").toAbsolutePath().normalize();
+    assertThat(validator).as("installed by ./parley setup").isExecutable();
+    List<String> command = new ArrayList<>(List.of(validator.toString(), "--strict", "--quiet"));
+    try (Stream<Path> files = Files.list(DIR)) {
+      files.filter(f -> f.toString().endsWith(".yaml")).sorted().forEach(f -> command.add(f.toString()));
+    }
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(process.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+    assertThat(process.exitValue()).as("kubernetes-validate said:%n%s", output).isZero();
+    assertThat(output).doesNotContain("ERROR");
+  }
+
+  private static Map<String, String> env(JsonNode container) {
+    Map<String, String> env = new HashMap<>();
+    container.path("env").forEach(e -> env.put(e.get("name").asText(), e.path("value").asText()));
+    return env;
+  }
+
   /** The seed's layout: support ×3 and sales ×5 as dedicated workers (AGENT_FILTER), a general pool for the rest. */
   @Test
   void eachSeedAgentIsServedByOneProcessorDeploymentScaledOnItsTopicLag() throws IOException {
