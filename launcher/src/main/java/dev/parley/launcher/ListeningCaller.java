@@ -21,6 +21,17 @@ public final class ListeningCaller implements RoomListener {
   private final AtomicLong lastLoud = new AtomicLong();
   private final AtomicLong firstLoudAfter = new AtomicLong(-1);
   private volatile long after = Long.MAX_VALUE;
+  private final java.util.function.Predicate<String> agent;
+
+  /** A caller that hears Parley's agent voice (participants named agent-voice-...). */
+  public ListeningCaller() {
+    this(identity -> identity.startsWith("agent-voice-"));
+  }
+
+  /** A caller that hears the participants {@code agent} accepts by identity (another framework's agent). */
+  public ListeningCaller(java.util.function.Predicate<String> agent) {
+    this.agent = agent;
+  }
 
   @Override
   public void onData(String from, String topic, byte[] payload) {
@@ -38,7 +49,7 @@ public final class ListeningCaller implements RoomListener {
 
   @Override
   public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
-    if (participant.startsWith("agent-voice-") && Pcm.rms(Pcm.samples(pcm)) > 300) {
+    if (agent.test(participant) && Pcm.rms(Pcm.samples(pcm)) > 300) {
       long now = System.currentTimeMillis();
       lastLoud.set(now);
       if (now > after) {

@@ -125,7 +125,8 @@ public final class StandInLlmServer {
     return content.isTextual() ? content.asText() : content.toString();
   }
 
-  private static JsonNode sample(JsonNode property) {
+  /** The first valid value of a schema property (null for a nullable one). */
+  public static JsonNode sample(JsonNode property) {
     if (property.has("anyOf")) {
       return JSON.nullNode();
     }

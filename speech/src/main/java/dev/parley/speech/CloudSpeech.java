@@ -32,6 +32,15 @@ final class CloudSpeech {
     return response;
   }
 
+  /**
+   * OPENAI_BASE_URL as the OpenAI SDKs take it (ending in /v1, as the LLM needs) or without the /v1: the
+   * speech paths add their own /v1, so both forms reach the same server.
+   */
+  static String openAiBase(String baseUrl) {
+    return baseUrl == null || baseUrl.isBlank() ? "https://api.openai.com" : baseUrl.replaceAll("/+$", "")
+        .replaceAll("/v1$", "");
+  }
+
   static URI uri(String baseUrl, String path) {
     return URI.create(baseUrl.replaceAll("/+$", "") + path);
   }

@@ -21,7 +21,7 @@ public final class OpenAiStt implements SpeechToText {
   private final String language;
 
   public OpenAiStt(String baseUrl, String apiKey, String model, String language) {
-    this.baseUrl = baseUrl == null || baseUrl.isBlank() ? "https://api.openai.com" : baseUrl;
+    this.baseUrl = CloudSpeech.openAiBase(baseUrl);
     this.apiKey = apiKey;
     this.model = model == null || model.isBlank() ? "gpt-4o-mini-transcribe" : model;
     this.language = language == null || language.isBlank() ? "en" : language.substring(0, 2);

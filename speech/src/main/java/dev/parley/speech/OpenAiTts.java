@@ -17,7 +17,7 @@ public final class OpenAiTts implements TextToSpeech {
   private final String voice;
 
   public OpenAiTts(String baseUrl, String apiKey, String model, String voice) {
-    this.baseUrl = baseUrl == null || baseUrl.isBlank() ? "https://api.openai.com" : baseUrl;
+    this.baseUrl = CloudSpeech.openAiBase(baseUrl);
     this.apiKey = apiKey;
     this.model = model == null || model.isBlank() ? "gpt-4o-mini-tts" : model;
     this.voice = voice == null || voice.isBlank() ? "alloy" : voice;

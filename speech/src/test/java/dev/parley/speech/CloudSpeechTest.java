@@ -128,6 +128,17 @@ class CloudSpeechTest {
     assertTrue(body.length() > 32_000 + 44, "the whole utterance is sent");
   }
 
+  /** OPENAI_BASE_URL as the LLM takes it (".../v1") reaches the same speech endpoints as the bare host. */
+  @Test
+  void aBaseUrlEndingInV1ServesSpeechAsWell() {
+    SpeechToText.Transcript transcript = new OpenAiStt(base + "/v1/", "good-key", null, "en-US")
+        .transcribe(new short[16_000]);
+    assertEquals("My account login isn't working.", transcript.text());
+    byte[] speech = new OpenAiTts(base + "/v1", "good-key", null, "alloy").synthesize("Hello there.", 1.0);
+    assertTrue(speech.length > 0);
+    assertEquals("Hello there.", ((com.fasterxml.jackson.databind.JsonNode) seen.get("speech")).path("input").asText());
+  }
+
   @Test
   void aRefusedKeyIsAClearError() {
     RuntimeException e = assertThrows(RuntimeException.class, () -> new OpenAiStt(base, "wrong", null, null)
