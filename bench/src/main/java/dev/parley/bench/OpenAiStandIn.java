@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.parley.llm.StandInLlmServer;
 import dev.parley.speech.Pcm;
 import dev.parley.speech.SpeechToText;
 import dev.parley.speech.TextToSpeech;
@@ -114,7 +115,7 @@ final class OpenAiStandIn implements AutoCloseable {
       for (Iterator<Map.Entry<String, JsonNode>> it = schema.path("properties").fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> property = it.next();
         if (!property.getKey().equals("system_response")) {
-          rest.set(property.getKey(), dev.parley.llm.StandInLlmServer.sample(property.getValue()));
+          rest.set(property.getKey(), StandInLlmServer.sample(property.getValue()));
         }
       }
       String inner = quoted.substring(1, quoted.length() - 1);
@@ -135,7 +136,7 @@ final class OpenAiStandIn implements AutoCloseable {
       if (i > 0) {
         Thread.sleep(gapMs);
       }
-      ObjectNode chunk = chunk(model);
+      ObjectNode chunk = StandInLlmServer.chunk(model);
       ObjectNode choice = chunk.withArray("choices").addObject().put("index", 0);
       choice.putObject("delta").put("role", "assistant").put("content", pieces.get(i));
       if (i == pieces.size() - 1) {
@@ -143,13 +144,13 @@ final class OpenAiStandIn implements AutoCloseable {
       } else {
         choice.putNull("finish_reason");
       }
-      write(out, chunk);
+      StandInLlmServer.write(out, chunk);
     }
-    ObjectNode usage = chunk(model);
+    ObjectNode usage = StandInLlmServer.chunk(model);
     usage.putArray("choices");
     usage.putObject("usage").put("prompt_tokens", 100).put("completion_tokens", pieces.size())
         .put("total_tokens", 100 + pieces.size());
-    write(out, usage);
+    StandInLlmServer.write(out, usage);
     out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
     out.flush();
   }
@@ -207,17 +208,6 @@ final class OpenAiStandIn implements AutoCloseable {
       at = next;
     }
     throw new IllegalArgumentException("no '" + name + "' part in the form");
-  }
-
-  private static ObjectNode chunk(String model) {
-    ObjectNode chunk = JSON.createObjectNode();
-    chunk.put("id", "chatcmpl-versus").put("object", "chat.completion.chunk").put("created", 0).put("model", model);
-    return chunk;
-  }
-
-  private static void write(OutputStream out, JsonNode chunk) throws IOException {
-    out.write(("data: " + chunk + "\n\n").getBytes(StandardCharsets.UTF_8));
-    out.flush();
   }
 
   private static void send(HttpExchange exchange, int status, String type, byte[] body) throws IOException {

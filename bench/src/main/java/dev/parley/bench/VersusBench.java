@@ -519,7 +519,7 @@ public final class VersusBench {
   }
 
   static final class Options {
-    List<Integer> sessions = List.of(1, 10, 25);
+    List<Integer> sessions = List.of(1, 2, 4, 8, 10, 25); // finer below 10: the knee of 2 cores is there
     long ttftMs = 300;
     double tokensPerSecond = 20;
     List<String> frameworks = List.of("parley", "livekit-agents");
@@ -536,7 +536,7 @@ public final class VersusBench {
           case "--tokens-per-second" -> o.tokensPerSecond = Double.parseDouble(value(args, ++i, "--tokens-per-second"));
           case "--only" -> o.frameworks = List.of(value(args, ++i, "--only"));
           default -> throw new IllegalArgumentException("bench versus: unknown option " + args[i] + "; usage: ./parley"
-              + " bench versus [--sessions 1,10,25] [--ttft-ms 300] [--tokens-per-second 20] [--only parley|livekit-agents]");
+              + " bench versus [--sessions 1,2,4,8,10,25] [--ttft-ms 300] [--tokens-per-second 20] [--only parley|livekit-agents]");
         }
       }
       if (o.sessions.isEmpty() || o.sessions.get(0) < 1) {

@@ -190,7 +190,7 @@ public final class RoomParticipant implements AutoCloseable {
     String query = "?access_token=" + URLEncoder.encode(token, StandardCharsets.UTF_8) + "&protocol=" + PROTOCOL
         + "&sdk=cpp&version=0.1.0&os=linux&auto_subscribe=" + (hear == null ? 1 : 0) + "&adaptive_stream=0";
     signal = BinaryWebSocket.open(URI.create(url.replaceAll("/+$", "") + "/rtc" + query), Map.of(),
-        bytes -> events.execute(() -> onSignal(bytes)), reason -> events.execute(() -> disconnected(reason)));
+        bytes -> later(() -> onSignal(bytes)), reason -> later(() -> disconnected(reason)));
   }
 
   private void onSignal(byte[] bytes) {
@@ -262,7 +262,7 @@ public final class RoomParticipant implements AutoCloseable {
     CompletableFuture<Void> previous = negotiated;
     CompletableFuture<Void> next = new CompletableFuture<>();
     negotiated = next;
-    previous.whenComplete((v, e) -> events.execute(() -> publisher.offer().thenAccept(sdp -> send(SignalRequest
+    previous.whenComplete((v, e) -> later(() -> publisher.offer().thenAccept(sdp -> send(SignalRequest
         .newBuilder().setOffer(SessionDescription.newBuilder().setType("offer").setSdp(sdp)
             .setId(offerId.incrementAndGet())).build()))));
   }
@@ -289,7 +289,7 @@ public final class RoomParticipant implements AutoCloseable {
       AudioPublication.GATE.writeLock().lock();
       try {
         CompletableFuture<CompletableFuture<Void>> added = new CompletableFuture<>();
-        events.execute(() -> {
+        later(() -> {
           dev.onvoid.webrtc.RTCRtpTransceiverInit init = new dev.onvoid.webrtc.RTCRtpTransceiverInit();
           init.direction = dev.onvoid.webrtc.RTCRtpTransceiverDirection.SEND_ONLY;
           init.streamIds = java.util.List.of(cid);
@@ -376,7 +376,11 @@ public final class RoomParticipant implements AutoCloseable {
         .addTrackSids(trackSid).setSubscribe(true)).build());
     if (attempt < SUBSCRIBE_ATTEMPTS) {
       try {
-        events.schedule(() -> requestTrack(owner, trackSid, attempt + 1), SUBSCRIBE_RETRY_MS, TimeUnit.MILLISECONDS);
+        try {
+          events.schedule(() -> requestTrack(owner, trackSid, attempt + 1), SUBSCRIBE_RETRY_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+          // closed meanwhile
+        }
       } catch (java.util.concurrent.RejectedExecutionException closing) {
         // left the room meanwhile
       }
@@ -402,7 +406,7 @@ public final class RoomParticipant implements AutoCloseable {
       public void onMessage(RTCDataChannelBuffer buffer) {
         byte[] bytes = new byte[buffer.data.remaining()];
         buffer.data.get(bytes);
-        events.execute(() -> onData(bytes));
+        later(() -> onData(bytes));
       }
     });
   }
@@ -437,7 +441,7 @@ public final class RoomParticipant implements AutoCloseable {
     }
     if (state == RTCPeerConnectionState.FAILED) {
       try {
-        events.execute(() -> disconnected(which + " peer connection failed"));
+        later(() -> disconnected(which + " peer connection failed"));
       } catch (java.util.concurrent.RejectedExecutionException closing) {
         // already closed: nothing left to tell (this runs on libwebrtc's thread, which must not see an exception)
       }
@@ -478,6 +482,19 @@ public final class RoomParticipant implements AutoCloseable {
     shutdown();
     if (inRoom) {
       listener.onDisconnected("left");
+    }
+  }
+
+  /**
+   * Runs {@code task} on this participant's event thread. Native callbacks (WebRTC, the signal socket) may
+   * still fire after the participant closed; their work is then dropped: an exception thrown back into a
+   * native callback thread would abort the whole process.
+   */
+  private void later(Runnable task) {
+    try {
+      events.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      // closed meanwhile: nothing left to do with it
     }
   }
 

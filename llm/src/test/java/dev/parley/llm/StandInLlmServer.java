@@ -142,13 +142,15 @@ public final class StandInLlmServer {
     };
   }
 
-  private static ObjectNode chunk(String model) {
+  /** An empty chat.completion.chunk of {@code model}, to add choices or usage to. */
+  public static ObjectNode chunk(String model) {
     ObjectNode chunk = JSON.createObjectNode();
     chunk.put("id", "chatcmpl-standin").put("object", "chat.completion.chunk").put("created", 0).put("model", model);
     return chunk;
   }
 
-  private static void write(OutputStream out, JsonNode chunk) throws IOException {
+  /** One server-sent event carrying {@code chunk}, flushed. */
+  public static void write(OutputStream out, JsonNode chunk) throws IOException {
     out.write(("data: " + chunk + "\n\n").getBytes(StandardCharsets.UTF_8));
     out.flush();
   }
