@@ -177,9 +177,9 @@ public final class VersusBench {
         sessionMinutes += c.seconds / 60.0;
       }
       callers.shutdown();
-      rss.stop();
       ProcessStats after = ProcessStats.of(pids.get());
-      double cpu = after.cpuSeconds - before.cpuSeconds;
+      rss.stop();
+      double cpu = rss.cpuSince(before, after);
       Level level = new Level(n, v2v, unanswered, cpu / Math.max(sessionMinutes, 1e-9),
           Math.max(0, rss.peakMb() - before.memoryMb()) / n, before.memoryMb(), new ArrayList<>());
       levels.add(level);
@@ -232,18 +232,21 @@ public final class VersusBench {
    * (PSS: a page shared by k processes counts 1/k in each), so a framework that forks workers from one
    * parent is not charged its shared libraries once per process.
    */
-  record ProcessStats(double cpuSeconds, double memoryMb, Map<Long, Double> byPid) {
+  record ProcessStats(double cpuSeconds, double memoryMb, Map<Long, Double> byPid, Map<Long, Double> cpuByPid) {
     static final double TICKS = 100.0; // USER_HZ on Linux
 
     static ProcessStats of(List<Long> pids) {
       double cpu = 0;
       double memory = 0;
       Map<Long, Double> byPid = new HashMap<>();
+      Map<Long, Double> cpuByPid = new HashMap<>();
       for (long pid : pids) {
         try {
           String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
           String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          cpu += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS; // utime, stime
+          double seconds = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS; // utime, stime
+          cpu += seconds;
+          cpuByPid.put(pid, seconds);
           double pss = pssMb(pid);
           memory += pss;
           byPid.put(pid, pss);
@@ -251,7 +254,7 @@ public final class VersusBench {
           // the process ended between listing and reading
         }
       }
-      return new ProcessStats(cpu, memory, byPid);
+      return new ProcessStats(cpu, memory, byPid, cpuByPid);
     }
 
     private static double pssMb(long pid) throws IOException {
@@ -268,6 +271,7 @@ public final class VersusBench {
   static final class RssSampler {
     private volatile double peak;
     private final Map<Long, Double> peakByPid = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Long, Double> lastCpuByPid = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean running = true;
     private final Thread thread;
 
@@ -277,6 +281,7 @@ public final class VersusBench {
           ProcessStats now = ProcessStats.of(pids.get());
           peak = Math.max(peak, now.memoryMb());
           now.byPid().forEach((pid, mb) -> peakByPid.merge(pid, mb, Math::max));
+          lastCpuByPid.putAll(now.cpuByPid());
           try {
             Thread.sleep(500);
           } catch (InterruptedException e) {
@@ -295,6 +300,20 @@ public final class VersusBench {
 
     double peakMb() {
       return peak;
+    }
+
+    /**
+     * CPU seconds used since {@code before}, process by process: a process that ended during the level (a
+     * LiveKit Agents job) counts with what it had used when last seen, one that started counts whole.
+     */
+    double cpuSince(ProcessStats before, ProcessStats end) {
+      Map<Long, Double> last = new HashMap<>(lastCpuByPid);
+      last.putAll(end.cpuByPid());
+      double used = 0;
+      for (Map.Entry<Long, Double> e : last.entrySet()) {
+        used += Math.max(0, e.getValue() - before.cpuByPid().getOrDefault(e.getKey(), 0.0));
+      }
+      return used;
     }
 
     double peakMb(long pid) {
