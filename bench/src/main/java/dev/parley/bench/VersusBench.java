@@ -140,7 +140,7 @@ public final class VersusBench {
 
   /** One framework at one N: the callers' voice to voice figures and what the framework's processes used. */
   record Level(int sessions, List<Long> voiceToVoice, int unanswered, double cpuSecondsPerSessionMinute,
-      double rssPerSessionMb, double idleRssMb, List<Long> kafkaShare) {
+      double rssPerSessionMb, double idleRssMb, List<Long> kafkaShare, Instant from, Instant to) {
     long p(int percentile) {
       return Report.percentile(voiceToVoice, percentile);
     }
@@ -157,6 +157,7 @@ public final class VersusBench {
       ProcessStats before = ProcessStats.of(pids.get());
       RssSampler rss = new RssSampler(pids);
       long started = System.nanoTime();
+      Instant from = Instant.now();
       ExecutorService callers = Executors.newFixedThreadPool(n);
       List<Future<Call>> calls = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -181,7 +182,7 @@ public final class VersusBench {
       rss.stop();
       double cpu = rss.cpuSince(before, after);
       Level level = new Level(n, v2v, unanswered, cpu / Math.max(sessionMinutes, 1e-9),
-          Math.max(0, rss.peakMb() - before.memoryMb()) / n, before.memoryMb(), new ArrayList<>());
+          Math.max(0, rss.peakMb() - before.memoryMb()) / n, before.memoryMb(), new ArrayList<>(), from, Instant.now());
       levels.add(level);
       System.out.printf(Locale.ROOT, "%s, %d session(s): voice to voice p50 %d / p95 %d ms over %d turns (%d"
           + " unanswered); CPU %.1f s per session-minute; memory (PSS) %.0f MB per session above %.0f MB idle; %.0f s%n",
@@ -410,25 +411,26 @@ public final class VersusBench {
       return pids;
     }
 
-    /** Kafka's share of each answered turn, read back from the topics: the router hop (two Kafka hops). */
+    /**
+     * Kafka's share of each answered turn, read back from the topics: the router hop (transcript on Kafka ->
+     * router -> the agent's topic: two Kafka hops and the routing), per level by when its sessions started.
+     */
     void kafkaShare(List<Level> levels) {
-      List<Long> routing = new ArrayList<>();
       try (SessionLog log = new SessionLog(kafka.bootstrapServers())) {
-        for (String session : log.recentSessions(AGENT, started, Instant.now().plusSeconds(60), 10_000)) {
-          SessionTimeline.of(session, log.session(session)).turns().forEach(t -> {
-            Long hop = t.stages().get(Stage.ROUTING);
-            if (hop != null && hop >= 0) {
-              routing.add(hop);
-            }
-          });
+        for (Level level : levels) {
+          for (String session : log.recentSessions(AGENT, level.from(), level.to(), 10_000)) {
+            SessionTimeline.of(session, log.session(session)).turns().forEach(t -> {
+              Long hop = t.stages().get(Stage.ROUTING);
+              if (hop != null && hop >= 0) {
+                level.kafkaShare().add(hop);
+              }
+            });
+          }
+          System.out.printf("parley, %d session(s): Kafka's share of a turn (transcript -> router -> agent topic) p50"
+              + " %d / p95 %d ms over %d turns%n", level.sessions(), Report.percentile(level.kafkaShare(), 50),
+              Report.percentile(level.kafkaShare(), 95), level.kafkaShare().size());
         }
       }
-      if (!levels.isEmpty()) {
-        levels.get(levels.size() - 1).kafkaShare().addAll(routing);
-      }
-      System.out.printf("parley: Kafka's share of a turn (transcript -> agent topic: ingress -> router -> agent"
-          + " topic), over all %d turns: p50 %d / p95 %d ms%n", routing.size(), Report.percentile(routing, 50),
-          Report.percentile(routing, 95));
     }
 
     @Override
@@ -499,8 +501,8 @@ public final class VersusBench {
   private static void report(Map<String, List<Level>> results, Options options) {
     System.out.println();
     System.out.println("| framework | sessions | voice to voice p50 / p95 (ms) | turns (unanswered) | CPU s per"
-        + " session-minute | memory (PSS) per session (MB) |");
-    System.out.println("|---|---|---|---|---|---|");
+        + " session-minute | memory (PSS) per session (MB) | Kafka's share p50 / p95 (ms) |");
+    System.out.println("|---|---|---|---|---|---|---|");
     Map<String, Double> perCore = new HashMap<>();
     Map<String, Long> p50 = new HashMap<>();
     for (Map.Entry<String, List<Level>> e : results.entrySet()) {
@@ -508,9 +510,10 @@ public final class VersusBench {
       long single = levels.get(0).p(95);
       int largest = 0;
       for (Level level : levels) {
-        System.out.printf(Locale.ROOT, "| %s | %d | %d / %d | %d (%d) | %.1f | %.0f |%n", e.getKey(), level.sessions,
-            level.p(50), level.p(95), level.voiceToVoice.size(), level.unanswered, level.cpuSecondsPerSessionMinute,
-            level.rssPerSessionMb);
+        System.out.printf(Locale.ROOT, "| %s | %d | %d / %d | %d (%d) | %.1f | %.0f | %s |%n", e.getKey(),
+            level.sessions, level.p(50), level.p(95), level.voiceToVoice.size(), level.unanswered,
+            level.cpuSecondsPerSessionMinute, level.rssPerSessionMb, level.kafkaShare.isEmpty() ? "-"
+                : Report.percentile(level.kafkaShare, 50) + " / " + Report.percentile(level.kafkaShare, 95));
         if (level.unanswered == 0 && level.p(95) <= 1.5 * single) {
           largest = Math.max(largest, level.sessions);
         }
