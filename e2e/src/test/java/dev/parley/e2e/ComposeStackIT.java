@@ -153,6 +153,8 @@ class ComposeStackIT {
       throw e;
     } finally {
       Run down = compose(Duration.ofMinutes(3), "down", "-v", "--remove-orphans", "-t", "5");
+      // the images this build replaced (their tags moved to the new ones) would pile up run after run
+      docker(Duration.ofMinutes(2), "image", "prune", "-f", "--filter", "label=dev.parley.image=service");
       assertThat(down.exit).as("docker-compose down:\n%s", down.output).isZero();
     }
     // 6. nothing left behind: no container, volume or network of the project
