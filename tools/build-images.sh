@@ -32,8 +32,8 @@ if ! have "$base"; then
   trap - EXIT
 fi
 
-build_image() { # name tag context
-  local name="$1" tag="$2" context="$3"
+build_image() { # tag context
+  local tag="$1" context="$2"
   if ! have "$tag"; then
     log "building $tag..."
     docker build --build-arg "BASE_IMAGE=$base" -t "$tag" "$context" > "$context.build.log" 2>&1 \
@@ -47,7 +47,7 @@ if [ "$only_models" = --models ]; then
   cp -al "$state/models" "$ctx/models" 2>/dev/null || cp -r "$state/models" "$ctx/models"
   cp "$state/bin/llama-server" "$images/models/Dockerfile" "$ctx/"
   tag="parley/models:$(cd "$ctx" && find . -type f -printf '%p %s\n' | sort | sha256sum | cut -c1-12)"
-  build_image models "$tag" "$ctx"
+  build_image "$tag" "$ctx"
   rm -rf "$ctx"
   echo "$tag"
   exit 0
@@ -60,7 +60,7 @@ if ! have "$kafka"; then
   rm -rf "$kafka_ctx" && mkdir -p "$kafka_ctx"
   cp "$images/kafka/"* "$kafka_ctx/"
   mvn -B -q -f "$images/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$kafka_ctx/libs" >&2
-  build_image kafka "$kafka" "$kafka_ctx"
+  build_image "$kafka" "$kafka_ctx"
 fi
 
 # 3. FerretDB and 4. LiveKit, from the binaries ./parley setup built
@@ -72,7 +72,7 @@ for name in ferretdb livekit; do
   if ! have "$tag"; then
     rm -rf "$ctx" && mkdir -p "$ctx"
     cp "$images/$name/Dockerfile" "$bin" "$ctx/"
-    build_image "$name" "$tag" "$ctx"
+    build_image "$tag" "$ctx"
   fi
   [ "$name" = ferretdb ] && ferretdb="$tag" || livekit="$tag"
 done

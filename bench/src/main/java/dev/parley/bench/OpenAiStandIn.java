@@ -189,13 +189,12 @@ final class OpenAiStandIn implements AutoCloseable {
       throw new IllegalArgumentException("not multipart/form-data: " + contentType);
     }
     String boundary = contentType.substring(contentType.indexOf("boundary=") + 9).replace("\"", "").split(";")[0];
-    byte[] delimiter = ("--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
     String text = new String(body, StandardCharsets.ISO_8859_1); // one char per byte: indexes are byte offsets
     String marker = "--" + boundary;
     int at = text.indexOf(marker);
     while (at >= 0) {
       int headersEnd = text.indexOf("\r\n\r\n", at);
-      int next = text.indexOf(marker, at + delimiter.length);
+      int next = text.indexOf(marker, at + marker.length());
       if (headersEnd < 0 || next < 0) {
         break;
       }

@@ -140,9 +140,9 @@ public final class VersusBench {
 
   /** One framework at one N: the callers' voice to voice figures and what the framework's processes used. */
   record Level(int sessions, List<Long> voiceToVoice, int unanswered, double cpuSecondsPerSessionMinute,
-      double rssPerSessionMb, double idleRssMb, List<Long> kafkaShare, Instant from, Instant to) {
+      double memoryPerSessionMb, double idleMemoryMb, List<Long> kafkaShare, Instant from, Instant to) {
     long p(int percentile) {
-      return Report.percentile(voiceToVoice, percentile);
+      return percentile(voiceToVoice, percentile);
     }
   }
 
@@ -155,7 +155,7 @@ public final class VersusBench {
     for (int n : options.sessions) {
       Thread.sleep(2000);
       ProcessStats before = ProcessStats.of(pids.get());
-      RssSampler rss = new RssSampler(pids);
+      MemorySampler sampler = new MemorySampler(pids);
       long started = System.nanoTime();
       Instant from = Instant.now();
       ExecutorService callers = Executors.newFixedThreadPool(n);
@@ -179,18 +179,18 @@ public final class VersusBench {
       }
       callers.shutdown();
       ProcessStats after = ProcessStats.of(pids.get());
-      rss.stop();
-      double cpu = rss.cpuSince(before, after);
+      sampler.stop();
+      double cpu = sampler.cpuSince(before, after);
       Level level = new Level(n, v2v, unanswered, cpu / Math.max(sessionMinutes, 1e-9),
-          Math.max(0, rss.peakMb() - before.memoryMb()) / n, before.memoryMb(), new ArrayList<>(), from, Instant.now());
+          Math.max(0, sampler.peakMb() - before.memoryMb()) / n, before.memoryMb(), new ArrayList<>(), from, Instant.now());
       levels.add(level);
       System.out.printf(Locale.ROOT, "%s, %d session(s): voice to voice p50 %d / p95 %d ms over %d turns (%d"
           + " unanswered); CPU %.1f s per session-minute; memory (PSS) %.0f MB per session above %.0f MB idle; %.0f s%n",
           framework, n, level.p(50), level.p(95), v2v.size(), unanswered, level.cpuSecondsPerSessionMinute,
-          level.rssPerSessionMb, level.idleRssMb, (System.nanoTime() - started) / 1e9);
+          level.memoryPerSessionMb, level.idleMemoryMb, (System.nanoTime() - started) / 1e9);
       for (Map.Entry<Long, String> named : names.get().entrySet()) { // what each process added per session
         System.out.printf(Locale.ROOT, "  %s: %.1f MB per session above %.0f MB idle%n", named.getValue(),
-            Math.max(0, rss.peakMb(named.getKey()) - before.byPid().getOrDefault(named.getKey(), 0.0)) / n,
+            Math.max(0, sampler.peakMb(named.getKey()) - before.byPid().getOrDefault(named.getKey(), 0.0)) / n,
             before.byPid().getOrDefault(named.getKey(), 0.0));
       }
     }
@@ -233,11 +233,10 @@ public final class VersusBench {
    * (PSS: a page shared by k processes counts 1/k in each), so a framework that forks workers from one
    * parent is not charged its shared libraries once per process.
    */
-  record ProcessStats(double cpuSeconds, double memoryMb, Map<Long, Double> byPid, Map<Long, Double> cpuByPid) {
+  record ProcessStats(double memoryMb, Map<Long, Double> byPid, Map<Long, Double> cpuByPid) {
     static final double TICKS = 100.0; // USER_HZ on Linux
 
     static ProcessStats of(List<Long> pids) {
-      double cpu = 0;
       double memory = 0;
       Map<Long, Double> byPid = new HashMap<>();
       Map<Long, Double> cpuByPid = new HashMap<>();
@@ -245,9 +244,7 @@ public final class VersusBench {
         try {
           String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
           String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          double seconds = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS; // utime, stime
-          cpu += seconds;
-          cpuByPid.put(pid, seconds);
+          cpuByPid.put(pid, (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS); // utime, stime
           double pss = pssMb(pid);
           memory += pss;
           byPid.put(pid, pss);
@@ -255,7 +252,7 @@ public final class VersusBench {
           // the process ended between listing and reading
         }
       }
-      return new ProcessStats(cpu, memory, byPid, cpuByPid);
+      return new ProcessStats(memory, byPid, cpuByPid);
     }
 
     private static double pssMb(long pid) throws IOException {
@@ -269,14 +266,14 @@ public final class VersusBench {
   }
 
   /** The peak memory of the processes while a level runs, in all and per process (sampled every half second). */
-  static final class RssSampler {
+  static final class MemorySampler {
     private volatile double peak;
     private final Map<Long, Double> peakByPid = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Long, Double> lastCpuByPid = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean running = true;
     private final Thread thread;
 
-    RssSampler(java.util.function.Supplier<List<Long>> pids) {
+    MemorySampler(java.util.function.Supplier<List<Long>> pids) {
       thread = new Thread(() -> {
         while (running) {
           ProcessStats now = ProcessStats.of(pids.get());
@@ -289,7 +286,7 @@ public final class VersusBench {
             return;
           }
         }
-      }, "rss-sampler");
+      }, "memory-sampler");
       thread.setDaemon(true);
       thread.start();
     }
@@ -427,8 +424,8 @@ public final class VersusBench {
             });
           }
           System.out.printf("parley, %d session(s): Kafka's share of a turn (transcript -> router -> agent topic) p50"
-              + " %d / p95 %d ms over %d turns%n", level.sessions(), Report.percentile(level.kafkaShare(), 50),
-              Report.percentile(level.kafkaShare(), 95), level.kafkaShare().size());
+              + " %d / p95 %d ms over %d turns%n", level.sessions(), percentile(level.kafkaShare(), 50),
+              percentile(level.kafkaShare(), 95), level.kafkaShare().size());
         }
       }
     }
@@ -497,6 +494,11 @@ public final class VersusBench {
     }
   }
 
+  /** As the conversation benchmark computes it, but -1 when there is no value (no turn was answered). */
+  static long percentile(List<Long> values, int p) {
+    return values.isEmpty() ? -1 : ConversationBench.Report.percentile(values, p);
+  }
+
   /** The table, and the last line. */
   private static void report(Map<String, List<Level>> results, Options options) {
     System.out.println();
@@ -512,8 +514,8 @@ public final class VersusBench {
       for (Level level : levels) {
         System.out.printf(Locale.ROOT, "| %s | %d | %d / %d | %d (%d) | %.1f | %.0f | %s |%n", e.getKey(),
             level.sessions, level.p(50), level.p(95), level.voiceToVoice.size(), level.unanswered,
-            level.cpuSecondsPerSessionMinute, level.rssPerSessionMb, level.kafkaShare.isEmpty() ? "-"
-                : Report.percentile(level.kafkaShare, 50) + " / " + Report.percentile(level.kafkaShare, 95));
+            level.cpuSecondsPerSessionMinute, level.memoryPerSessionMb, level.kafkaShare.isEmpty() ? "-"
+                : percentile(level.kafkaShare, 50) + " / " + percentile(level.kafkaShare, 95));
         if (level.unanswered == 0 && level.p(95) <= 1.5 * single) {
           largest = Math.max(largest, level.sessions);
         }
@@ -527,17 +529,6 @@ public final class VersusBench {
         + " livekit-agents sessions/core %.1f%n", p50.getOrDefault("parley", -1L),
         p50.getOrDefault("livekit-agents", -1L), perCore.getOrDefault("parley", 0.0),
         perCore.getOrDefault("livekit-agents", 0.0));
-  }
-
-  static final class Report {
-    static long percentile(List<Long> values, int p) {
-      if (values.isEmpty()) {
-        return -1;
-      }
-      List<Long> sorted = new ArrayList<>(values);
-      Collections.sort(sorted);
-      return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
-    }
   }
 
   static final class Options {

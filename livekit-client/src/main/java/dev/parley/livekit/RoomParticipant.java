@@ -376,11 +376,7 @@ public final class RoomParticipant implements AutoCloseable {
         .addTrackSids(trackSid).setSubscribe(true)).build());
     if (attempt < SUBSCRIBE_ATTEMPTS) {
       try {
-        try {
-          events.schedule(() -> requestTrack(owner, trackSid, attempt + 1), SUBSCRIBE_RETRY_MS, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-          // closed meanwhile
-        }
+        events.schedule(() -> requestTrack(owner, trackSid, attempt + 1), SUBSCRIBE_RETRY_MS, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.RejectedExecutionException closing) {
         // left the room meanwhile
       }
@@ -439,12 +435,8 @@ public final class RoomParticipant implements AutoCloseable {
     } else {
       log.debug("{}: {} peer connection {}", identity, which, state);
     }
-    if (state == RTCPeerConnectionState.FAILED) {
-      try {
-        later(() -> disconnected(which + " peer connection failed"));
-      } catch (java.util.concurrent.RejectedExecutionException closing) {
-        // already closed: nothing left to tell (this runs on libwebrtc's thread, which must not see an exception)
-      }
+    if (state == RTCPeerConnectionState.FAILED) { // on libwebrtc's thread: later() drops it if already closed
+      later(() -> disconnected(which + " peer connection failed"));
     }
   }
 
