@@ -54,6 +54,14 @@ final class AgentWorker implements Runnable, AutoCloseable {
   static final String STAGE = "llm-processor";
   /** Header on every reply: which processor instance answered (see who served a turn, e.g. dedicated workers). */
   static final String INSTANCE_HEADER = "parley.instance";
+  /**
+   * Header on every reply: when this processor's consumer received the routed record it answers (epoch ms), so
+   * Kafka's delivery to the processor and the processor's own work can be told apart (the reply's timestamp is
+   * when it was sent).
+   */
+  static final String RECEIVED_AT_HEADER = "parley.received-at";
+  /** Per session, when the record being handled was received (the lane handles one record at a time). */
+  private final Map<String, byte[]> receivedAt = new ConcurrentHashMap<>();
   private final byte[] instanceName;
   private final String agentId;
   private final ProcessorConfig config;
@@ -63,6 +71,14 @@ final class AgentWorker implements Runnable, AutoCloseable {
   private final ProcessorMetrics metrics;
   private final HistoryBootstrap bootstrap;
   private final KeyedExecutor executor;
+  /** Drafts of callers' words read into the model beside the sessions' lanes (see {@link ReadAheads}). */
+  private final ReadAheads readAheads = new ReadAheads(java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    Thread thread = new Thread(r, "read-ahead");
+    thread.setDaemon(true);
+    return thread;
+  }));
+  /** How long a turn waits for the read of its draft that is still running. */
+  static final Duration READ_AHEAD_WAIT = Duration.ofSeconds(3);
   private final OffsetTracker tracker = new OffsetTracker();
   private final TurnDeduplicator answered = new TurnDeduplicator(200_000);
   private final Map<String, SessionHistory> histories = new ConcurrentHashMap<>();
@@ -105,10 +121,12 @@ final class AgentWorker implements Runnable, AutoCloseable {
     consumer.subscribe(List.of(Topics.agent(agentId).name()), new Rebalance());
     try {
       while (running) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+        var records = consumer.poll(Duration.ofMillis(50));
+        byte[] polledAt = Long.toString(System.currentTimeMillis()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (ConsumerRecord<String, byte[]> record : records) {
           TopicPartition partition = new TopicPartition(record.topic(), record.partition());
           tracker.started(partition, record.offset());
-          executor.submit(record.key() == null ? "" : record.key(), () -> handle(record),
+          executor.submit(record.key() == null ? "" : record.key(), () -> handle(record, polledAt),
               () -> tracker.finished(partition, record.offset()));
         }
         applyBackPressure();
@@ -229,7 +247,10 @@ final class AgentWorker implements Runnable, AutoCloseable {
   /** The longest transcript sent to the model (about five minutes of speech); longer ones are cut and the cut noted. */
   static final int MAX_TRANSCRIPT_CHARS = 4000;
 
-  private void handle(ConsumerRecord<String, byte[]> record) {
+  private void handle(ConsumerRecord<String, byte[]> record, byte[] polledAt) {
+    if (record.key() != null) {
+      receivedAt.put(record.key(), polledAt);
+    }
     RoutedEvent event;
     try {
       event = AvroSerde.of(RoutedEvent.class).decode(record.value());
@@ -246,9 +267,11 @@ final class AgentWorker implements Runnable, AutoCloseable {
       } else if (event.getEvent() instanceof SessionStarted) {
         greet(record.key(), event);
       } else if (event.getEvent() instanceof SessionEnded ended) {
+        readAheads.forget(record.key());
         summarize(record.key(), event, ended);
+        receivedAt.remove(record.key());
       } else if (event.getEvent() instanceof UserSpeechStopped stopped && stopped.getDraftTranscript() != null) {
-        readAhead(record.key(), event, stopped);
+        readAheads.offer(record.key(), () -> readAhead(record.key(), event, stopped));
       }
     } catch (RuntimeException e) {
       log.error("{}: turn of session {} failed unexpectedly", agentId, record.key(), e);
@@ -262,6 +285,15 @@ final class AgentWorker implements Runnable, AutoCloseable {
       metrics.duplicate(agentId);
       return;
     }
+    readAheads.turnStarts(session, READ_AHEAD_WAIT); // no draft is read before the greeting is in the history
+    try {
+      sayGreeting(session, event, turnId);
+    } finally {
+      readAheads.turnEnds(session);
+    }
+  }
+
+  private void sayGreeting(String session, RoutedEvent event, String turnId) {
     AgentConfigCache.Found found = findConfig(event);
     java.util.Optional.ofNullable(found).map(f -> f.config().promptConfig().greeting())
         .filter(g -> g != null && !g.isBlank())
@@ -306,6 +338,15 @@ final class AgentWorker implements Runnable, AutoCloseable {
       metrics.duplicate(agentId);
       return;
     }
+    readAheads.turnStarts(session, READ_AHEAD_WAIT);
+    try {
+      answer(session, event, turnId, transcript, history);
+    } finally {
+      readAheads.turnEnds(session);
+    }
+  }
+
+  private void answer(String session, RoutedEvent event, String turnId, String transcript, SessionHistory history) {
     long start = System.nanoTime();
     String cut = null;
     if (transcript.length() > MAX_TRANSCRIPT_CHARS) { // minutes of speech, or a broken upstream: bounded either way
@@ -480,6 +521,10 @@ final class AgentWorker implements Runnable, AutoCloseable {
     ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(Topics.AGENT_REPLIES.name(),
         session.getBytes(java.nio.charset.StandardCharsets.UTF_8), AvroSerde.of(AgentReply.class).encode(reply));
     record.headers().add(INSTANCE_HEADER, instanceName);
+    byte[] received = receivedAt.get(session);
+    if (received != null) {
+      record.headers().add(RECEIVED_AT_HEADER, received);
+    }
     return producer.send(record);
   }
 

@@ -29,6 +29,9 @@ public final class StandInLlmServer {
   public static void main(String[] args) throws IOException {
     int port = Integer.parseInt(args[0]);
     long delay = Long.parseLong(args[1]);
+    // each streamed piece goes out at once: with Nagle's algorithm the second small write waits for the client's
+    // delayed ACK (~40 ms), which is not what an LLM API costs
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 128);
     server.setExecutor(Executors.newCachedThreadPool());
     server.createContext("/", exchange -> {

@@ -30,10 +30,17 @@ public final class JavaProcess implements AutoCloseable {
   }
 
   public static JavaProcess start(String name, String mainClass, Map<String, String> env, Path log, String... args) {
+    return start(name, mainClass, List.of(), env, log, args);
+  }
+
+  /** As above, with extra JVM options (for example {@code -Xlog:gc:file=...} to see the process's GC pauses). */
+  public static JavaProcess start(String name, String mainClass, List<String> jvmOptions, Map<String, String> env,
+      Path log, String... args) {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx384m", "-XX:+UseSerialGC",
-        "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.parley.events",
-        "-cp", System.getProperty("java.class.path"), mainClass));
+        "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.parley.events"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
     command.addAll(List.of(args));
     try {
       Files.createDirectories(log.toAbsolutePath().getParent());

@@ -76,6 +76,11 @@ public final class KafkaBroker implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
+  /** The broker's GC log (one line per pause), for benchmarks that report GC pauses per process. */
+  public Path gcLog() {
+    return dataDir.resolve("gc.log");
+  }
+
   public long pid() {
     return process.pid();
   }
@@ -166,6 +171,7 @@ public final class KafkaBroker implements AutoCloseable {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xms128m", "-Xmx768m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+        "-Xlog:gc:file=" + log4j.getParent().resolve("gc.log").toAbsolutePath() + ":uptime",
         "-Djava.awt.headless=true",
         "-Dlog4j2.configurationFile=" + log4j.toUri(),
         "-cp", System.getProperty("java.class.path"),
