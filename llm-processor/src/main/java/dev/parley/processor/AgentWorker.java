@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -86,7 +87,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
   private final Map<String, ObjectNode> lastFields = new ConcurrentHashMap<>();
   /** "session#field" of the escalations already sent (kept across a take-over: read back with the history). */
   private final java.util.Set<String> escalated = ConcurrentHashMap.newKeySet();
-  private final KafkaConsumer<String, byte[]> consumer;
+  private volatile KafkaConsumer<String, byte[]> consumer;
   private volatile boolean running = true;
 
   AgentWorker(String agentId, ProcessorConfig config, AgentConfigCache configs, TurnResponder responder,
@@ -100,17 +101,26 @@ final class AgentWorker implements Runnable, AutoCloseable {
     this.metrics = metrics;
     this.bootstrap = new HistoryBootstrap(config.bootstrapServers(), config.historyLookback());
     this.executor = new KeyedExecutor(pool);
+    this.consumer = newConsumer(config.failoverMs());
+  }
+
+  private KafkaConsumer<String, byte[]> newConsumer(int sessionTimeoutMs) {
     Map<String, Object> props = new HashMap<>();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "parley-llm-" + agentId);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+    // a peer takes a dead instance's sessions once it misses heartbeats for this long
+    props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionTimeoutMs);
+    props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, sessionTimeoutMs / 3));
+    // survivors keep answering their own sessions while a dead peer's partitions are handed out
+    props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
     props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500); // a waiting fetch returns as soon as a record arrives: a short wait only costs the broker CPU
     if (!config.instanceId().isBlank()) {
       props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, config.instanceId() + "-" + agentId);
     }
-    this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
   }
 
   @Override
@@ -121,7 +131,13 @@ final class AgentWorker implements Runnable, AutoCloseable {
     consumer.subscribe(List.of(Topics.agent(agentId).name()), new Rebalance());
     try {
       while (running) {
-        var records = consumer.poll(Duration.ofMillis(50));
+        ConsumerRecords<String, byte[]> records;
+        try {
+          records = consumer.poll(Duration.ofMillis(50));
+        } catch (org.apache.kafka.common.errors.InvalidSessionTimeoutException e) {
+          fallBackToSlowFailover(e);
+          continue;
+        }
         byte[] polledAt = Long.toString(System.currentTimeMillis()).getBytes(java.nio.charset.StandardCharsets.UTF_8);
         for (ConsumerRecord<String, byte[]> record : records) {
           TopicPartition partition = new TopicPartition(record.topic(), record.partition());
@@ -186,6 +202,17 @@ final class AgentWorker implements Runnable, AutoCloseable {
     }
   }
 
+  /** The broker refuses our session timeout (its group.min.session.timeout.ms is higher): rejoin with Kafka's usual one. */
+  private void fallBackToSlowFailover(RuntimeException e) {
+    log.warn("{}: the Kafka broker refused a {} ms group session timeout ({}); a dead instance's sessions will wait"
+        + " {} s for a peer. For fail-over in about {} s set group.min.session.timeout.ms={} (or lower) on the"
+        + " brokers, or set PARLEY_FAILOVER_MS to what they allow", agentId, config.failoverMs(), e.getMessage(),
+        ProcessorConfig.FALLBACK_FAILOVER_MS / 1000, config.failoverMs() / 1000.0, config.failoverMs());
+    consumer.close(Duration.ofSeconds(1));
+    consumer = newConsumer(ProcessorConfig.FALLBACK_FAILOVER_MS);
+    consumer.subscribe(List.of(Topics.agent(agentId).name()), new Rebalance());
+  }
+
   private void applyBackPressure() {
     List<TopicPartition> pause = new ArrayList<>();
     List<TopicPartition> resume = new ArrayList<>();
@@ -224,6 +251,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       List<Integer> numbers = partitions.stream().map(TopicPartition::partition).toList();
+      long start = System.nanoTime();
       int turns = bootstrap.replay(agentId, numbers, (session, turn) -> {
         answered.firstTime(turn.getTurnId());
         history(session).add(new SessionHistory.Exchange(turn.getTurnId(), turn.getUserTranscript(),
@@ -239,8 +267,8 @@ final class AgentWorker implements Runnable, AutoCloseable {
           });
         }
       });
-      log.info("{}: took over partitions {}; {} earlier turns read back from the replies topic", agentId, numbers,
-          turns);
+      log.info("{}: took over partitions {}; {} earlier turns read back from the replies topic in {} ms", agentId,
+          numbers, turns, (System.nanoTime() - start) / 1_000_000);
     }
   }
 

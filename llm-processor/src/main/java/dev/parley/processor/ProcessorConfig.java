@@ -10,7 +10,17 @@ import java.util.List;
 record ProcessorConfig(String bootstrapServers, List<String> agents, AgentFilter agentFilter, LlmSettings llm,
     int threads,
     int maxInFlightPerPartition,
-    int historyExchanges, int historyChars, Duration historyLookback, int healthPort, String instanceId) {
+    int historyExchanges, int historyChars, Duration historyLookback, int healthPort, String instanceId,
+    int failoverMs) {
+
+  /**
+   * A killed instance's sessions move to a running peer after this long (plus a heartbeat and a rebalance). Kafka's
+   * own default is 45 s and a broker accepts no less than 6 s unless its {@code group.min.session.timeout.ms} is
+   * lowered, as Parley's brokers do; against a broker that refuses it the processor falls back to
+   * {@link #FALLBACK_FAILOVER_MS} and says so.
+   */
+  static final int DEFAULT_FAILOVER_MS = 1_500;
+  static final int FALLBACK_FAILOVER_MS = 10_000;
 
   static ProcessorConfig from(Settings settings) {
     ProcessorConfig config = new ProcessorConfig(
@@ -27,7 +37,10 @@ record ProcessorConfig(String bootstrapServers, List<String> agents, AgentFilter
         Duration.ofMinutes(settings.integer("PARLEY_HISTORY_LOOKBACK_MINUTES", 60, 0, 10_080,
             "how far back a new owner of a partition reads replies to rebuild history")),
         settings.integer("PARLEY_PROCESSOR_HEALTH_PORT", -1, -1, 65535, "port of /health and /metrics (-1: off)"),
-        settings.string("PARLEY_PROCESSOR_INSTANCE_ID", "", "stable instance name for static group membership"));
+        settings.string("PARLEY_PROCESSOR_INSTANCE_ID", "", "stable instance name for static group membership"),
+        settings.integer("PARLEY_FAILOVER_MS", DEFAULT_FAILOVER_MS, 500, 60_000, "how long an instance that stopped"
+            + " answering keeps its sessions before a running peer takes them over (its consumer group session"
+            + " timeout; the broker's group.min.session.timeout.ms must allow it)"));
     config.agents().forEach(agent -> {
       if (!dev.parley.schemas.TopicNames.isValidAgentId(agent)) {
         throw new IllegalStateException("llm-processor configuration is invalid:\n  PARLEY_AGENTS: '" + agent

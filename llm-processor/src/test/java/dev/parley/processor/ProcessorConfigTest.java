@@ -57,4 +57,12 @@ class ProcessorConfigTest {
     assertThat(config(Map.of("PARLEY_PROCESSOR_INSTANCE_ID", "sales-3")).instanceName()).isEqualTo("sales-3");
     assertThat(config(Map.of()).instanceName()).startsWith("llm-processor@");
   }
+
+  @Test
+  void failOverIsOneAndAHalfSecondsByDefaultAndABadValueIsNamed() {
+    assertThat(config(Map.of()).failoverMs()).isEqualTo(1_500);
+    assertThat(config(Map.of("PARLEY_FAILOVER_MS", "3000")).failoverMs()).isEqualTo(3_000);
+    assertThatThrownBy(() -> config(Map.of("PARLEY_FAILOVER_MS", "100"))).hasMessageContaining("PARLEY_FAILOVER_MS");
+    assertThatThrownBy(() -> config(Map.of("PARLEY_FAILOVER_MS", "soon"))).hasMessageContaining("PARLEY_FAILOVER_MS");
+  }
 }

@@ -218,6 +218,127 @@ class ProcessorIT {
   }
 
   /**
+   * Fail-over with a peer already running: two instances share an agent's partitions; the one answering is SIGKILLed
+   * mid-turn, and the other takes its sessions over within seconds (the group's session timeout, PARLEY_FAILOVER_MS,
+   * then a cooperative rebalance that leaves the survivor's own sessions alone), rebuilds their history from the
+   * replies topic and answers the turns that were in flight — each turn finished exactly once. Three kills,
+   * alternating instances, the killed one restarted as the next peer.
+   */
+  @Test
+  void aRunningPeerAnswersAKilledInstancesTurnsWithinSeconds(TestKafka kafka) throws Exception {
+    String run = "f" + UUID.randomUUID().toString().substring(0, 8);
+    Path dir = Path.of("target", "it-logs", run);
+    int llmPort = FreePorts.pick();
+    List<String> agents = new ArrayList<>();
+    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
+        dir.resolve("llm.log"), String.valueOf(llmPort), "40").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+      publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
+      String agent = agents.get(0);
+      Map<String, JavaProcess> instances = new LinkedHashMap<>();
+      java.util.concurrent.atomic.AtomicInteger starts = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.function.Function<String, JavaProcess> start = name -> JavaProcess.start("llm-processor-" + name,
+          ProcessorMain.class.getName(), Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "PARLEY_AGENTS",
+              agent, "OPENAI_API_KEY", "stand-in", "PARLEY_PROCESSOR_INSTANCE_ID", name),
+          dir.resolve(name + "-" + starts.incrementAndGet() + ".log"));
+      java.util.regex.Pattern holds = java.util.regex.Pattern.compile(
+          java.util.regex.Pattern.quote(agent) + ": took over partitions \\[\\d");
+      try {
+        for (String name : List.of("a", "b")) {
+          instances.put(name, start.apply(name));
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() -> instances.values().stream()
+            .allMatch(p -> holds.matcher(readLog(p)).find()));
+        List<String> sessions = new ArrayList<>();
+        List<Long> gaps = new ArrayList<>();
+        try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
+          for (int i = 0; i < 12; i++) {
+            String session = run + "-s" + i;
+            sessions.add(session);
+            send(producer, agent, session, SessionStarted.newBuilder().setSessionId(session).setRoomName(session)
+                .setParticipantIdentity("caller").setStartedAt(Instant.now()).build());
+          }
+          producer.flush();
+          awaitTurns(kafka, run, sessions.size());
+          for (int kill = 0; kill < 3; kill++) {
+            String victim = kill % 2 == 0 ? "a" : "b";
+            for (String session : sessions) {
+              send(producer, agent, session, UserTurn.newBuilder().setSessionId(session)
+                  .setTurnId(session + "#" + kill).setTurnIndex(kill).setTranscript("turn number " + kill)
+                  .setSpeechStartedAt(Instant.now()).setSpeechStoppedAt(Instant.now())
+                  .setTranscribedAt(Instant.now()).build());
+            }
+            producer.flush();
+            Thread.sleep(250); // the victim is streaming its answers (40 ms a piece, ~1 s a turn)
+            long killedAt = System.currentTimeMillis();
+            instances.get(victim).kill();
+            Replies replies = awaitTurns(kafka, run, sessions.size() * (kill + 2));
+            String survivor = victim.equals("a") ? "b" : "a";
+            int turn = kill;
+            long taken = sessions.stream().map(s -> s + "#" + turn)
+                .filter(t -> survivor.equals(replies.answeredBy.get(t))
+                    && replies.firstChunkAt.getOrDefault(t, 0L) > killedAt)
+                .mapToLong(t -> replies.firstChunkAt.get(t) - killedAt).max().orElse(-1);
+            System.out.printf("fail-over %d: %s killed mid-turn; %s answered its sessions' turns, the last first"
+                + " sentence %d ms after the kill%n", kill + 1, victim, survivor, taken);
+            assertThat(taken).as("the survivor answered turns the killed instance had in flight").isPositive();
+            gaps.add(taken);
+            for (String session : sessions) {
+              assertThat(replies.turns.get(session)).extracting(AgentTurn::getTurnId)
+                  .as("answers of %s: each turn once, in order, across %d kills", session, turn + 1)
+                  .containsExactlyElementsOf(java.util.stream.Stream.concat(java.util.stream.Stream.of(session
+                      + "#greeting"), java.util.stream.IntStream.rangeClosed(0, turn).mapToObj(k -> session + "#"
+                      + k)).toList());
+            }
+            instances.put(victim, start.apply(victim)); // back as the next kill's peer
+            JavaProcess back = instances.get(victim);
+            await().atMost(Duration.ofSeconds(60)).until(() -> holds.matcher(readLog(back)).find());
+          }
+        }
+        assertThat(gaps).as("a killed instance's turns answered by its peer within 4 s of the kill")
+            .allMatch(gap -> gap <= 4_000);
+      } finally {
+        instances.values().forEach(JavaProcess::close);
+      }
+    }
+  }
+
+  /**
+   * A broker that refuses the fail-over timeout (its group.min.session.timeout.ms is higher, as on Kafka's defaults):
+   * the processor says what to change and serves the agent with Kafka's usual timeout instead of failing.
+   */
+  @Test
+  void aBrokerThatRefusesFastFailOverGetsAClearWarningAndTurnsAreStillAnswered(TestKafka kafka) throws Exception {
+    String run = "t" + UUID.randomUUID().toString().substring(0, 8);
+    Path dir = Path.of("target", "it-logs", run);
+    int llmPort = FreePorts.pick();
+    List<String> agents = new ArrayList<>();
+    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
+        dir.resolve("llm.log"), String.valueOf(llmPort), "0").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+      publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
+      String agent = agents.get(0);
+      // the test broker allows 1 s and more
+      try (JavaProcess processor = JavaProcess.start("llm-processor", ProcessorMain.class.getName(), Map.of(
+          "PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "PARLEY_AGENTS", agent, "OPENAI_API_KEY", "stand-in",
+          "PARLEY_FAILOVER_MS", "500"), dir.resolve("processor.log"))
+          .awaitLog("took over partitions", Duration.ofSeconds(60))) {
+        assertThat(readLog(processor)).contains("refused a 500 ms group session timeout")
+            .contains("set group.min.session.timeout.ms=500");
+        String session = run + "-s0";
+        try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
+          send(producer, agent, session, SessionStarted.newBuilder().setSessionId(session).setRoomName(session)
+              .setParticipantIdentity("caller").setStartedAt(Instant.now()).build());
+          send(producer, agent, session, UserTurn.newBuilder().setSessionId(session).setTurnId(session + "#0")
+              .setTurnIndex(0).setTranscript("turn number 0").setSpeechStartedAt(Instant.now())
+              .setSpeechStoppedAt(Instant.now()).setTranscribedAt(Instant.now()).build());
+          producer.flush();
+        }
+        assertThat(awaitTurns(kafka, run, 2).turns.get(session)).extracting(AgentTurn::getTurnId)
+            .containsExactly(session + "#greeting", session + "#0");
+      }
+    }
+  }
+
+  /**
    * escalation_needed (on any agent) and a field the config declares an escalation put the session on
    * parley.escalations.v1 the first time they are true, once per session and field, with the turn's context.
    */
@@ -364,6 +485,8 @@ class ProcessorIT {
     final Map<String, Integer> partition = new HashMap<>();
     /** Turn id → the processor instance that answered it (the reply's header). */
     final Map<String, String> answeredBy = new HashMap<>();
+    /** Turn id → when its first sentence was sent (the latest, if the killed instance sent it before its peer). */
+    final Map<String, Long> firstChunkAt = new HashMap<>();
     int count;
   }
 
@@ -393,6 +516,9 @@ class ProcessorIT {
             }
             replies.count++;
           } else if (record.value().getEvent() instanceof AgentReplyChunk chunk) {
+            if (chunk.getChunkIndex() == 0) {
+              replies.firstChunkAt.merge(chunk.getTurnId(), raw.timestamp(), Math::max);
+            }
             replies.chunkIndexes.computeIfAbsent(chunk.getTurnId(), k -> new TreeSet<>()).add(chunk.getChunkIndex());
           }
         }

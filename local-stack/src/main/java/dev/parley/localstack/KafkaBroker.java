@@ -201,6 +201,8 @@ public final class KafkaBroker implements AutoCloseable {
         "share.coordinator.state.topic.replication.factor=1",
         "share.coordinator.state.topic.min.isr=1",
         "group.initial.rebalance.delay.ms=0",
+        // Parley's services detect a dead peer in 1.5 s (PARLEY_FAILOVER_MS); Kafka's default floor is 6 s
+        "group.min.session.timeout.ms=1000",
         "log.retention.hours=168",
         "log.cleaner.min.compaction.lag.ms=0",
         "");
