@@ -94,7 +94,7 @@ public final class RouterBench {
     String run = guarantee.substring(0, 4) + "-" + System.nanoTime();
     RouterConfig config = new RouterConfig(bootstrap, "bench-router-" + run, guarantee,
         guarantee.equals(RouterConfig.EXACTLY_ONCE) ? 10 : 100, 1, dir.resolve("state-" + run),
-        Duration.ofSeconds(60), Duration.ofMinutes(10), (short) 1, "");
+        Duration.ofSeconds(60), Duration.ofMinutes(10), (short) 1, "", RouterConfig.DEFAULT_FAILOVER_MS);
     Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
     KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, AgentTopics.using(admin, (short) 1)),
         config.streamsProperties());

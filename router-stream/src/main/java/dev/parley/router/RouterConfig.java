@@ -19,10 +19,13 @@ import org.apache.kafka.streams.StreamsConfig;
  */
 public record RouterConfig(String bootstrapServers, String applicationId, String guarantee, int commitIntervalMs,
     int threads, Path stateDir, Duration pendingTimeout, Duration endedRetention, short replicationFactor,
-    String instanceId) {
+    String instanceId, int failoverMs) {
 
   public static final String AT_LEAST_ONCE = "at_least_once";
   public static final String EXACTLY_ONCE = "exactly_once_v2";
+
+  /** A killed instance's sessions are routed by a running peer after this long (see PARLEY_FAILOVER_MS). */
+  public static final int DEFAULT_FAILOVER_MS = 1_500;
 
   public static RouterConfig from(Settings settings) {
     String bootstrap = settings.string("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092", "Kafka bootstrap servers");
@@ -39,9 +42,12 @@ public record RouterConfig(String bootstrapServers, String applicationId, String
     int replication = settings.integer("PARLEY_REPLICATION_FACTOR", 1, 1, 5, "replication factor of created topics");
     String instance = settings.string("PARLEY_ROUTER_INSTANCE_ID", "",
         "stable instance name (e.g. the pod name): a restarted instance takes its partitions back at once");
+    int failover = settings.integer("PARLEY_FAILOVER_MS", DEFAULT_FAILOVER_MS, 500, 60_000, "how long an instance"
+        + " that stopped keeps its partitions before a running peer takes them over (the group's session timeout;"
+        + " the broker's group.min.session.timeout.ms must allow it)");
     settings.validate("router-stream");
     return new RouterConfig(bootstrap, appId, guarantee, commit, threads, Path.of(stateDir),
-        Duration.ofMillis(pendingMs), Duration.ofMinutes(10), (short) replication, instance);
+        Duration.ofMillis(pendingMs), Duration.ofMinutes(10), (short) replication, instance, failover);
   }
 
   /** Kafka Streams properties: low-latency producer settings for either guarantee. */
@@ -61,8 +67,12 @@ public record RouterConfig(String bootstrapServers, String applicationId, String
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 0);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), 5);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 500); // answered at once when a record arrives
-    // A dead instance's partitions move after 10 s; a restarted one with the same id gets them back at once.
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), 10_000);
+    // A dead instance's partitions move to a running peer after failoverMs; a restarted one with the same id gets
+    // them back at once. Each instance keeps a warm copy of a peer's session state (a standby), so the survivor
+    // routes the dead one's sessions without first replaying their changelog.
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), failoverMs);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), Math.max(100, failoverMs / 3));
+    props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
     if (!instanceId.isBlank()) {
       props.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
     }

@@ -47,6 +47,15 @@ public final class RouterMain {
     KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, AgentTopics.using(admin,
         config.replicationFactor())), config.streamsProperties());
     streams.setUncaughtExceptionHandler(e -> {
+      for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+        if (cause instanceof org.apache.kafka.common.errors.InvalidSessionTimeoutException) {
+          log.error("the Kafka broker refused a {} ms group session timeout: set group.min.session.timeout.ms={} (or"
+              + " lower) on the brokers for fail-over in about {} s, or set PARLEY_FAILOVER_MS to what they allow"
+              + " (Kafka's default minimum is 6000)", config.failoverMs(), config.failoverMs(),
+              config.failoverMs() / 1000.0);
+          return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
+      }
       log.error("router stream thread failed; stopping this instance so it can be restarted", e);
       return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     });

@@ -57,33 +57,8 @@ class RouterFailoverIT {
   @Test
   void everyTurnReachesItsAgentInOrderAcrossARouterCrash(TestKafka kafka, @TempDir Path dir) throws Exception {
     String run = "r" + UUID.randomUUID().toString().substring(0, 8);
-    // This run's own tenant, agents and rules: the compacted config topics are shared with other tests.
-    Map<String, String> purposes = new LinkedHashMap<>();
-    PURPOSE_NAMES.forEach(p -> purposes.put(p, run + "-" + p + "-agent"));
-    agentsByPurpose = purposes;
-    try (Admin admin = kafka.admin()) {
-      List<dev.parley.schemas.Topic<?, ?>> topics = new ArrayList<>(Topics.all());
-      agentsByPurpose.values().forEach(a -> topics.add(Topics.agent(a)));
-      new TopicProvisioner(admin, (short) 1).ensure(topics);
-    }
-    Map<String, Object> producerConfig = kafka.clientConfig();
-    producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
-    try (var configs = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
-        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
-      for (String agent : agentsByPurpose.values()) {
-        configs.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
-            .setAgentId(agent).setTenantId("acme").setVersion(1).setStatus(ConfigStatus.ACTIVE).setConfigJson("{}")
-            .setUpdatedAt(Instant.now()).build())).get();
-      }
-    }
-    try (var rules = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
-        Topics.ROUTING_RULES.valueSerde().serializer())) {
-      RoutingRules tenantRules = new RoutingRules(1, purposes.get("support"), purposes, List.of(), List.of());
-      rules.send(new ProducerRecord<>(Topics.ROUTING_RULES.name(), run, RoutingRulesSnapshot.newBuilder()
-          .setRulesId(run).setVersion(1).setRulesJson(tenantRules.toJson()).setUpdatedAt(Instant.now()).build())).get();
-    }
-
+    Map<String, String> purposes = prepare(kafka, run);
+    Map<String, Object> producerConfig = producerConfig(kafka);
     Map<String, String> env = Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
         "PARLEY_ROUTER_APP_ID", "router-failover-" + run,
         "PARLEY_ROUTER_STATE_DIR", dir.resolve("state").toString(),
@@ -149,6 +124,122 @@ class RouterFailoverIT {
     } finally {
       router.close();
     }
+  }
+
+  /**
+   * Two routers share the sessions; one is SIGKILLed mid-stream and its peer routes the dead one's sessions within
+   * about two seconds (the group's session timeout, PARLEY_FAILOVER_MS, and a warm standby copy of the session
+   * state, so nothing is restored first). Every turn still reaches its agent once, in order.
+   */
+  @Test
+  void aRunningPeerRoutesAKilledRoutersSessionsWithinSeconds(TestKafka kafka, @TempDir Path dir) throws Exception {
+    String run = "r" + UUID.randomUUID().toString().substring(0, 8);
+    Map<String, String> purposes = prepare(kafka, run);
+    Map<String, Object> producerConfig = producerConfig(kafka);
+    Map<String, JavaProcess> routers = new LinkedHashMap<>();
+    for (String name : List.of("a", "b")) {
+      routers.put(name, JavaProcess.start("router-" + name, RouterMain.class.getName(), Map.of(
+          "PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "PARLEY_ROUTER_APP_ID", "router-peers-" + run,
+          "PARLEY_ROUTER_STATE_DIR", dir.resolve("state-" + name).toString(), "PARLEY_ROUTER_INSTANCE_ID",
+          "router-" + name), dir.resolve("router-" + name + ".log")));
+    }
+    try {
+      for (JavaProcess router : routers.values()) {
+        router.awaitLog("-> RUNNING", Duration.ofSeconds(90));
+      }
+      Map<String, String> expectedAgent = new LinkedHashMap<>();
+      purposes.forEach((purpose, agent) -> {
+        for (int i = 0; i < SESSIONS_PER_AGENT; i++) {
+          expectedAgent.put(run + "-" + purpose + "-" + i, agent);
+        }
+      });
+      long killedAt = 0;
+      try (var sessions = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
+          Topics.SESSIONS.valueSerde().serializer());
+          var turns = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
+              Topics.USER_TURNS.valueSerde().serializer())) {
+        for (String session : expectedAgent.keySet()) {
+          String purpose = session.split("-")[1];
+          sessions.send(new ProducerRecord<>(Topics.SESSIONS.name(), session, new SessionEvent(SessionStarted
+              .newBuilder().setSessionId(session).setRoomName(session).setParticipantIdentity("caller")
+              .setTenantId(run).setRoomMetadata("{\"purpose\":\"" + purpose + "\"}").setStartedAt(Instant.now())
+              .build())));
+        }
+        sessions.flush();
+        for (int turn = 0; turn < TURNS_PER_SESSION; turn++) {
+          if (turn == 4) {
+            awaitRouted(kafka, expectedAgent, run, turn);
+            killedAt = System.currentTimeMillis();
+            routers.get("a").kill();
+          }
+          for (String session : expectedAgent.keySet()) {
+            turns.send(new ProducerRecord<>(Topics.USER_TURNS.name(), session, new UserEvent(UserTurn.newBuilder()
+                .setSessionId(session).setTurnId(session + "#" + turn).setTurnIndex(turn)
+                .setTranscript("turn " + turn).setSpeechStartedAt(Instant.now()).setSpeechStoppedAt(Instant.now())
+                .setTranscribedAt(Instant.now()).build())));
+          }
+          turns.flush();
+          Thread.sleep(250);
+        }
+      }
+      Map<String, List<RoutedEvent>> raw = awaitRouted(kafka, expectedAgent, run, TURNS_PER_SESSION);
+      TurnDeduplicator dedup = new TurnDeduplicator(100_000);
+      long worst = 0;
+      for (Map.Entry<String, List<RoutedEvent>> entry : raw.entrySet()) {
+        List<Integer> processed = new ArrayList<>();
+        for (RoutedEvent event : entry.getValue()) {
+          UserTurn turn = (UserTurn) event.getEvent();
+          if (dedup.firstTime(turn.getTurnId())) {
+            processed.add(turn.getTurnIndex());
+            worst = Math.max(worst, event.getRoutedAt().toEpochMilli() - turn.getTranscribedAt().toEpochMilli());
+          }
+        }
+        assertThat(processed).as("turns of %s, each once, in order, across the kill", entry.getKey())
+            .containsExactlyElementsOf(java.util.stream.IntStream.range(0, TURNS_PER_SESSION).boxed().toList());
+      }
+      System.out.printf("router fail-over with a peer: %d sessions; a turn waited at most %d ms to be routed (the"
+          + " kill at turn 4 of %d, 250 ms apart)%n", raw.size(), worst, TURNS_PER_SESSION);
+      assertThat(worst).as("the longest a turn waited for the surviving router").isLessThanOrEqualTo(4_000);
+    } finally {
+      routers.values().forEach(JavaProcess::close);
+    }
+  }
+
+  /** This run's own tenant, agents and rules (the compacted config topics are shared with other tests). */
+  private Map<String, String> prepare(TestKafka kafka, String run) throws Exception {
+    // This run's own tenant, agents and rules: the compacted config topics are shared with other tests.
+    Map<String, String> purposes = new LinkedHashMap<>();
+    PURPOSE_NAMES.forEach(p -> purposes.put(p, run + "-" + p + "-agent"));
+    agentsByPurpose = purposes;
+    try (Admin admin = kafka.admin()) {
+      List<dev.parley.schemas.Topic<?, ?>> topics = new ArrayList<>(Topics.all());
+      agentsByPurpose.values().forEach(a -> topics.add(Topics.agent(a)));
+      new TopicProvisioner(admin, (short) 1).ensure(topics);
+    }
+    Map<String, Object> producerConfig = producerConfig(kafka);
+    try (var configs = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
+        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
+      for (String agent : agentsByPurpose.values()) {
+        configs.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
+            .setAgentId(agent).setTenantId("acme").setVersion(1).setStatus(ConfigStatus.ACTIVE).setConfigJson("{}")
+            .setUpdatedAt(Instant.now()).build())).get();
+      }
+    }
+    try (var rules = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
+        Topics.ROUTING_RULES.valueSerde().serializer())) {
+      RoutingRules tenantRules = new RoutingRules(1, purposes.get("support"), purposes, List.of(), List.of());
+      rules.send(new ProducerRecord<>(Topics.ROUTING_RULES.name(), run, RoutingRulesSnapshot.newBuilder()
+          .setRulesId(run).setVersion(1).setRulesJson(tenantRules.toJson()).setUpdatedAt(Instant.now()).build())).get();
+    }
+
+    return purposes;
+  }
+
+  private static Map<String, Object> producerConfig(TestKafka kafka) {
+    Map<String, Object> producerConfig = kafka.clientConfig();
+    producerConfig.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    producerConfig.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+    return producerConfig;
   }
 
   /** Reads the agent topics until every session has at least {@code turns} distinct turns; returns each session's turns. */

@@ -42,7 +42,7 @@ final class RouterHarness implements AutoCloseable {
   RouterHarness() {
     Properties props = new RouterConfig("dummy:9092", "router-test", RouterConfig.AT_LEAST_ONCE, 100, 1,
         java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "router-ttd-" + System.nanoTime()),
-        PENDING_TIMEOUT, Duration.ofMinutes(10), (short) 1, "").streamsProperties();
+        PENDING_TIMEOUT, Duration.ofMinutes(10), (short) 1, "", RouterConfig.DEFAULT_FAILOVER_MS).streamsProperties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "router-test");
     driver = new TopologyTestDriver(RouterTopology.build(ensuredTopics::add, PENDING_TIMEOUT, Duration.ofMinutes(10)),
         props, start);
