@@ -65,6 +65,14 @@ import org.apache.kafka.common.serialization.Serdes;
  */
 public final class PipelineBench {
   private static final String AGENT = "bench-pipeline-agent";
+
+  /** The three topics a turn crosses: the caller's turns, the routed copies, the replies. */
+  record Route(String turns, String routed, String replies) {
+    static final Route PARLEY = new Route(Topics.USER_TURNS.name(), Topics.agent(AGENT).name(),
+        Topics.AGENT_REPLIES.name());
+    /** The floor's own topics (same partitions), so its unchanged records never reach Parley's services. */
+    static final Route FLOOR = new Route("bench.floor.user-turns", "bench.floor.routed", "bench.floor.replies");
+  }
   static final String TURN_HEADER = "parley.bench-turn";
   private static final int SECONDS = 20;
   private static final int MIN_WARM_UP_ROUNDS = 3;
@@ -132,9 +140,13 @@ public final class PipelineBench {
         }
         if (floor) {
           System.out.println("floor: the router and the processor replaced by pass-through consumers");
-          try (JavaProcess a = passThrough(bootstrap, dir, "a", Topics.USER_TURNS.name(), Topics.agent(AGENT).name());
-              JavaProcess b = passThrough(bootstrap, dir, "b", Topics.agent(AGENT).name(),
-                  Topics.AGENT_REPLIES.name())) {
+          try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(Route.FLOOR.turns(), Route.FLOOR.routed(), Route.FLOOR.replies()).stream()
+                .map(name -> new org.apache.kafka.clients.admin.NewTopic(name, Topics.USER_TURNS.partitions(),
+                    (short) 1)).toList()).all().get();
+          }
+          try (JavaProcess a = passThrough(bootstrap, dir, "a", Route.FLOOR.turns(), Route.FLOOR.routed());
+              JavaProcess b = passThrough(bootstrap, dir, "b", Route.FLOOR.routed(), Route.FLOOR.replies())) {
             List<Proc> procs = List.of(brokerProc, Proc.of(a, dir, "pass-through-a"), Proc.of(b, dir, "pass-through-b"),
                 Proc.self());
             Thread.sleep(5000);
@@ -280,7 +292,7 @@ public final class PipelineBench {
   private static Level paced(String bootstrap, int sessions, int rate, int seconds, boolean floor, List<Proc> procs)
       throws Exception {
     String run = "r" + System.nanoTime() % 100_000;
-    Measure m = new Measure(run, floor);
+    Measure m = new Measure(run, floor ? Route.FLOOR : Route.PARLEY);
     Thread consumer = new Thread(() -> m.consume(bootstrap));
     consumer.start();
     Thread.sleep(2000);
@@ -328,7 +340,7 @@ public final class PipelineBench {
   /** {@code turns} user turns at once over {@code sessions} routed sessions; answered turns per second. */
   private static String burst(String bootstrap, int sessions, int turns) throws Exception {
     String run = "b" + System.nanoTime() % 100_000;
-    Measure m = new Measure(run, false);
+    Measure m = new Measure(run, Route.PARLEY);
     Thread consumer = new Thread(() -> m.consume(bootstrap));
     consumer.start();
     Thread.sleep(2000);
@@ -368,7 +380,7 @@ public final class PipelineBench {
   private static void turn(KafkaProducer<String, byte[]> producer, String session, int index, Measure m) {
     String turnId = session + "#" + index;
     Instant now = Instant.now();
-    ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.USER_TURNS.name(), session,
+    ProducerRecord<String, byte[]> record = new ProducerRecord<>(m.route.turns(), session,
         AvroSerde.of(UserEvent.class).encode(new UserEvent(UserTurn.newBuilder().setSessionId(session)
             .setTurnId(turnId).setTurnIndex(index).setTranscript("my login is broken").setSpeechStartedAt(now)
             .setSpeechStoppedAt(now).setTranscribedAt(now).setSttProvider("load").build())));
@@ -380,6 +392,7 @@ public final class PipelineBench {
   /** What one run measured, from record timestamps, the processor's received-at header and receive times. */
   private static final class Measure {
     final String run;
+    final Route route;
     final boolean floor;
     final Histogram routerHop = new Histogram(120_000, 3);
     final Histogram fetchHop = new Histogram(120_000, 3);
@@ -395,9 +408,10 @@ public final class PipelineBench {
     final AtomicBoolean measuring = new AtomicBoolean();
     final AtomicBoolean stop = new AtomicBoolean();
 
-    Measure(String run, boolean floor) {
+    Measure(String run, Route route) {
       this.run = run;
-      this.floor = floor;
+      this.route = route;
+      this.floor = route == Route.FLOOR;
     }
 
     void consume(String bootstrap) {
@@ -406,7 +420,7 @@ public final class PipelineBench {
           // a fetch is answered as soon as a record arrives; a short wait would only make the broker busier
           ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500), Serdes.String().deserializer(),
           Serdes.ByteArray().deserializer())) {
-        consumer.subscribe(List.of(Topics.USER_TURNS.name(), Topics.agent(AGENT).name(), Topics.AGENT_REPLIES.name()));
+        consumer.subscribe(List.of(route.turns(), route.routed(), route.replies()));
         while (!stop.get()) {
           for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
             if (record.key() == null || !record.key().startsWith(run + "-")) {
@@ -444,9 +458,9 @@ public final class PipelineBench {
     /** The floor: the same user-turn record, forwarded unchanged, seen on each topic (told apart by its header). */
     private void passedThrough(ConsumerRecord<String, byte[]> record, long received) {
       String turnId = new String(record.headers().lastHeader(TURN_HEADER).value(), StandardCharsets.UTF_8);
-      if (record.topic().equals(Topics.USER_TURNS.name())) {
+      if (record.topic().equals(route.turns())) {
         userTurnAt.put(turnId, record.timestamp());
-      } else if (record.topic().equals(Topics.AGENT_REPLIES.name())) {
+      } else if (record.topic().equals(route.replies())) {
         record(turnId, record.timestamp(), header(record, PassThrough.RECEIVED_AT), received);
         answered.incrementAndGet();
         lastAnswerNanos.set(System.nanoTime());

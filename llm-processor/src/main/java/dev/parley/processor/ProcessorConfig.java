@@ -11,7 +11,7 @@ record ProcessorConfig(String bootstrapServers, List<String> agents, AgentFilter
     int threads,
     int maxInFlightPerPartition,
     int historyExchanges, int historyChars, Duration historyLookback, int healthPort, String instanceId,
-    int failoverMs) {
+    int failoverMs, short replicationFactor) {
 
   /**
    * A killed instance's sessions move to a running peer after this long (plus a heartbeat and a rebalance). Kafka's
@@ -40,7 +40,9 @@ record ProcessorConfig(String bootstrapServers, List<String> agents, AgentFilter
         settings.string("PARLEY_PROCESSOR_INSTANCE_ID", "", "stable instance name for static group membership"),
         settings.integer("PARLEY_FAILOVER_MS", DEFAULT_FAILOVER_MS, 500, 60_000, "how long an instance that stopped"
             + " answering keeps its sessions before a running peer takes them over (its consumer group session"
-            + " timeout; the broker's group.min.session.timeout.ms must allow it)"));
+            + " timeout; the broker's group.min.session.timeout.ms must allow it)"),
+        (short) settings.integer("PARLEY_REPLICATION_FACTOR", 1, 1, 5, "replication factor of the dead-letter topics"
+            + " this processor creates"));
     config.agents().forEach(agent -> {
       if (!dev.parley.schemas.TopicNames.isValidAgentId(agent)) {
         throw new IllegalStateException("llm-processor configuration is invalid:\n  PARLEY_AGENTS: '" + agent

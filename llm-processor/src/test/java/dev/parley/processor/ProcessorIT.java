@@ -64,8 +64,7 @@ class ProcessorIT {
     Path dir = Path.of("target", "it-logs", run); // kept for a look after a failure
     int llmPort = FreePorts.pick();
     List<String> agents = new ArrayList<>();
-    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
-        dir.resolve("llm.log"), String.valueOf(llmPort), "20").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+    try (JavaProcess llm = standIn(dir, llmPort, "20")) {
       publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
       Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
           "PARLEY_AGENTS", String.join(",", agents), "OPENAI_API_KEY", "stand-in",
@@ -156,8 +155,7 @@ class ProcessorIT {
     Path dir = Path.of("target", "it-logs", run);
     int llmPort = FreePorts.pick();
     List<String> agents = new ArrayList<>();
-    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
-        dir.resolve("llm.log"), String.valueOf(llmPort), "20").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+    try (JavaProcess llm = standIn(dir, llmPort, "20")) {
       publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
       String support = run + "-support";
       String sales = run + "-sales";
@@ -230,8 +228,7 @@ class ProcessorIT {
     Path dir = Path.of("target", "it-logs", run);
     int llmPort = FreePorts.pick();
     List<String> agents = new ArrayList<>();
-    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
-        dir.resolve("llm.log"), String.valueOf(llmPort), "40").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+    try (JavaProcess llm = standIn(dir, llmPort, "40")) {
       publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
       String agent = agents.get(0);
       Map<String, JavaProcess> instances = new LinkedHashMap<>();
@@ -312,8 +309,7 @@ class ProcessorIT {
     Path dir = Path.of("target", "it-logs", run);
     int llmPort = FreePorts.pick();
     List<String> agents = new ArrayList<>();
-    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
-        dir.resolve("llm.log"), String.valueOf(llmPort), "0").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+    try (JavaProcess llm = standIn(dir, llmPort, "0")) {
       publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
       String agent = agents.get(0);
       // the test broker allows 1 s and more
@@ -339,6 +335,64 @@ class ProcessorIT {
   }
 
   /**
+   * A record on the agent's topic that is not a routed event (a broken or foreign producer) goes to the agent's
+   * dead-letter topic, which the processor creates for each agent it serves, with its raw bytes and the error; the
+   * session's next turn is answered at once, not after a minute's wait for a topic that does not exist.
+   */
+  @Test
+  void anUnreadableRecordIsDeadLetteredAndTheSessionGoesOn(TestKafka kafka) throws Exception {
+    String run = "u" + UUID.randomUUID().toString().substring(0, 8);
+    Path dir = Path.of("target", "it-logs", run);
+    int llmPort = FreePorts.pick();
+    List<String> agents = new ArrayList<>();
+    try (JavaProcess llm = standIn(dir, llmPort, "0")) {
+      publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
+      String agent = agents.get(1);
+      try (JavaProcess processor = JavaProcess.start("llm-processor", ProcessorMain.class.getName(), Map.of(
+          "PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "PARLEY_AGENTS", agent, "OPENAI_API_KEY", "stand-in"),
+          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(60))) {
+        String session = run + "-s0";
+        byte[] garbage = "{not avro at all \u0000}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        long sentAt;
+        try (KafkaProducer<String, byte[]> producer = producer(kafka)) {
+          send(producer, agent, session, SessionStarted.newBuilder().setSessionId(session).setRoomName(session)
+              .setParticipantIdentity("caller").setStartedAt(Instant.now()).build());
+          producer.send(new ProducerRecord<>(Topics.agent(agent).name(), session, garbage));
+          sentAt = System.currentTimeMillis();
+          send(producer, agent, session, UserTurn.newBuilder().setSessionId(session).setTurnId(session + "#0")
+              .setTurnIndex(0).setTranscript("turn number 0").setSpeechStartedAt(Instant.now())
+              .setSpeechStoppedAt(Instant.now()).setTranscribedAt(Instant.now()).build());
+          producer.flush();
+        }
+        Replies replies = awaitTurns(kafka, run, 2);
+        assertThat(replies.turns.get(session)).extracting(AgentTurn::getTurnId)
+            .containsExactly(session + "#greeting", session + "#0");
+        assertThat(replies.finishedAt.get(session).toEpochMilli() - sentAt).as("the turn after the bad record")
+            .isLessThan(10_000);
+        Map<String, Object> config = kafka.clientConfig();
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, "verify-" + UUID.randomUUID());
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        List<dev.parley.events.DeadLetter> letters = new ArrayList<>();
+        try (var consumer = new KafkaConsumer<>(config, Serdes.String().deserializer(),
+            AvroSerde.of(dev.parley.events.DeadLetter.class).deserializer())) {
+          consumer.subscribe(List.of(Topics.deadLetters(Topics.agent(agent)).name()));
+          await().atMost(Duration.ofSeconds(30)).until(() -> {
+            consumer.poll(Duration.ofMillis(200)).forEach(r -> letters.add(r.value()));
+            return !letters.isEmpty();
+          });
+        }
+        assertThat(letters).hasSize(1);
+        assertThat(letters.get(0).getOriginTopic()).isEqualTo(Topics.agent(agent).name());
+        assertThat(letters.get(0).getStage()).isEqualTo("llm-processor");
+        java.nio.ByteBuffer kept = letters.get(0).getValue().duplicate();
+        byte[] value = new byte[kept.remaining()];
+        kept.get(value);
+        assertThat(value).as("the record's bytes, kept as they came").isEqualTo(garbage);
+      }
+    }
+  }
+
+  /**
    * escalation_needed (on any agent) and a field the config declares an escalation put the session on
    * parley.escalations.v1 the first time they are true, once per session and field, with the turn's context.
    */
@@ -348,8 +402,7 @@ class ProcessorIT {
     Path dir = Path.of("target", "it-logs", run);
     int llmPort = FreePorts.pick();
     String agent = run + "-support";
-    try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
-        dir.resolve("llm.log"), String.valueOf(llmPort), "0").awaitLog("STANDIN_READY", Duration.ofSeconds(30))) {
+    try (JavaProcess llm = standIn(dir, llmPort, "0")) {
       try (Admin admin = kafka.admin()) {
         List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
         topics.add(Topics.agent(agent));
@@ -437,6 +490,12 @@ class ProcessorIT {
   private static JavaProcess startProcessor(Map<String, String> env, Path dir, int agents) {
     return JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env, dir.resolve("processor.log"))
         .awaitLog("took over partitions", Duration.ofSeconds(60));
+  }
+
+  /** The OpenAI-compatible stand-in LLM as its own process, {@code pieceDelayMs} between streamed pieces. */
+  private static JavaProcess standIn(Path dir, int port, String pieceDelayMs) {
+    return JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(), dir.resolve("llm.log"),
+        String.valueOf(port), pieceDelayMs).awaitLog("STANDIN_READY", Duration.ofSeconds(30));
   }
 
   private static void publishAgents(TestKafka kafka, String run, String llmUrl, List<String> agents)

@@ -57,7 +57,7 @@ class RouterFailoverIT {
   @Test
   void everyTurnReachesItsAgentInOrderAcrossARouterCrash(TestKafka kafka, @TempDir Path dir) throws Exception {
     String run = "r" + UUID.randomUUID().toString().substring(0, 8);
-    Map<String, String> purposes = prepare(kafka, run);
+    prepare(kafka, run);
     Map<String, Object> producerConfig = producerConfig(kafka);
     Map<String, String> env = Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
         "PARLEY_ROUTER_APP_ID", "router-failover-" + run,
@@ -67,22 +67,12 @@ class RouterFailoverIT {
     JavaProcess router = JavaProcess.start("router-stream", RouterMain.class.getName(), env, log);
 
     // Sessions: SESSIONS_PER_AGENT per purpose, all talking at once, turn by turn.
-    Map<String, String> expectedAgent = new LinkedHashMap<>();
-    agentsByPurpose.forEach((purpose, agent) -> {
-      for (int i = 0; i < SESSIONS_PER_AGENT; i++) {
-        expectedAgent.put(run + "-" + purpose + "-" + i, agent);
-      }
-    });
+    Map<String, String> expectedAgent = expectedAgents(run);
     try (var sessions = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
         Topics.SESSIONS.valueSerde().serializer());
         var turns = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
             Topics.USER_TURNS.valueSerde().serializer())) {
-      for (String session : expectedAgent.keySet()) {
-        String purpose = session.split("-")[1];
-        sessions.send(new ProducerRecord<>(Topics.SESSIONS.name(), session, new SessionEvent(SessionStarted.newBuilder()
-            .setSessionId(session).setRoomName(session).setParticipantIdentity("caller").setTenantId(run)
-            .setRoomMetadata("{\"purpose\":\"" + purpose + "\"}").setStartedAt(Instant.now()).build())));
-      }
+      startSessions(sessions, expectedAgent.keySet(), run);
       for (int turn = 0; turn < TURNS_PER_SESSION; turn++) {
         if (turn == TURNS_PER_SESSION / 2) {
           awaitRouted(kafka, expectedAgent, run, turn / 2);
@@ -134,7 +124,7 @@ class RouterFailoverIT {
   @Test
   void aRunningPeerRoutesAKilledRoutersSessionsWithinSeconds(TestKafka kafka, @TempDir Path dir) throws Exception {
     String run = "r" + UUID.randomUUID().toString().substring(0, 8);
-    Map<String, String> purposes = prepare(kafka, run);
+    prepare(kafka, run);
     Map<String, Object> producerConfig = producerConfig(kafka);
     Map<String, JavaProcess> routers = new LinkedHashMap<>();
     for (String name : List.of("a", "b")) {
@@ -147,29 +137,16 @@ class RouterFailoverIT {
       for (JavaProcess router : routers.values()) {
         router.awaitLog("-> RUNNING", Duration.ofSeconds(90));
       }
-      Map<String, String> expectedAgent = new LinkedHashMap<>();
-      purposes.forEach((purpose, agent) -> {
-        for (int i = 0; i < SESSIONS_PER_AGENT; i++) {
-          expectedAgent.put(run + "-" + purpose + "-" + i, agent);
-        }
-      });
-      long killedAt = 0;
+      Map<String, String> expectedAgent = expectedAgents(run);
       try (var sessions = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
           Topics.SESSIONS.valueSerde().serializer());
           var turns = new KafkaProducer<>(producerConfig, Serdes.String().serializer(),
               Topics.USER_TURNS.valueSerde().serializer())) {
-        for (String session : expectedAgent.keySet()) {
-          String purpose = session.split("-")[1];
-          sessions.send(new ProducerRecord<>(Topics.SESSIONS.name(), session, new SessionEvent(SessionStarted
-              .newBuilder().setSessionId(session).setRoomName(session).setParticipantIdentity("caller")
-              .setTenantId(run).setRoomMetadata("{\"purpose\":\"" + purpose + "\"}").setStartedAt(Instant.now())
-              .build())));
-        }
+        startSessions(sessions, expectedAgent.keySet(), run);
         sessions.flush();
         for (int turn = 0; turn < TURNS_PER_SESSION; turn++) {
           if (turn == 4) {
             awaitRouted(kafka, expectedAgent, run, turn);
-            killedAt = System.currentTimeMillis();
             routers.get("a").kill();
           }
           for (String session : expectedAgent.keySet()) {
@@ -206,7 +183,7 @@ class RouterFailoverIT {
   }
 
   /** This run's own tenant, agents and rules (the compacted config topics are shared with other tests). */
-  private Map<String, String> prepare(TestKafka kafka, String run) throws Exception {
+  private void prepare(TestKafka kafka, String run) throws Exception {
     // This run's own tenant, agents and rules: the compacted config topics are shared with other tests.
     Map<String, String> purposes = new LinkedHashMap<>();
     PURPOSE_NAMES.forEach(p -> purposes.put(p, run + "-" + p + "-agent"));
@@ -232,7 +209,28 @@ class RouterFailoverIT {
           .setRulesId(run).setVersion(1).setRulesJson(tenantRules.toJson()).setUpdatedAt(Instant.now()).build())).get();
     }
 
-    return purposes;
+  }
+
+  /** SESSIONS_PER_AGENT sessions per purpose, each with the agent it must reach. */
+  private Map<String, String> expectedAgents(String run) {
+    Map<String, String> expectedAgent = new LinkedHashMap<>();
+    agentsByPurpose.forEach((purpose, agent) -> {
+      for (int i = 0; i < SESSIONS_PER_AGENT; i++) {
+        expectedAgent.put(run + "-" + purpose + "-" + i, agent);
+      }
+    });
+    return expectedAgent;
+  }
+
+  /** A SessionStarted per session, its purpose in the room metadata (the tenant's rules route by it). */
+  private static void startSessions(KafkaProducer<String, SessionEvent> producer, java.util.Collection<String> sessions,
+      String run) {
+    for (String session : sessions) {
+      String purpose = session.split("-")[1];
+      producer.send(new ProducerRecord<>(Topics.SESSIONS.name(), session, new SessionEvent(SessionStarted.newBuilder()
+          .setSessionId(session).setRoomName(session).setParticipantIdentity("caller").setTenantId(run)
+          .setRoomMetadata("{\"purpose\":\"" + purpose + "\"}").setStartedAt(Instant.now()).build())));
+    }
   }
 
   private static Map<String, Object> producerConfig(TestKafka kafka) {
