@@ -75,7 +75,7 @@ public final class PipelineBench {
   }
   static final String TURN_HEADER = "parley.bench-turn";
   private static final int SECONDS = 20;
-  private static final int MIN_WARM_UP_ROUNDS = 3;
+  private static final int MIN_WARM_UP_ROUNDS = 4;
 
   public static void main(String[] args) throws Exception {
     List<Integer> sessionCounts = new ArrayList<>();
@@ -218,7 +218,7 @@ public final class PipelineBench {
 
   /**
    * Load until the JVMs' just-in-time compilers are done with the hot paths (not reported): 15 s rounds at 100
-   * turns/s until the stack's CPU use stops falling (within 10 % of the round before), at most 6 rounds. Measured:
+   * turns/s until the stack's CPU use stops falling (within 10 % of the round before), at least 4 and at most 6 rounds. Measured:
    * after one 15 s round the processes still used ~2.5× the CPU of the steady state and Kafka's share was 15 / 52 ms
    * against 2–3 / 9–12.
    */
