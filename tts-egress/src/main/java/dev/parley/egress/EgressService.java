@@ -69,7 +69,7 @@ public final class EgressService implements Runnable, AutoCloseable {
       return tts;
     }
   };
-  private final KafkaConsumer<String, byte[]> consumer;
+  private volatile KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> producer;
   private final Map<String, VoiceSession> sessions = new ConcurrentHashMap<>();
   /** Sessions that ended, kept in the room a little longer for their summary. */
@@ -87,21 +87,33 @@ public final class EgressService implements Runnable, AutoCloseable {
     this.tts = tts;
     this.providers = providers;
     this.configs = new AgentConfigCache(config.bootstrapServers(), "egress");
-    this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-        ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
-        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500, // answered at once when a record arrives
-        // a crashed instance's sessions wait for the group to notice: 10 s of silence, not the default 45
-        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000),
-        new StringDeserializer(), new ByteArrayDeserializer());
+    this.consumer = newConsumer(config.failoverMs());
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
         new StringSerializer(), new ByteArraySerializer());
   }
 
-  @Override
-  public void run() {
+  /**
+   * A crashed instance's sessions wait for the group to notice: {@code sessionTimeoutMs} of silence (PARLEY_FAILOVER_MS,
+   * 1.5 s), not Kafka's default 45 s.
+   */
+  private KafkaConsumer<String, byte[]> newConsumer(int sessionTimeoutMs) {
+    return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500, // answered at once when a record arrives
+        ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionTimeoutMs,
+        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, sessionTimeoutMs / 3)),
+        new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private void subscribe() {
     consumer.subscribe(List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(), Topics.AGENT_REPLIES.name(),
-        Topics.SESSION_SUMMARIES.name(), Topics.ESCALATIONS.name()), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+        Topics.SESSION_SUMMARIES.name(), Topics.ESCALATIONS.name()), rebalance);
+  }
+
+  /** Leaves the rooms of sessions that moved to another instance and resumes those that moved here. */
+  private final org.apache.kafka.clients.consumer.ConsumerRebalanceListener rebalance =
+      new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
           private final java.util.Set<Integer> owned = new java.util.HashSet<>();
 
           @Override
@@ -126,12 +138,29 @@ public final class EgressService implements Runnable, AutoCloseable {
             owned.addAll(now);
             resume(added);
           }
-        });
+        };
+
+  @Override
+  public void run() {
+    subscribe();
     log.info("tts-egress consuming sessions, user events and replies as group {}; LiveKit at {}", config.groupId(),
         config.livekitUrl());
     try {
       while (running) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(20))) {
+        org.apache.kafka.clients.consumer.ConsumerRecords<String, byte[]> records;
+        try {
+          records = consumer.poll(Duration.ofMillis(20));
+        } catch (org.apache.kafka.common.errors.InvalidSessionTimeoutException e) {
+          log.warn("the Kafka broker refused a {} ms group session timeout ({}); a dead instance's calls will wait {} s"
+              + " for a peer. For fail-over in about {} s set group.min.session.timeout.ms={} (or lower) on the"
+              + " brokers, or set PARLEY_FAILOVER_MS to what they allow", config.failoverMs(), e.getMessage(),
+              EgressConfig.FALLBACK_FAILOVER_MS / 1000, config.failoverMs() / 1000.0, config.failoverMs());
+          consumer.close(Duration.ofSeconds(1));
+          consumer = newConsumer(EgressConfig.FALLBACK_FAILOVER_MS);
+          subscribe();
+          continue;
+        }
+        for (ConsumerRecord<String, byte[]> record : records) {
           try {
             handle(record);
           } catch (RuntimeException e) {
