@@ -112,7 +112,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     // a peer takes a dead instance's sessions once it misses heartbeats for this long
     props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionTimeoutMs);
-    props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, sessionTimeoutMs / 3));
+    props.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, dev.parley.kit.Failover.heartbeatMs(sessionTimeoutMs));
     // survivors keep answering their own sessions while a dead peer's partitions are handed out
     props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
         org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
@@ -204,12 +204,10 @@ final class AgentWorker implements Runnable, AutoCloseable {
 
   /** The broker refuses our session timeout (its group.min.session.timeout.ms is higher): rejoin with Kafka's usual one. */
   private void fallBackToSlowFailover(RuntimeException e) {
-    log.warn("{}: the Kafka broker refused a {} ms group session timeout ({}); a dead instance's sessions will wait"
-        + " {} s for a peer. For fail-over in about {} s set group.min.session.timeout.ms={} (or lower) on the"
-        + " brokers, or set PARLEY_FAILOVER_MS to what they allow", agentId, config.failoverMs(), e.getMessage(),
-        ProcessorConfig.FALLBACK_FAILOVER_MS / 1000, config.failoverMs() / 1000.0, config.failoverMs());
+    log.warn("{}: {} ({})", agentId, dev.parley.kit.Failover.refused(config.failoverMs(), "a dead instance's sessions"
+        + " will wait " + dev.parley.kit.Failover.FALLBACK_MS / 1000 + " s for a peer"), e.getMessage());
     consumer.close(Duration.ofSeconds(1));
-    consumer = newConsumer(ProcessorConfig.FALLBACK_FAILOVER_MS);
+    consumer = newConsumer(dev.parley.kit.Failover.FALLBACK_MS);
     consumer.subscribe(List.of(Topics.agent(agentId).name()), new Rebalance());
   }
 

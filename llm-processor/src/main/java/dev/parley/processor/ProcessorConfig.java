@@ -13,15 +13,6 @@ record ProcessorConfig(String bootstrapServers, List<String> agents, AgentFilter
     int historyExchanges, int historyChars, Duration historyLookback, int healthPort, String instanceId,
     int failoverMs, short replicationFactor) {
 
-  /**
-   * A killed instance's sessions move to a running peer after this long (plus a heartbeat and a rebalance). Kafka's
-   * own default is 45 s and a broker accepts no less than 6 s unless its {@code group.min.session.timeout.ms} is
-   * lowered, as Parley's brokers do; against a broker that refuses it the processor falls back to
-   * {@link #FALLBACK_FAILOVER_MS} and says so.
-   */
-  static final int DEFAULT_FAILOVER_MS = 1_500;
-  static final int FALLBACK_FAILOVER_MS = 10_000;
-
   static ProcessorConfig from(Settings settings) {
     ProcessorConfig config = new ProcessorConfig(
         settings.string("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092", "Kafka bootstrap servers"),
@@ -38,9 +29,7 @@ record ProcessorConfig(String bootstrapServers, List<String> agents, AgentFilter
             "how far back a new owner of a partition reads replies to rebuild history")),
         settings.integer("PARLEY_PROCESSOR_HEALTH_PORT", -1, -1, 65535, "port of /health and /metrics (-1: off)"),
         settings.string("PARLEY_PROCESSOR_INSTANCE_ID", "", "stable instance name for static group membership"),
-        settings.integer("PARLEY_FAILOVER_MS", DEFAULT_FAILOVER_MS, 500, 60_000, "how long an instance that stopped"
-            + " answering keeps its sessions before a running peer takes them over (its consumer group session"
-            + " timeout; the broker's group.min.session.timeout.ms must allow it)"),
+        dev.parley.kit.Failover.fromSettings(settings),
         (short) settings.integer("PARLEY_REPLICATION_FACTOR", 1, 1, 5, "replication factor of the dead-letter topics"
             + " this processor creates"));
     config.agents().forEach(agent -> {

@@ -25,7 +25,7 @@ public record RouterConfig(String bootstrapServers, String applicationId, String
   public static final String EXACTLY_ONCE = "exactly_once_v2";
 
   /** A killed instance's sessions are routed by a running peer after this long (see PARLEY_FAILOVER_MS). */
-  public static final int DEFAULT_FAILOVER_MS = 1_500;
+  public static final int DEFAULT_FAILOVER_MS = dev.parley.kit.Failover.DEFAULT_MS;
 
   public static RouterConfig from(Settings settings) {
     String bootstrap = settings.string("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092", "Kafka bootstrap servers");
@@ -42,9 +42,7 @@ public record RouterConfig(String bootstrapServers, String applicationId, String
     int replication = settings.integer("PARLEY_REPLICATION_FACTOR", 1, 1, 5, "replication factor of created topics");
     String instance = settings.string("PARLEY_ROUTER_INSTANCE_ID", "",
         "stable instance name (e.g. the pod name): a restarted instance takes its partitions back at once");
-    int failover = settings.integer("PARLEY_FAILOVER_MS", DEFAULT_FAILOVER_MS, 500, 60_000, "how long an instance"
-        + " that stopped keeps its partitions before a running peer takes them over (the group's session timeout;"
-        + " the broker's group.min.session.timeout.ms must allow it)");
+    int failover = dev.parley.kit.Failover.fromSettings(settings);
     settings.validate("router-stream");
     return new RouterConfig(bootstrap, appId, guarantee, commit, threads, Path.of(stateDir),
         Duration.ofMillis(pendingMs), Duration.ofMinutes(10), (short) replication, instance, failover);
@@ -71,7 +69,7 @@ public record RouterConfig(String bootstrapServers, String applicationId, String
     // them back at once. Each instance keeps a warm copy of a peer's session state (a standby), so the survivor
     // routes the dead one's sessions without first replaying their changelog.
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), failoverMs);
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), Math.max(100, failoverMs / 3));
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), dev.parley.kit.Failover.heartbeatMs(failoverMs));
     props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, 1);
     if (!instanceId.isBlank()) {
       props.put(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);

@@ -49,10 +49,7 @@ public final class RouterMain {
     streams.setUncaughtExceptionHandler(e -> {
       for (Throwable cause = e; cause != null; cause = cause.getCause()) {
         if (cause instanceof org.apache.kafka.common.errors.InvalidSessionTimeoutException) {
-          log.error("the Kafka broker refused a {} ms group session timeout: set group.min.session.timeout.ms={} (or"
-              + " lower) on the brokers for fail-over in about {} s, or set PARLEY_FAILOVER_MS to what they allow"
-              + " (Kafka's default minimum is 6000)", config.failoverMs(), config.failoverMs(),
-              config.failoverMs() / 1000.0);
+          log.error(dev.parley.kit.Failover.refused(config.failoverMs(), "this router stops"));
           return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         }
       }

@@ -6,9 +6,6 @@ import dev.parley.kit.Settings;
 record EgressConfig(String bootstrapServers, String livekitUrl, String apiKey, String apiSecret, String groupId,
     boolean loopbackOnly, java.time.Duration summaryWait, java.time.Duration resumeWindow, int failoverMs) {
 
-  /** Kafka's usual session timeout, used when the broker refuses {@code PARLEY_FAILOVER_MS}. */
-  static final int FALLBACK_FAILOVER_MS = 10_000;
-
   static EgressConfig from(Settings settings) {
     EgressConfig config = new EgressConfig(
         settings.string("PARLEY_KAFKA_BOOTSTRAP", "127.0.0.1:9092", "Kafka bootstrap servers"),
@@ -22,9 +19,7 @@ record EgressConfig(String bootstrapServers, String livekitUrl, String apiKey, S
         java.time.Duration.ofMinutes(settings.integer("PARLEY_EGRESS_RESUME_MINUTES", 60, 0, 24 * 60,
             "sessions started this recently and not ended are resumed when this instance takes their partition"
                 + " (after a crash or a rebalance); 0: never")),
-        settings.integer("PARLEY_FAILOVER_MS", 1_500, 500, 60_000, "how long an instance that stopped keeps its"
-            + " sessions before a running peer takes them over (the consumer group's session timeout; the broker's"
-            + " group.min.session.timeout.ms must allow it)"));
+        dev.parley.kit.Failover.fromSettings(settings));
     settings.validate("tts-egress");
     return config;
   }

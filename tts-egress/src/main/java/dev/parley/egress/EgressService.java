@@ -102,7 +102,7 @@ public final class EgressService implements Runnable, AutoCloseable {
         ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500, // answered at once when a record arrives
         ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionTimeoutMs,
-        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, sessionTimeoutMs / 3)),
+        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, dev.parley.kit.Failover.heartbeatMs(sessionTimeoutMs)),
         new StringDeserializer(), new ByteArrayDeserializer());
   }
 
@@ -151,12 +151,10 @@ public final class EgressService implements Runnable, AutoCloseable {
         try {
           records = consumer.poll(Duration.ofMillis(20));
         } catch (org.apache.kafka.common.errors.InvalidSessionTimeoutException e) {
-          log.warn("the Kafka broker refused a {} ms group session timeout ({}); a dead instance's calls will wait {} s"
-              + " for a peer. For fail-over in about {} s set group.min.session.timeout.ms={} (or lower) on the"
-              + " brokers, or set PARLEY_FAILOVER_MS to what they allow", config.failoverMs(), e.getMessage(),
-              EgressConfig.FALLBACK_FAILOVER_MS / 1000, config.failoverMs() / 1000.0, config.failoverMs());
+          log.warn("{} ({})", dev.parley.kit.Failover.refused(config.failoverMs(), "a dead instance's calls will wait "
+              + dev.parley.kit.Failover.FALLBACK_MS / 1000 + " s for another"), e.getMessage());
           consumer.close(Duration.ofSeconds(1));
-          consumer = newConsumer(EgressConfig.FALLBACK_FAILOVER_MS);
+          consumer = newConsumer(dev.parley.kit.Failover.FALLBACK_MS);
           subscribe();
           continue;
         }
