@@ -22,8 +22,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <pre>PassThrough BOOTSTRAP FROM_TOPIC TO_TOPIC GROUP</pre>
  */
 public final class PassThrough {
-  /** Header with the wall-clock time (ms) the forwarder received the record, as llm-processor stamps its replies. */
-  static final String RECEIVED_AT = "parley.received-at";
+  /** The wall-clock time (ms) the forwarder received the record, stamped as llm-processor stamps its replies. */
+  static final String RECEIVED_AT = dev.parley.schemas.Topics.REPLY_RECEIVED_AT_HEADER;
 
   public static void main(String[] args) {
     if (args.length != 4) {

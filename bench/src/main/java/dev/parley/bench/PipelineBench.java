@@ -127,16 +127,7 @@ public final class PipelineBench {
             JavaProcess processor = processor(bootstrap, dir, "p0", 32)) {
           List<Proc> procs = List.of(brokerProc, Proc.of(router, dir, "router"), Proc.of(processor, dir, "processor-p0"),
               new Proc("llm stand-in", instant.pid(), null), Proc.self());
-          Thread.sleep(5000);
-          warmUp(bootstrap, false, procs);
-          for (int run = 1; run <= runs; run++) {
-            for (int sessions : sessionCounts) {
-              Level level = paced(bootstrap, sessions, Math.min(200, sessions), SECONDS, false, procs);
-              level.run = run;
-              parley.add(level);
-              System.out.println("  run " + run + ", " + level.summary());
-            }
-          }
+          parley.addAll(measure(bootstrap, false, procs, runs, sessionCounts));
         }
         if (floor) {
           System.out.println("floor: the router and the processor replaced by pass-through consumers");
@@ -149,16 +140,7 @@ public final class PipelineBench {
               JavaProcess b = passThrough(bootstrap, dir, "b", Route.FLOOR.routed(), Route.FLOOR.replies())) {
             List<Proc> procs = List.of(brokerProc, Proc.of(a, dir, "pass-through-a"), Proc.of(b, dir, "pass-through-b"),
                 Proc.self());
-            Thread.sleep(5000);
-            warmUp(bootstrap, true, procs);
-            for (int run = 1; run <= runs; run++) {
-              for (int sessions : sessionCounts) {
-                Level level = paced(bootstrap, sessions, Math.min(200, sessions), SECONDS, true, procs);
-                level.run = run;
-                passThrough.add(level);
-                System.out.println("  run " + run + ", " + level.summary());
-              }
-            }
+            passThrough.addAll(measure(bootstrap, true, procs, runs, sessionCounts));
           }
         }
         System.out.println();
@@ -203,8 +185,8 @@ public final class PipelineBench {
       }
     }
     System.out.println();
-    Level worst = worst(parley, 100);
-    Level floorWorst = worst(passThrough, 100);
+    Share worst = worst(parley, 100);
+    Share floorWorst = worst(passThrough, 100);
     if (floorWorst != null && worst != null) {
       System.out.printf(Locale.ROOT, "floor (pass-through): kafka p50 %d ms, p99 %d ms at 100 sessions; Parley is %.1fx"
           + " the floor at p50, %.1fx at p99%n", floorWorst.p50(), floorWorst.p99(),
@@ -214,6 +196,23 @@ public final class PipelineBench {
       System.out.printf("pipeline: kafka p50 %d ms, p99 %d ms at 100 sessions%n", worst.p50(), worst.p99());
     }
     System.exit(0);
+  }
+
+  /** After the group joins and the warm-up, each level {@code runs} times, printed as it goes. */
+  private static List<Level> measure(String bootstrap, boolean floor, List<Proc> procs, int runs,
+      List<Integer> sessionCounts) throws Exception {
+    Thread.sleep(5000);
+    warmUp(bootstrap, floor, procs);
+    List<Level> levels = new ArrayList<>();
+    for (int run = 1; run <= runs; run++) {
+      for (int sessions : sessionCounts) {
+        Level level = paced(bootstrap, sessions, Math.min(200, sessions), SECONDS, floor, procs);
+        level.run = run;
+        levels.add(level);
+        System.out.println("  run " + run + ", " + level.summary());
+      }
+    }
+    return levels;
   }
 
   /**
@@ -237,16 +236,17 @@ public final class PipelineBench {
     }
   }
 
+  /** Kafka's share, p50 and p99 in ms. */
+  record Share(long p50, long p99) {}
+
   /** The worse of the runs at {@code sessions} (highest p50 and highest p99), or null if none ran. */
-  private static Level worst(List<Level> levels, int sessions) {
+  private static Share worst(List<Level> levels, int sessions) {
     List<Level> at = levels.stream().filter(l -> l.sessions == sessions).toList();
     if (at.isEmpty()) {
       return null;
     }
-    Level worst = new Level(sessions, at.get(0).rate);
-    worst.worstP50 = at.stream().mapToLong(Level::p50).max().orElse(0);
-    worst.worstP99 = at.stream().mapToLong(Level::p99).max().orElse(0);
-    return worst;
+    return new Share(at.stream().mapToLong(Level::p50).max().orElse(0),
+        at.stream().mapToLong(Level::p99).max().orElse(0));
   }
 
   private static List<String> gcLog(Path dir, String name) {
@@ -511,8 +511,6 @@ public final class PipelineBench {
     long sent;
     Measure measure;
     final List<Proc.Usage> processes = new ArrayList<>();
-    long worstP50 = -1;
-    long worstP99 = -1;
 
     Level(int sessions, int rate) {
       this.sessions = sessions;
@@ -520,11 +518,11 @@ public final class PipelineBench {
     }
 
     long p50() {
-      return worstP50 >= 0 ? worstP50 : measure.kafkaHops.getValueAtPercentile(50);
+      return measure.kafkaHops.getValueAtPercentile(50);
     }
 
     long p99() {
-      return worstP99 >= 0 ? worstP99 : measure.kafkaHops.getValueAtPercentile(99);
+      return measure.kafkaHops.getValueAtPercentile(99);
     }
 
     String summary() {
@@ -563,7 +561,8 @@ public final class PipelineBench {
       return new Proc("load generator (this JVM)", ProcessHandle.current().pid(), null);
     }
 
-    record Sample(String name, long nanos, long cpuTicks, int threads, long gcCount, double gcMillis, double gcMax,
+    /** {@code pauses}: each GC pause from the log, or null when only totals are known (this JVM: no longest pause). */
+    record Sample(String name, long nanos, long cpuTicks, int threads, long gcCount, double gcMillis,
         List<Double> pauses) {
       Usage since(Sample before) {
         double seconds = (nanos - before.nanos) / 1e9;
@@ -573,7 +572,7 @@ public final class PipelineBench {
         }
         List<Double> window = pauses == null ? List.of() : pauses.subList((int) Math.min(pauses.size(),
             before.gcCount), pauses.size());
-        double max = pauses == null ? gcMax : window.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+        double max = pauses == null ? -1 : window.stream().mapToDouble(Double::doubleValue).max().orElse(0);
         return new Usage(name, cpu, threads, gcCount - before.gcCount, Math.round(gcMillis - before.gcMillis),
             Math.round(max));
       }
@@ -599,10 +598,10 @@ public final class PipelineBench {
           count += Math.max(0, gc.getCollectionCount());
           millis += Math.max(0, gc.getCollectionTime());
         }
-        return new Sample(name, System.nanoTime(), ticks, threads, count, millis, -1, null);
+        return new Sample(name, System.nanoTime(), ticks, threads, count, millis, null);
       }
       if (gcLog == null) {
-        return new Sample(name, System.nanoTime(), ticks, threads, -1, 0, 0, null);
+        return new Sample(name, System.nanoTime(), ticks, threads, -1, 0, null);
       }
       List<Double> pauses = new ArrayList<>();
       try {
@@ -616,7 +615,7 @@ public final class PipelineBench {
         // not written yet
       }
       double total = pauses.stream().mapToDouble(Double::doubleValue).sum();
-      return new Sample(name, System.nanoTime(), ticks, threads, pauses.size(), total, 0, pauses);
+      return new Sample(name, System.nanoTime(), ticks, threads, pauses.size(), total, pauses);
     }
 
     private static final java.util.regex.Pattern PAUSE = java.util.regex.Pattern.compile("([0-9.]+)ms\\s*$");

@@ -211,7 +211,7 @@ class ComposeStackIT {
         AgentReply reply = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(null, record.value());
         if (reply.getEvent() instanceof AgentTurn turn) {
           turns.computeIfAbsent(turn.getTurnId(), t -> new ArrayList<>()).add(turn);
-          Header instance = record.headers().lastHeader("parley.instance");
+          Header instance = record.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
           instances.put(turn.getTurnId(), instance == null ? "?" : new String(instance.value(), StandardCharsets.UTF_8));
         }
       }

@@ -53,14 +53,6 @@ import org.slf4j.LoggerFactory;
 final class AgentWorker implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentWorker.class);
   static final String STAGE = "llm-processor";
-  /** Header on every reply: which processor instance answered (see who served a turn, e.g. dedicated workers). */
-  static final String INSTANCE_HEADER = "parley.instance";
-  /**
-   * Header on every reply: when this processor's consumer received the routed record it answers (epoch ms), so
-   * Kafka's delivery to the processor and the processor's own work can be told apart (the reply's timestamp is
-   * when it was sent).
-   */
-  static final String RECEIVED_AT_HEADER = "parley.received-at";
   /** Per session, when the record being handled was received (the lane handles one record at a time). */
   private final Map<String, byte[]> receivedAt = new ConcurrentHashMap<>();
   private final byte[] instanceName;
@@ -546,10 +538,10 @@ final class AgentWorker implements Runnable, AutoCloseable {
   private Future<RecordMetadata> send(String session, AgentReply reply) {
     ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(Topics.AGENT_REPLIES.name(),
         session.getBytes(java.nio.charset.StandardCharsets.UTF_8), AvroSerde.of(AgentReply.class).encode(reply));
-    record.headers().add(INSTANCE_HEADER, instanceName);
+    record.headers().add(Topics.REPLY_INSTANCE_HEADER, instanceName);
     byte[] received = receivedAt.get(session);
     if (received != null) {
-      record.headers().add(RECEIVED_AT_HEADER, received);
+      record.headers().add(Topics.REPLY_RECEIVED_AT_HEADER, received);
     }
     return producer.send(record);
   }

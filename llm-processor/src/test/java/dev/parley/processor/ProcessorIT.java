@@ -69,7 +69,7 @@ class ProcessorIT {
       Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
           "PARLEY_AGENTS", String.join(",", agents), "OPENAI_API_KEY", "stand-in",
           "PARLEY_PROCESSOR_INSTANCE_ID", "processor-0"));
-      JavaProcess processor = startProcessor(env, dir, agents.size());
+      JavaProcess processor = startProcessor(env, dir);
 
       Map<String, String> sessionAgent = new LinkedHashMap<>();
       for (int i = 0; i < SESSIONS; i++) {
@@ -94,7 +94,7 @@ class ProcessorIT {
           if (turn == TURNS / 2) {
             awaitTurns(kafka, run, sessionAgent.size() * 2); // well into the run, some turns mid-answer
             processor.kill();
-            processor = startProcessor(env, dir, agents.size());
+            processor = startProcessor(env, dir);
           }
           for (Map.Entry<String, String> session : sessionAgent.entrySet()) {
             String words = session.getKey().equals(slowSession) ? "please answer slowly number " + turn
@@ -313,10 +313,8 @@ class ProcessorIT {
       publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
       String agent = agents.get(0);
       // the test broker allows 1 s and more
-      try (JavaProcess processor = JavaProcess.start("llm-processor", ProcessorMain.class.getName(), Map.of(
-          "PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "PARLEY_AGENTS", agent, "OPENAI_API_KEY", "stand-in",
-          "PARLEY_FAILOVER_MS", "500"), dir.resolve("processor.log"))
-          .awaitLog("took over partitions", Duration.ofSeconds(60))) {
+      try (JavaProcess processor = startProcessor(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+          "PARLEY_AGENTS", agent, "OPENAI_API_KEY", "stand-in", "PARLEY_FAILOVER_MS", "500"), dir)) {
         assertThat(readLog(processor)).contains("refused a 500 ms group session timeout")
             .contains("set group.min.session.timeout.ms=500");
         String session = run + "-s0";
@@ -348,9 +346,8 @@ class ProcessorIT {
     try (JavaProcess llm = standIn(dir, llmPort, "0")) {
       publishAgents(kafka, run, "http://127.0.0.1:" + llmPort + "/v1", agents);
       String agent = agents.get(1);
-      try (JavaProcess processor = JavaProcess.start("llm-processor", ProcessorMain.class.getName(), Map.of(
-          "PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "PARLEY_AGENTS", agent, "OPENAI_API_KEY", "stand-in"),
-          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(60))) {
+      try (JavaProcess processor = startProcessor(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+          "PARLEY_AGENTS", agent, "OPENAI_API_KEY", "stand-in"), dir)) {
         String session = run + "-s0";
         byte[] garbage = "{not avro at all \u0000}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         long sentAt;
@@ -421,9 +418,8 @@ class ProcessorIT {
             .setConfigJson(json.toString()).setUpdatedAt(Instant.now()).build())).get();
       }
       String session = run + "-s";
-      try (JavaProcess processor = JavaProcess.start("llm-processor", ProcessorMain.class.getName(), Map.of(
-          "PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "PARLEY_AGENTS", agent, "OPENAI_API_KEY", "stand-in"),
-          dir.resolve("processor.log")).awaitLog("took over partitions", Duration.ofSeconds(60));
+      try (JavaProcess processor = startProcessor(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
+          "PARLEY_AGENTS", agent, "OPENAI_API_KEY", "stand-in"), dir);
           KafkaProducer<String, byte[]> producer = producer(kafka)) {
         send(producer, agent, session, SessionStarted.newBuilder().setSessionId(session).setRoomName(session)
             .setParticipantIdentity("caller").setStartedAt(Instant.now()).build());
@@ -487,7 +483,7 @@ class ProcessorIT {
     return ids;
   }
 
-  private static JavaProcess startProcessor(Map<String, String> env, Path dir, int agents) {
+  private static JavaProcess startProcessor(Map<String, String> env, Path dir) {
     return JavaProcess.start("llm-processor", ProcessorMain.class.getName(), env, dir.resolve("processor.log"))
         .awaitLog("took over partitions", Duration.ofSeconds(60));
   }
@@ -569,7 +565,7 @@ class ProcessorIT {
             replies.turns.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(turn);
             replies.finishedAt.put(record.key(), Instant.ofEpochMilli(raw.timestamp()));
             replies.partition.put(record.key(), record.partition());
-            var header = raw.headers().lastHeader(AgentWorker.INSTANCE_HEADER);
+            var header = raw.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
             if (header != null) {
               replies.answeredBy.put(turn.getTurnId(), new String(header.value(), java.nio.charset.StandardCharsets.UTF_8));
             }

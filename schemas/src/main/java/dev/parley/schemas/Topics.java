@@ -44,6 +44,14 @@ public final class Topics {
   /** Sentence chunks and final structured agent turns. Writer: llm-processor. */
   public static final Topic<String, AgentReply> AGENT_REPLIES =
       sessionTopic("parley.agent-replies.v1", AvroSerde.of(AgentReply.class));
+  /** Header on every reply: the llm-processor instance that answered. */
+  public static final String REPLY_INSTANCE_HEADER = "parley.instance";
+  /**
+   * Header on every reply: when that processor's consumer received the routed record it answers (epoch ms, decimal),
+   * so Kafka's delivery to the processor and the processor's own work can be told apart (the record's timestamp is
+   * when the reply was sent).
+   */
+  public static final String REPLY_RECEIVED_AT_HEADER = "parley.received-at";
 
   /** What the caller heard: playback started, finished, interrupted. Writer: tts-egress. */
   public static final Topic<String, PlaybackEvent> PLAYBACK =

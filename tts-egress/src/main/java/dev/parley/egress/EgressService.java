@@ -114,31 +114,31 @@ public final class EgressService implements Runnable, AutoCloseable {
   /** Leaves the rooms of sessions that moved to another instance and resumes those that moved here. */
   private final org.apache.kafka.clients.consumer.ConsumerRebalanceListener rebalance =
       new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
-          private final java.util.Set<Integer> owned = new java.util.HashSet<>();
+        private final java.util.Set<Integer> owned = new java.util.HashSet<>();
 
-          @Override
-          public void onPartitionsRevoked(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) { }
+        @Override
+        public void onPartitionsRevoked(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) { }
 
-          @Override
-          public void onPartitionsAssigned(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
-            java.util.Set<Integer> now = new java.util.HashSet<>(partitions.stream()
-                .filter(p -> p.topic().equals(Topics.SESSIONS.name()))
-                .map(org.apache.kafka.common.TopicPartition::partition).toList());
-            // sessions that moved to another instance: it speaks for them now, so this one leaves their rooms
-            sessions.keySet().stream()
-                .filter(s -> owned.contains(Topics.partitionOf(s)) && !now.contains(Topics.partitionOf(s))).toList().forEach(s -> {
-                  VoiceSession moved = sessions.remove(s);
-                  if (moved != null) {
-                    log.info("session {}: moved to another instance", s);
-                    moved.close();
-                  }
-                });
-            List<Integer> added = now.stream().filter(p -> !owned.contains(p)).sorted().toList();
-            owned.clear();
-            owned.addAll(now);
-            resume(added);
-          }
-        };
+        @Override
+        public void onPartitionsAssigned(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+          java.util.Set<Integer> now = new java.util.HashSet<>(partitions.stream()
+              .filter(p -> p.topic().equals(Topics.SESSIONS.name()))
+              .map(org.apache.kafka.common.TopicPartition::partition).toList());
+          // sessions that moved to another instance: it speaks for them now, so this one leaves their rooms
+          sessions.keySet().stream()
+              .filter(s -> owned.contains(Topics.partitionOf(s)) && !now.contains(Topics.partitionOf(s))).toList().forEach(s -> {
+                VoiceSession moved = sessions.remove(s);
+                if (moved != null) {
+                  log.info("session {}: moved to another instance", s);
+                  moved.close();
+                }
+              });
+          List<Integer> added = now.stream().filter(p -> !owned.contains(p)).sorted().toList();
+          owned.clear();
+          owned.addAll(now);
+          resume(added);
+        }
+      };
 
   @Override
   public void run() {
