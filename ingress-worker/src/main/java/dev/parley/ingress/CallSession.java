@@ -87,6 +87,15 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     return sessionId;
   }
 
+  /** Whether this session has its caller and has not ended: it is listened to, and said so every 250 ms. */
+  synchronized boolean listening() {
+    return caller != null && !ended;
+  }
+
+  String roomName() {
+    return job.room();
+  }
+
   /** Lets {@code model} (Smart Turn) end a turn that sounds finished at the first pause; null: silence alone. */
   void endOfTurn(TurnDetector.EndOfTurn model) {
     synchronized (detector) {

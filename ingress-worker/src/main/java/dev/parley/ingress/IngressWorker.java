@@ -30,6 +30,7 @@ public final class IngressWorker implements AutoCloseable {
   private final SpeechProviders providers;
   private final dev.parley.speech.VoiceActivityDetectors vads;
   private final Orphans orphans;
+  private final Listeners listeners;
   private final SessionAgents agents;
 
   private final dev.parley.speech.TurnDetector.EndOfTurn endOfTurn;
@@ -48,12 +49,15 @@ public final class IngressWorker implements AutoCloseable {
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0),
         new StringSerializer(), new ByteArraySerializer());
+    this.listeners = new Listeners(dev.parley.kit.Instance.name("ingress-worker"), config, producer, orphans,
+        running::values);
     this.worker = AgentWorker.builder().url(config.livekitUrl()).credentials(config.apiKey(), config.apiSecret())
         .agentName(config.agentName()).maxJobs(config.maxJobs()).handler(this::assigned).build();
   }
 
   void start() {
     worker.start();
+    listeners.start();
     Thread resume = new Thread(() -> {
       long deadline = System.currentTimeMillis() + 30_000;
       while (worker.workerId() == null && System.currentTimeMillis() < deadline) {
@@ -90,7 +94,10 @@ public final class IngressWorker implements AutoCloseable {
 
   private void assigned(Job job) {
     CallSession session = new CallSession(job, config, producer, new CallSession.Ears(stt, providers, agents), vads.get(),
-        sttPool, s -> running.remove(job.id()));
+        sttPool, s -> {
+          running.remove(job.id());
+          listeners.ended(s.sessionId());
+        });
     session.endOfTurn(endOfTurn);
     running.put(job.id(), session);
     sessions.execute(() -> {
@@ -109,6 +116,7 @@ public final class IngressWorker implements AutoCloseable {
 
   @Override
   public void close() {
+    listeners.close();
     running.values().forEach(s -> s.end("worker_shutdown"));
     worker.close();
     producer.close();

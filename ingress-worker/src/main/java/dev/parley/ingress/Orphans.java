@@ -39,16 +39,11 @@ final class Orphans {
     if (open.isEmpty()) {
       return 0;
     }
-    String http = config.livekitUrl().replaceFirst("^ws", "http");
-    RoomServiceClient rooms = RoomServiceClient.Companion.createClient(http, config.apiKey(), config.apiSecret(),
-        okhttp3.OkHttpClient::new);
-    AgentDispatchServiceClient dispatch = AgentDispatchServiceClient.Companion.createClient(http, config.apiKey(),
-        config.apiSecret(), okhttp3.OkHttpClient::new);
     int sent = 0;
     for (Map.Entry<String, SessionStarted> entry : open.entrySet()) {
       String room = entry.getValue().getRoomName();
       try {
-        var response = rooms.listParticipants(room).execute();
+        var response = rooms().listParticipants(room).execute();
         if (!response.isSuccessful() || response.body() == null) {
           continue; // the room is gone
         }
@@ -56,8 +51,7 @@ final class Orphans {
         boolean caller = present.contains(entry.getValue().getParticipantIdentity());
         boolean listened = present.stream().anyMatch(p -> p.startsWith("agent-") && !p.startsWith("agent-voice-"));
         if (caller && !listened) {
-          String metadata = "{\"" + RESUME_KEY + "\":\"" + entry.getKey() + "\"}";
-          dispatch.createDispatch(room, config.agentName(), metadata).execute();
+          dispatchAgain(entry.getKey(), room);
           log.info("session {}: its listener is gone but the caller is still in room {}; dispatched again", entry.getKey(),
               room);
           sent++;
@@ -67,6 +61,39 @@ final class Orphans {
       }
     }
     return sent;
+  }
+
+  private RoomServiceClient rooms;
+  private AgentDispatchServiceClient dispatch;
+
+  private synchronized RoomServiceClient rooms() {
+    if (rooms == null) {
+      rooms = RoomServiceClient.Companion.createClient(config.livekitUrl().replaceFirst("^ws", "http"), config.apiKey(),
+          config.apiSecret(), okhttp3.OkHttpClient::new);
+    }
+    return rooms;
+  }
+
+  /** Asks LiveKit for a new job in {@code room} that continues {@code session} (the worker reads it from the metadata). */
+  void dispatchAgain(String session, String room) throws java.io.IOException {
+    synchronized (this) {
+      if (dispatch == null) {
+        dispatch = AgentDispatchServiceClient.Companion.createClient(config.livekitUrl().replaceFirst("^ws", "http"),
+            config.apiKey(), config.apiSecret(), okhttp3.OkHttpClient::new);
+      }
+    }
+    dispatch.createDispatch(room, config.agentName(), "{\"" + RESUME_KEY + "\":\"" + session + "\"}").execute();
+  }
+
+  /** Whether someone other than an agent is in {@code room}, as LiveKit's room service says (false if it cannot say). */
+  boolean callerIn(String room) {
+    try {
+      var response = rooms().listParticipants(room).execute();
+      return response.isSuccessful() && response.body() != null
+          && response.body().stream().anyMatch(p -> !p.getIdentity().startsWith("agent-"));
+    } catch (java.io.IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** The number of turns of {@code session} already transcribed: a resumed session numbers its next turn after them. */

@@ -67,15 +67,6 @@ record ProcessorConfig(String bootstrapServers, List<String> agents, AgentFilter
 
   /** The name written on every reply this instance produces (header {@code parley.instance}). */
   String instanceName() {
-    return instanceId.isBlank() ? "llm-processor@" + host() + ":" + ProcessHandle.current().pid() : instanceId;
-  }
-
-  /** This machine's name: in a container its id, so replicas (each pid 1 there) are told apart. */
-  private static String host() {
-    try {
-      return java.net.InetAddress.getLocalHost().getHostName();
-    } catch (java.io.IOException e) {
-      return "unknown-host";
-    }
+    return instanceId.isBlank() ? dev.parley.kit.Instance.name("llm-processor") : instanceId;
   }
 }

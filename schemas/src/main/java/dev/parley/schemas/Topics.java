@@ -2,6 +2,7 @@ package dev.parley.schemas;
 
 import dev.parley.events.AgentConfigSnapshot;
 import dev.parley.events.Escalation;
+import dev.parley.events.ListenerHeartbeat;
 import dev.parley.events.AgentReply;
 import dev.parley.events.DeadLetter;
 import dev.parley.events.PlaybackEvent;
@@ -11,6 +12,7 @@ import dev.parley.events.RoutingRulesSnapshot;
 import dev.parley.events.SessionEvent;
 import dev.parley.events.SessionSummary;
 import dev.parley.events.UserEvent;
+import dev.parley.events.VoicePosition;
 import dev.parley.schemas.Topic.Cleanup;
 import java.util.List;
 import org.apache.kafka.common.serialization.Serdes;
@@ -69,6 +71,24 @@ public final class Topics {
   public static final Topic<String, Escalation> ESCALATIONS =
       sessionTopic("parley.escalations.v1", AvroSerde.of(Escalation.class));
 
+  /**
+   * Where each session's agent voice is (compacted, key session id; co-partitioned with the session topics): the
+   * sentence playing, how much of it was heard, the last turn cut off. Writer and reader: tts-egress (the instance
+   * that takes a session over after a crash resumes from it). Written every 100 ms while the agent speaks.
+   */
+  public static final Topic<String, VoicePosition> VOICE_POSITIONS =
+      new Topic<>("parley.voice-positions.v1", Serdes.String(), AvroSerde.of(VoicePosition.class), SESSION_PARTITIONS,
+          Cleanup.COMPACT);
+
+  /**
+   * Which ingress-worker instance listens to each session's caller (compacted, key session id, or
+   * {@code instance/<name>} for an instance's own beat): written every 250 ms. Writer and reader: ingress-worker (a
+   * surviving instance dispatches a silent one's calls again).
+   */
+  public static final Topic<String, ListenerHeartbeat> LISTENERS =
+      new Topic<>("parley.listeners.v1", Serdes.String(), AvroSerde.of(ListenerHeartbeat.class), SESSION_PARTITIONS,
+          Cleanup.COMPACT);
+
   /** Current config per agent (compacted, key agent_id). Writer: config-service. */
   public static final Topic<String, AgentConfigSnapshot> AGENT_CONFIGS =
       new Topic<>("parley.agent-configs.v1", Serdes.String(), AvroSerde.of(AgentConfigSnapshot.class), 1,
@@ -115,7 +135,7 @@ public final class Topics {
   /** Every fixed topic, in pipeline order. Per-agent and dead-letter topics are derived. */
   public static List<Topic<?, ?>> all() {
     return List.of(SESSIONS, USER_TURNS, ROUTING_DECISIONS, AGENT_REPLIES, PLAYBACK, SESSION_SUMMARIES, ESCALATIONS,
-        AGENT_CONFIGS, AGENT_CONFIG_VERSIONS, ROUTING_RULES);
+        VOICE_POSITIONS, LISTENERS, AGENT_CONFIGS, AGENT_CONFIG_VERSIONS, ROUTING_RULES);
   }
 
   /** The topic of one agent's routed events: {@code parley.agent.<agent-id>.v1}. */

@@ -45,6 +45,8 @@ class EveryEventRoundTripIT {
     sent.put(Topics.AGENT_REPLIES, List.of((Object[]) SampleEvents.agentReplies(session)));
     sent.put(Topics.PLAYBACK, List.of(SampleEvents.playback(session)));
     sent.put(Topics.SESSION_SUMMARIES, List.of(SampleEvents.summary(session)));
+    sent.put(Topics.VOICE_POSITIONS, List.of(SampleEvents.voicePosition(session)));
+    sent.put(Topics.LISTENERS, List.of(SampleEvents.listener(session)));
     sent.put(Topics.AGENT_CONFIGS, List.of(SampleEvents.agentConfig("agent-" + session.substring(2, 10))));
     sent.put(Topics.ROUTING_RULES, List.of(SampleEvents.routingRules("tenant-" + session)));
     sent.put(deadLetters, List.of(SampleEvents.deadLetter(session)));

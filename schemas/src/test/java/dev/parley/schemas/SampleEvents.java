@@ -93,6 +93,17 @@ final class SampleEvents {
         .setHeardText("I'm sorry to hear that,").setUnheardText("let's get you back in.").build();
   }
 
+  static dev.parley.events.VoicePosition voicePosition(String session) {
+    return dev.parley.events.VoicePosition.newBuilder().setSessionId(session).setInstance("tts-egress@host-1").setRoomName("room-1")
+        .setReplyOffset(41).setAudioMs(1_240).setSentenceDone(false).setInterruptedTurnId(session + "-t0")
+        .setAt(T0.plusMillis(3600)).build();
+  }
+
+  static dev.parley.events.ListenerHeartbeat listener(String session) {
+    return dev.parley.events.ListenerHeartbeat.newBuilder().setSessionId(session).setInstance("ingress-worker@host-2")
+        .setRoomName("room-1").setAt(T0.plusMillis(3700)).build();
+  }
+
   static SessionSummary summary(String session) {
     return SessionSummary.newBuilder().setSessionId(session).setAgentId("support-agent-v1").setConfigVersion(4)
         .setSummary("The caller could not log in; a password reset link was sent.")

@@ -81,6 +81,19 @@ public final class EgressService implements Runnable, AutoCloseable {
         return t;
       });
   private volatile boolean running = true;
+  private final String instance = dev.parley.kit.Instance.name("tts-egress");
+  /** Voices waiting in the rooms of a silent peer's sessions, for when the group hands them here. */
+  private final Standbys standbys;
+  /** Writes each session's voice position (every 100 ms while it speaks, every second while quiet). */
+  private final java.util.concurrent.ScheduledExecutorService positions =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "egress-voice-positions");
+        t.setDaemon(true);
+        return t;
+      });
+  /** When the consumer's offsets were last committed (the poll loop commits every {@link #COMMIT_EVERY_MS}). */
+  private long committedAt;
+  static final long COMMIT_EVERY_MS = 200;
 
   EgressService(EgressConfig config, TextToSpeech tts, SpeechProviders providers) {
     this.config = config;
@@ -88,6 +101,7 @@ public final class EgressService implements Runnable, AutoCloseable {
     this.providers = providers;
     this.configs = new AgentConfigCache(config.bootstrapServers(), "egress");
     this.consumer = newConsumer(config.failoverMs());
+    this.standbys = new Standbys(instance, config.bootstrapServers(), this::joinAsStandby, sessions::containsKey);
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
         new StringSerializer(), new ByteArraySerializer());
@@ -100,6 +114,11 @@ public final class EgressService implements Runnable, AutoCloseable {
   private KafkaConsumer<String, byte[]> newConsumer(int sessionTimeoutMs) {
     return new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.GROUP_ID_CONFIG, config.groupId(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest",
+        // offsets are committed only up to what the caller has heard (see commit), never ahead of it
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        // a dead instance's partitions move; the others keep theirs and go on speaking
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName(),
         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500, // answered at once when a record arrives
         ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionTimeoutMs,
         ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, dev.parley.kit.Failover.heartbeatMs(sessionTimeoutMs)),
@@ -111,38 +130,129 @@ public final class EgressService implements Runnable, AutoCloseable {
         Topics.SESSION_SUMMARIES.name(), Topics.ESCALATIONS.name()), rebalance);
   }
 
-  /** Leaves the rooms of sessions that moved to another instance and resumes those that moved here. */
+  /**
+   * Sessions whose partitions move to another instance are left (after committing what their callers heard and
+   * writing where each voice is, so the new holder goes on from there); those whose partitions come here are resumed.
+   */
   private final org.apache.kafka.clients.consumer.ConsumerRebalanceListener rebalance =
       new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
-        private final java.util.Set<Integer> owned = new java.util.HashSet<>();
+        @Override
+        public void onPartitionsRevoked(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+          if (partitions.isEmpty()) {
+            return;
+          }
+          java.util.Set<Integer> leaving = sessionPartitions(partitions);
+          List<String> moved = sessions.keySet().stream().filter(s -> leaving.contains(Topics.partitionOf(s))).toList();
+          moved.forEach(s -> {
+            VoiceSession voice = sessions.remove(s);
+            if (voice != null) {
+              log.info("session {}: moved to another instance", s);
+              publishPosition(voice.position(instance, true));
+              voice.close();
+            }
+          });
+          producer.flush();
+          try {
+            consumer.commitSync(safeOffsets(partitions));
+          } catch (RuntimeException e) {
+            log.warn("cannot commit the offsets of partitions leaving this instance: {}", e.getMessage());
+          }
+        }
 
         @Override
-        public void onPartitionsRevoked(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) { }
+        public void onPartitionsLost(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+          java.util.Set<Integer> lost = sessionPartitions(partitions);
+          sessions.keySet().stream().filter(s -> lost.contains(Topics.partitionOf(s))).toList().forEach(s -> {
+            VoiceSession voice = sessions.remove(s);
+            if (voice != null) {
+              log.warn("session {}: this instance lost it (fell out of its group); another speaks for it", s);
+              voice.close();
+            }
+          });
+        }
 
         @Override
         public void onPartitionsAssigned(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
-          java.util.Set<Integer> now = new java.util.HashSet<>(partitions.stream()
-              .filter(p -> p.topic().equals(Topics.SESSIONS.name()))
-              .map(org.apache.kafka.common.TopicPartition::partition).toList());
-          // sessions that moved to another instance: it speaks for them now, so this one leaves their rooms
-          sessions.keySet().stream()
-              .filter(s -> owned.contains(Topics.partitionOf(s)) && !now.contains(Topics.partitionOf(s))).toList().forEach(s -> {
-                VoiceSession moved = sessions.remove(s);
-                if (moved != null) {
-                  log.info("session {}: moved to another instance", s);
-                  moved.close();
-                }
-              });
-          List<Integer> added = now.stream().filter(p -> !owned.contains(p)).sorted().toList();
-          owned.clear();
-          owned.addAll(now);
-          resume(added);
+          if (!partitions.isEmpty()) {
+            log.info("tts-egress {} now holds session partitions {}", instance, sessionPartitions(consumer.assignment())
+                .stream().sorted().toList());
+          }
+          resume(List.copyOf(sessionPartitions(partitions)).stream().sorted().toList());
         }
       };
 
+  private static java.util.Set<Integer> sessionPartitions(
+      java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+    return partitions.stream().filter(p -> p.topic().equals(Topics.SESSIONS.name()))
+        .map(org.apache.kafka.common.TopicPartition::partition).collect(java.util.stream.Collectors.toSet());
+  }
+
+  /**
+   * Offsets to commit for {@code partitions}: where the consumer is, except on the replies topic, where a partition
+   * stops at the first sentence one of its sessions has taken in and not yet played out: an instance taking over
+   * after a crash reads it again (and skips, from the session's voice position, what was heard).
+   */
+  private Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> safeOffsets(
+      java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
+        new java.util.HashMap<>();
+    for (org.apache.kafka.common.TopicPartition partition : partitions) {
+      long position;
+      try {
+        position = consumer.position(partition, Duration.ofSeconds(5));
+      } catch (RuntimeException e) {
+        continue;
+      }
+      if (partition.topic().equals(Topics.AGENT_REPLIES.name())) {
+        for (Map.Entry<String, VoiceSession> entry : sessions.entrySet()) {
+          if (Topics.partitionOf(entry.getKey()) == partition.partition()) {
+            position = Math.min(position, entry.getValue().firstUnplayed());
+          }
+        }
+      }
+      offsets.put(partition, new org.apache.kafka.clients.consumer.OffsetAndMetadata(position));
+    }
+    return offsets;
+  }
+
+  private void commitNow() {
+    long now = System.currentTimeMillis();
+    if (now - committedAt < COMMIT_EVERY_MS) {
+      return;
+    }
+    committedAt = now;
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
+        safeOffsets(consumer.assignment());
+    if (!offsets.isEmpty()) {
+      consumer.commitAsync(offsets, (done, e) -> {
+        if (e != null) {
+          log.debug("commit failed (the next one covers it): {}", e.getMessage());
+        }
+      });
+    }
+  }
+
+  /** Every session's voice position, when it moved or once a second (each instance's heartbeat per session). */
+  private void writePositions() {
+    try {
+      sessions.values().forEach(voice -> publishPosition(voice.position(instance, false)));
+    } catch (RuntimeException e) {
+      log.warn("cannot write voice positions: {}", e.getMessage());
+    }
+  }
+
+  private void publishPosition(dev.parley.events.VoicePosition position) {
+    if (position != null) {
+      producer.send(new ProducerRecord<>(Topics.VOICE_POSITIONS.name(), position.getSessionId(),
+          Topics.VOICE_POSITIONS.valueSerde().serializer().serialize(null, position)));
+    }
+  }
+
   @Override
   public void run() {
+    standbys.start();
     subscribe();
+    positions.scheduleWithFixedDelay(this::writePositions, 100, 100, TimeUnit.MILLISECONDS);
     log.info("tts-egress consuming sessions, user events and replies as group {}; LiveKit at {}", config.groupId(),
         config.livekitUrl());
     try {
@@ -166,10 +276,16 @@ public final class EgressService implements Runnable, AutoCloseable {
                 e.getMessage());
           }
         }
+        commitNow();
       }
     } catch (org.apache.kafka.common.errors.WakeupException e) {
       // closing
     } finally {
+      try {
+        consumer.commitSync(safeOffsets(consumer.assignment()), Duration.ofSeconds(5));
+      } catch (RuntimeException e) {
+        log.warn("cannot commit what the callers heard before closing: {}", e.getMessage());
+      }
       consumer.close();
     }
   }
@@ -183,6 +299,7 @@ public final class EgressService implements Runnable, AutoCloseable {
             token(started.getRoomName(), "agent-voice-" + s), voices, config.loopbackOnly(), this::publish));
       } else if (event instanceof SessionEnded) {
         VoiceSession ended = sessions.remove(session);
+        producer.send(new ProducerRecord<>(Topics.VOICE_POSITIONS.name(), session, null)); // compacted away
         if (ended != null) { // stays for the summary (the caller may still be there), then leaves
           ending.put(session, ended);
           closer.schedule(() -> closeEnded(session), config.summaryWait().toMillis(), TimeUnit.MILLISECONDS);
@@ -207,17 +324,17 @@ public final class EgressService implements Runnable, AutoCloseable {
     } else if (record.topic().equals(Topics.USER_TURNS.name())) {
       UserEvent event = Topics.USER_TURNS.valueSerde().deserializer().deserialize(null, record.value());
       VoiceSession voice = sessions.get(session);
-      if (voice != null && event.getEvent() instanceof UserSpeechStarted) {
+      if (voice != null && event.getEvent() instanceof UserSpeechStarted && voice.newUserEvent(record.timestamp())) {
         voice.interrupt();
       }
     } else {
       AgentReply reply = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(null, record.value());
       VoiceSession voice = sessions.get(session);
-      if (voice == null) {
+      if (voice == null || !voice.accept(record.offset())) {
         return;
       }
       if (reply.getEvent() instanceof AgentReplyChunk chunk) {
-        voice.chunk(chunk);
+        voice.chunk(chunk, record.offset());
       } else if (reply.getEvent() instanceof AgentTurn turn) {
         voice.turn(turn, fields(turn.getStructuredFields()));
       }
@@ -243,18 +360,29 @@ public final class EgressService implements Runnable, AutoCloseable {
       return;
     }
     open.keySet().removeAll(sessions.keySet());
+    Map<String, VoiceSession.ResumePoint> where = open.isEmpty() ? Map.of() : voicePositions(partitions);
     for (Map.Entry<String, SessionStarted> entry : open.entrySet()) {
       String session = entry.getKey();
-      if (!callerStillThere(entry.getValue().getRoomName())) {
+      Standbys.Claimed standby = standbys.claim(session);
+      if (standby == null && !callerStillThere(entry.getValue().getRoomName())) {
         continue; // a call that ended without its SessionEnded (its ingress crashed too): nothing to rejoin
       }
       try {
-        VoiceSession voice = new VoiceSession(session, config.livekitUrl(), token(entry.getValue().getRoomName(),
-            "agent-voice-" + session), voices, config.loopbackOnly(), this::publish);
+        VoiceSession.ResumePoint point = where.get(session);
+        VoiceSession voice = standby != null ? standby.voice() : joinAsStandby(session, entry.getValue().getRoomName());
+        if (point != null) {
+          voice.resumeFrom(point);
+          if (standby != null && standby.cut() != null && standby.cutOffset() == point.replyOffset()
+              && voice.accept(standby.cutOffset())) { // the rest of the cut sentence at once, not after a fetch
+            voice.chunk(standby.cut(), standby.cutOffset());
+          }
+        }
         if (voice.callerPresent()) {
           sessions.put(session, voice);
-          log.info("session {}: resumed in room {} (its voice had been lost with another instance)", session,
-              entry.getValue().getRoomName());
+          log.info("session {}: resumed in room {} (its voice had been lost with another instance; {}), {}", session,
+              entry.getValue().getRoomName(), standby != null ? "was standing by" : "joined now", point == null ? "no voice position: from its first unheard reply"
+                  : "from replies offset " + point.replyOffset() + (point.sentenceDone() ? " (heard to its end)"
+                  : " at " + point.audioMs() + " ms of its audio"));
         } else {
           voice.close();
           log.info("session {}: not resumed, nobody is left in room {}", session, entry.getValue().getRoomName());
@@ -263,6 +391,49 @@ public final class EgressService implements Runnable, AutoCloseable {
         log.warn("session {}: cannot resume in room {}: {}", session, entry.getValue().getRoomName(), e.getMessage());
       }
     }
+  }
+
+  /**
+   * The newest voice position of each session of {@code partitions} written in the last {@link #POSITIONS_WINDOW}
+   * (a session's holder writes one at least every second; a session that ended has none).
+   */
+  private Map<String, VoiceSession.ResumePoint> voicePositions(List<Integer> partitions) {
+    Map<String, VoiceSession.ResumePoint> where = new java.util.HashMap<>();
+    try {
+      dev.parley.kit.TopicWindow.read(config.bootstrapServers(), Topics.VOICE_POSITIONS.name(), partitions,
+          POSITIONS_WINDOW, Duration.ofSeconds(10), record -> {
+            if (record.value() == null) {
+              where.remove(record.key());
+              return;
+            }
+            try {
+              where.put(record.key(), VoiceSession.ResumePoint.of(
+                  Topics.VOICE_POSITIONS.valueSerde().deserializer().deserialize(null, record.value())));
+            } catch (RuntimeException unreadable) {
+              log.warn("unreadable voice position of session {} at offset {}: skipped", record.key(), record.offset());
+            }
+          });
+    } catch (RuntimeException e) {
+      log.warn("cannot read the voice positions of partitions {}: sessions resume from their first unheard reply ({})",
+          partitions, e.getMessage());
+    }
+    return where;
+  }
+
+  /** How far back a taking-over instance looks for voice positions (the fall-back group timeout is 10 s). */
+  static final Duration POSITIONS_WINDOW = Duration.ofSeconds(30);
+
+  /**
+   * A voice for a session taken over from another instance, in its room and silent. Its identity carries this
+   * instance's tag and a count: LiveKit pushes out a participant whose identity another one joins with, and neither
+   * the session's voice on a peer only thought dead nor another join of this instance may be pushed out.
+   */
+  private final java.util.concurrent.atomic.AtomicInteger joins = new java.util.concurrent.atomic.AtomicInteger();
+
+  private VoiceSession joinAsStandby(String session, String room) {
+    return new VoiceSession(session, config.livekitUrl(), token(room, "agent-voice-" + session + "-"
+        + Integer.toHexString(instance.hashCode() & 0xffff) + "-" + joins.incrementAndGet()), voices,
+        config.loopbackOnly(), this::publish);
   }
 
   /** Asks the LiveKit server (not the room: joining would create it) whether a caller is in {@code room}. */
@@ -320,6 +491,8 @@ public final class EgressService implements Runnable, AutoCloseable {
   @Override
   public void close() {
     running = false;
+    positions.shutdownNow();
+    standbys.close();
     consumer.wakeup();
     sessions.values().forEach(VoiceSession::close);
     ending.values().forEach(VoiceSession::close);

@@ -8,6 +8,7 @@ import dev.parley.events.PlaybackKind;
 import dev.parley.livekit.AudioPublication;
 import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.RoomParticipant;
+import dev.parley.speech.Pcm;
 import dev.parley.speech.TextToSpeech;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -43,6 +44,24 @@ final class VoiceSession implements AutoCloseable {
   private final List<String> heard = new ArrayList<>();
   private final List<String> queued = new ArrayList<>();
   private final List<Integer> queuedMs = new ArrayList<>();
+  /** Per queued sentence: its record's offset in the session's replies partition, and where its audio was cut in. */
+  private final List<Long> queuedOffsets = new ArrayList<>();
+  private final List<Integer> queuedFromMs = new ArrayList<>();
+  /** Offsets of reply sentences taken in and not yet played to their end (nor dropped by a barge-in). */
+  private final java.util.TreeSet<Long> pending = new java.util.TreeSet<>();
+  /** The highest replies offset handled: a record at or below it (redelivered after a rebalance) is skipped. */
+  private long handledUpTo = -1;
+  /** The last sentence played to its end, for the position. */
+  private long lastPlayedOffset = -1;
+  private long lastPlayedMs;
+  /** A sentence the instance before this one had partly played: it resumes here, at this point of its audio. */
+  private long resumeOffset = -1;
+  private long resumeMs;
+  /** User events older than this were acted on by the instance that held the session before. */
+  private volatile long userEventsFrom;
+  private String lastInterrupted;
+  private String lastSentPosition = "";
+  private long lastSentAt;
   /** How the agent's next sentences sound: the latest turn's {@code voice_instructions}, if it gave any. */
   private volatile dev.parley.speech.VoiceStyle style = dev.parley.speech.VoiceStyle.NONE;
   /** The style of the turn now playing, for its playback events. */
@@ -59,6 +78,18 @@ final class VoiceSession implements AutoCloseable {
     double speedOf(String agentId);
 
     TextToSpeech fallback();
+  }
+
+  /**
+   * Where a session's voice had got to when another instance held it ({@link dev.parley.events.VoicePosition}):
+   * replies before {@code replyOffset} were spoken; the sentence at it was played {@code audioMs} far (to its end if
+   * {@code sentenceDone}).
+   */
+  record ResumePoint(long replyOffset, long audioMs, boolean sentenceDone, String interruptedTurnId, long at) {
+    static ResumePoint of(dev.parley.events.VoicePosition position) {
+      return new ResumePoint(position.getReplyOffset(), position.getAudioMs(), position.getSentenceDone(),
+          position.getInterruptedTurnId(), position.getAt().toEpochMilli());
+    }
   }
 
   VoiceSession(String sessionId, String url, String token, Voices voices, boolean loopbackOnly,
@@ -80,6 +111,7 @@ final class VoiceSession implements AutoCloseable {
 
   /** A turn whose audio has all been played out is FINISHED. */
   private synchronized void finishIfDrained() {
+    played();
     if (playingTurn != null && voice.queuedMillis() == 0 && !synthesizing) {
       playback.accept(event(PlaybackKind.FINISHED, 0));
       playingTurn = null;
@@ -90,30 +122,100 @@ final class VoiceSession implements AutoCloseable {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(VoiceSession.class);
 
-  /** Speaks a sentence after those already queued. */
-  void chunk(AgentReplyChunk chunk) {
-    if (!spoken.add(chunk.getTurnId() + "#" + chunk.getChunkIndex())) {
-      return;
+  /**
+   * Takes the session over from where its voice had got to on another instance: replies before the point are not
+   * spoken again, the sentence at it goes on from the pause before the point, a turn the caller had cut off stays
+   * cut off, and user events the other instance acted on are not acted on again. Called before any reply is handled.
+   */
+  synchronized void resumeFrom(ResumePoint resume) {
+    handledUpTo = resume.sentenceDone() ? resume.replyOffset() : resume.replyOffset() - 1;
+    lastPlayedOffset = handledUpTo;
+    if (!resume.sentenceDone() && resume.replyOffset() >= 0) {
+      resumeOffset = resume.replyOffset();
+      resumeMs = resume.audioMs();
+    }
+    if (resume.interruptedTurnId() != null) {
+      interrupted.add(resume.interruptedTurnId());
+      lastInterrupted = resume.interruptedTurnId();
+    }
+    userEventsFrom = resume.at();
+  }
+
+  /**
+   * Whether the reply record at {@code offset} of the session's partition is new to this session: false for one
+   * handled already, by this instance (redelivered after a rebalance) or by the instance before it.
+   */
+  synchronized boolean accept(long offset) {
+    if (offset <= handledUpTo) {
+      return false;
+    }
+    handledUpTo = offset;
+    return true;
+  }
+
+  /** Whether a user event written at {@code timestamp} is news (not one the instance before this one acted on). */
+  boolean newUserEvent(long timestamp) {
+    return timestamp >= userEventsFrom;
+  }
+
+  /** Sentences synthesized ahead (standing by for a peer), by replies offset. */
+  private final java.util.Map<Long, byte[]> prepared = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Synthesizes the sentence at {@code offset} ahead of its turn to be spoken: a standby does this for the sentence
+   * its dead peer was speaking, so that taking over costs no synthesis.
+   */
+  void prepare(AgentReplyChunk chunk, long offset) {
+    speaker.execute(() -> {
+      try {
+        prepared.put(offset, speak(chunk, style));
+      } catch (RuntimeException e) {
+        LOG.debug("session {}: could not prepare sentence {} ahead: {}", sessionId, offset, e.getMessage());
+      }
+    });
+  }
+
+  /** Speaks a sentence (the reply record at {@code offset}) after those already queued. */
+  void chunk(AgentReplyChunk chunk, long offset) {
+    synchronized (this) {
+      if (interrupted.contains(chunk.getTurnId()) || !spoken.add(chunk.getTurnId() + "#" + chunk.getChunkIndex())) {
+        return;
+      }
+      pending.add(offset);
     }
     synthesizing = true;
     dev.parley.speech.VoiceStyle now = style;
     speaker.execute(() -> {
-      byte[] pcm = speak(chunk, now);
+      byte[] ready = prepared.remove(offset);
+      byte[] pcm = ready != null ? ready : speak(chunk, now);
+      int fromMs = 0;
+      if (offset == resumeOffset) { // half heard before the crash: the rest, from the pause before the cut
+        fromMs = resumePoint(Pcm.samples(pcm), (int) resumeMs, chunk.getText());
+        pcm = java.util.Arrays.copyOfRange(pcm, Math.min(pcm.length, fromMs * 96), pcm.length);
+        LOG.info("session {}: turn {} sentence {} resumes at {} ms of its audio (heard to {} ms before)", sessionId,
+            chunk.getTurnId(), chunk.getChunkIndex(), fromMs, resumeMs);
+      }
       synchronized (this) {
         if (interrupted.contains(chunk.getTurnId())) {
+          pending.remove(offset);
           synthesizing = false;
           return;
         }
         if (!chunk.getTurnId().equals(playingTurn)) {
+          played();
           playingTurn = chunk.getTurnId();
           playingStyle = now;
           heard.clear();
           queued.clear();
           queuedMs.clear();
+          queuedOffsets.clear();
+          queuedFromMs.clear();
           playback.accept(event(PlaybackKind.STARTED, 0));
         }
         queued.add(chunk.getText());
         queuedMs.add(pcm.length / 96);
+        queuedOffsets.add(offset);
+        queuedFromMs.add(fromMs);
         voice.write(pcm);
         LOG.info("session {}: turn {} sentence {}: {} ms of speech queued", sessionId, chunk.getTurnId(),
             chunk.getChunkIndex(), pcm.length / 96);
@@ -219,9 +321,12 @@ final class VoiceSession implements AutoCloseable {
 
   /** Barge-in: the caller started speaking; drop everything queued and record what was lost. */
   synchronized void interrupt() {
+    played();
     int dropped = voice.clear();
     if (playingTurn != null && dropped > 0) {
       interrupted.add(playingTurn);
+      lastInterrupted = playingTurn;
+      queuedOffsets.forEach(pending::remove); // never to be spoken: not owed to the caller after a crash either
       playback.accept(event(PlaybackKind.INTERRUPTED, dropped));
       playingTurn = null;
     }
@@ -271,6 +376,128 @@ final class VoiceSession implements AutoCloseable {
       unheard.removeIf(String::isEmpty);
       return new Heard(String.join(" ", heard), String.join(" ", unheard), started);
     }
+  }
+
+  /** Moves the sentences whose audio has all been played out of {@link #pending} (holds this). */
+  private void played() {
+    if (playingTurn == null) {
+      return;
+    }
+    int playedMs = queuedMs.stream().mapToInt(Integer::intValue).sum() - voice.queuedMillis();
+    int at = 0;
+    for (int i = 0; i < queuedMs.size(); i++) {
+      int length = queuedMs.get(i);
+      if (at + length <= playedMs) {
+        long offset = queuedOffsets.get(i);
+        pending.remove(offset);
+        if (offset > lastPlayedOffset) {
+          lastPlayedOffset = offset;
+          lastPlayedMs = queuedFromMs.get(i) + length;
+        }
+      }
+      at += length;
+    }
+  }
+
+  /** The lowest replies offset this session still owes the caller (Long.MAX_VALUE when none): commits stop there. */
+  synchronized long firstUnplayed() {
+    played();
+    return pending.isEmpty() ? Long.MAX_VALUE : pending.first();
+  }
+
+  /**
+   * Where the voice is now, as {@code instance}: null when that was sent less than {@link Standbys#QUIET_EVERY_MS}
+   * ago unchanged (so a quiet session is heard from four times a second, a speaking one at every call).
+   */
+  synchronized dev.parley.events.VoicePosition position(String instance, boolean always) {
+    played();
+    long offset = lastPlayedOffset;
+    long ms = lastPlayedMs;
+    boolean done = true;
+    if (playingTurn != null) {
+      int playedMs = queuedMs.stream().mapToInt(Integer::intValue).sum() - voice.queuedMillis();
+      int at = 0;
+      for (int i = 0; i < queuedMs.size(); i++) {
+        int length = queuedMs.get(i);
+        if (playedMs < at + length) {
+          offset = queuedOffsets.get(i);
+          ms = queuedFromMs.get(i) + (long) (playedMs - at);
+          done = false;
+          break;
+        }
+        at += length;
+      }
+    }
+    String now = offset + "/" + ms + "/" + done + "/" + lastInterrupted;
+    long time = System.currentTimeMillis();
+    if (!always && now.equals(lastSentPosition) && time - lastSentAt < Standbys.QUIET_EVERY_MS) {
+      return null;
+    }
+    lastSentPosition = now;
+    lastSentAt = time;
+    return dev.parley.events.VoicePosition.newBuilder().setSessionId(sessionId).setInstance(instance)
+        .setRoomName(room.roomName())
+        .setReplyOffset(offset).setAudioMs(ms).setSentenceDone(done).setInterruptedTurnId(lastInterrupted)
+        .setAt(Instant.ofEpochMilli(time)).build();
+  }
+
+  /**
+   * Where to start the sentence {@code text} again, whose audio was heard to {@code heardMs}: at the start of the word
+   * the caller was hearing, so no word is cut in two and only the word in progress is heard again. Speech has no
+   * gaps between the words of a phrase (and a stop consonant is as quiet as a word boundary), so the word is first
+   * placed by its share of the sentence's letters over the voiced part of the audio, then its start is put at the
+   * quietest 10 ms near that estimate, not after {@code heardMs}. In milliseconds of the 48 kHz audio.
+   */
+  static int resumePoint(short[] samples, int heardMs, String text) {
+    int lengthMs = samples.length / 48;
+    if (heardMs <= 0) {
+      return 0;
+    }
+    if (heardMs >= lengthMs) {
+      return lengthMs;
+    }
+    int voicedFrom = 0;
+    int voicedTo = lengthMs;
+    while (voicedFrom + 10 < lengthMs && rms(samples, voicedFrom) < VOICED_RMS) {
+      voicedFrom += 10;
+    }
+    while (voicedTo - 10 > voicedFrom && rms(samples, voicedTo - 10) < VOICED_RMS) {
+      voicedTo -= 10;
+    }
+    if (heardMs <= voicedFrom) {
+      return 0;
+    }
+    String[] words = text.strip().split("\\s+");
+    int letters = text.strip().replaceAll("\\s+", " ").length();
+    double msPerLetter = (voicedTo - voicedFrom) / (double) Math.max(1, letters);
+    int estimate = voicedFrom;
+    int at = 0;
+    for (String word : words) {
+      int start = voicedFrom + (int) (at * msPerLetter);
+      if (start > heardMs) {
+        break;
+      }
+      estimate = start;
+      at += word.length() + 1;
+    }
+    int best = Math.min(estimate, heardMs);
+    double quietest = Double.MAX_VALUE;
+    for (int start = Math.min(heardMs - 10, estimate + 100); start >= Math.max(0, estimate - 150); start -= 10) {
+      double level = rms(samples, start);
+      if (level < quietest - 1e-9) {
+        quietest = level;
+        best = start;
+      }
+    }
+    return Math.max(0, best);
+  }
+
+  /** Below this a 10 ms frame is not speech. */
+  private static final double VOICED_RMS = 300;
+
+  private static double rms(short[] samples, int fromMs) {
+    int from = Math.min(samples.length, fromMs * 48);
+    return Pcm.rms(java.util.Arrays.copyOfRange(samples, from, Math.min(samples.length, from + 480)));
   }
 
   boolean speaking() {

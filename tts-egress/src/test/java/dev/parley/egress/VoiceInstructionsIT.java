@@ -96,9 +96,12 @@ class VoiceInstructionsIT {
     assertThat(json.at("/data/issue_category").asText()).isEqualTo("billing");
   }
 
+  private static final java.util.concurrent.atomic.AtomicLong OFFSETS = new java.util.concurrent.atomic.AtomicLong();
+
   private static void speakAndFinish(VoiceSession session, List<PlaybackEvent> events, String turn) {
     session.chunk(AgentReplyChunk.newBuilder().setSessionId("s").setTurnId(turn).setAgentId("pte")
-        .setConfigVersion(1).setChunkIndex(0).setText(SENTENCE).setCreatedAt(Instant.now()).build());
+        .setConfigVersion(1).setChunkIndex(0).setText(SENTENCE).setCreatedAt(Instant.now()).build(),
+        OFFSETS.getAndIncrement());
     await().atMost(Duration.ofSeconds(60)).until(() -> events.stream()
         .anyMatch(e -> e.getTurnId().equals(turn) && e.getKind() == PlaybackKind.FINISHED));
   }
