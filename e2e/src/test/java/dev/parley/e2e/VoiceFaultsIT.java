@@ -254,11 +254,7 @@ class VoiceFaultsIT {
           }
         }).orElseThrow();
         Pcm.wav(heard, stack.dir.resolve("heard-by-the-caller.wav"));
-        String transcript;
-        try (dev.parley.speech.MoonshineStt stt = new dev.parley.speech.MoonshineStt(
-            Path.of(System.getenv("PARLEY_MOONSHINE_DIR")))) {
-          transcript = transcribeByPauses(stt, Pcm.samples(heard));
-        }
+        String transcript = transcribeByPauses(heard);
         dev.parley.speech.WordErrorRate.Errors errors = dev.parley.speech.WordErrorRate.of(reply, transcript);
         System.out.printf("egress peer takeover: the caller heard %d ms of silence around the kill%n"
             + "  reply:  %s%n  heard:  %s%n  word errors %d of %d (%.1f %%)%n", gap, reply, transcript,
@@ -278,11 +274,7 @@ class VoiceFaultsIT {
             .as("the last sentence (\"I remember 0 earlier turns.\") is heard after the resumed one: %s", transcript)
             .anyMatch(w -> w.contains("turn") || w.contains("earlier"));
         assertThat(errors.rate()).as("what the caller heard against the reply: %s", transcript).isLessThan(0.35);
-        Timeline timeline = Timeline.read(kafka.bootstrapServers(), session);
-        assertThat(timeline.events().stream().filter(e -> e.equals("sessions:SessionStarted")).count())
-            .as("one session").isEqualTo(1);
-        assertThat(timeline.events().stream().filter(e -> e.equals("replies:AgentTurn")).count())
-            .as("greeting and the turn, each answered once").isEqualTo(2);
+        assertOneSessionAndOneAnswerEach(kafka, session);
       }
     } finally {
       stack.close();
@@ -341,6 +333,23 @@ class VoiceFaultsIT {
     }
   }
 
+  /** One session throughout; its greeting and its one caller turn each answered once. */
+  private static void assertOneSessionAndOneAnswerEach(TestKafka kafka, String session) {
+    Timeline timeline = Timeline.read(kafka.bootstrapServers(), session);
+    assertThat(timeline.events().stream().filter(e -> e.equals("sessions:SessionStarted")).count())
+        .as("one session").isEqualTo(1);
+    assertThat(timeline.events().stream().filter(e -> e.equals("replies:AgentTurn")).count())
+        .as("greeting and the turn, each answered once").isEqualTo(2);
+  }
+
+  /** What was said in the caller's recording of the agent (48 kHz PCM), by Moonshine. */
+  private static String transcribeByPauses(byte[] pcm48k) {
+    try (dev.parley.speech.MoonshineStt stt = new dev.parley.speech.MoonshineStt(
+        Path.of(System.getenv("PARLEY_MOONSHINE_DIR")))) {
+      return transcribeByPauses(stt, Pcm.samples(pcm48k));
+    }
+  }
+
   /**
    * What was said in 48 kHz audio, one stretch of speech at a time (split where it is quiet for 200 ms: the
    * speech-to-text model reads a few seconds at once, not a whole reply; given seven seconds it returned nothing).
@@ -392,6 +401,89 @@ class VoiceFaultsIT {
   }
 
   /**
+   * Two llm-processor instances; the one answering this call is SIGKILLed right after the first sentence of its answer
+   * went out. What the caller relies on: that sentence is heard once, the peer takes the turn over and the rest of the
+   * answer follows after a short silence; one session, the turn answered once. Measured at the caller: the silence
+   * around the kill, and what it heard (transcribed) against the answer.
+   */
+  @Test
+  void aRunningPeerFinishesTheAnswerAKilledProcessorBegan(TestKafka kafka) throws Exception {
+    // the stand-in streams its answer in 12-character pieces 200 ms apart (about 2.5 s a turn), as a model would
+    Stack stack = Stack.start(kafka, "pp", Map.of(), 200);
+    try {
+      JavaProcess first = stack.services.stream().filter(p -> p.name().equals("llm-processor")).findFirst()
+          .orElseThrow();
+      JavaProcess peer = stack.start("llm-processor-b", ProcessorMain.class, "took over partitions");
+      Thread.sleep(2000); // the two share the agent's partitions
+      Ears ears = new Ears();
+      String room = "processor-peer-" + stack.run;
+      try (RoomParticipant caller = RoomParticipant.join(stack.livekit.wsUrl(), stack.token(room), ears, true,
+          Duration.ofSeconds(20));
+          AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> ears.messages.stream().anyMatch(m -> m.contains("#greeting")));
+        String session = Timeline.sessionOfRoom(kafka.bootstrapServers(), room);
+        await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 1500));
+        byte[] line;
+        try (FreeTtsTts tts = new FreeTtsTts()) {
+          line = tts.synthesize("I already tried to reset my password.", 1.0);
+        }
+        String holderName = answeredBy(kafka, session, session + "#greeting");
+        JavaProcess holder = holderName.endsWith(":" + first.pid()) ? first : peer;
+        JavaProcess other = holder == peer ? first : peer;
+        long spokeAt = System.currentTimeMillis();
+        ears.recordFrom.set(spokeAt + line.length / 96);
+        mic.write(line);
+        await().atMost(Duration.ofSeconds(60)).until(() -> java.nio.file.Files.readString(stack.egress.log())
+            .contains("turn " + session + "#0 sentence 0"));
+        holder.kill();
+        long killedAt = System.currentTimeMillis();
+        System.out.printf("%s (answering session %s) killed after the first sentence went out; %s runs on%n",
+            holder.name(), session, other.name());
+        String answer = new com.fasterxml.jackson.databind.ObjectMapper().readTree(answerTo(ears.messages, session, 0))
+            .path("system_response").asText();
+        await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 2500));
+        long gap = longestSilence(ears.frames, killedAt - 1_000);
+        String transcript = transcribeByPauses(ears.recorded());
+        List<String> words = dev.parley.speech.WordErrorRate.words(transcript);
+        int answerWords = dev.parley.speech.WordErrorRate.words(answer).size();
+        System.out.printf("processor peer takeover: the caller heard %d ms of silence around the kill%n"
+            + "  answer: %s%n  heard:  %s%n", gap, answer, transcript);
+        assertThat(gap).as("silence the caller heard (ms)").isLessThanOrEqualTo(4_000);
+        // the first sentence ("You said ...", 9 words) said twice, or the second lost, moves the count by 5 or more
+        assertThat(Math.abs(words.size() - answerWords)).as("words heard (%s) against the answer's %d", transcript,
+            answerWords).isLessThanOrEqualTo(3);
+        assertOneSessionAndOneAnswerEach(kafka, session);
+      }
+    } finally {
+      stack.close();
+    }
+  }
+
+  /** The agent's answer to turn {@code index} of {@code session} among the room's messages, waited for. */
+  private static String answerTo(List<String> messages, String session, int index) {
+    String turn = "\"" + session + "#" + index + "\"";
+    await().atMost(Duration.ofSeconds(60)).until(() -> messages.stream().anyMatch(m -> m.contains(turn)));
+    String answer = messages.stream().filter(m -> m.contains(turn)).findFirst().orElseThrow();
+    System.out.println("turn " + index + ": " + answer);
+    return answer;
+  }
+
+  /** The llm-processor instance that wrote the final answer of {@code turnId} (its {@code parley.instance} header). */
+  private static String answeredBy(TestKafka kafka, String session, String turnId) {
+    String[] instance = {""};
+    dev.parley.kit.TopicWindow.read(kafka.bootstrapServers(), Topics.AGENT_REPLIES.name(),
+        List.of(Topics.partitionOf(session)), Duration.ofMinutes(10), Duration.ofSeconds(30), record -> {
+          if (session.equals(record.key()) && Topics.AGENT_REPLIES.valueSerde().deserializer()
+              .deserialize(null, record.value()).getEvent() instanceof dev.parley.events.AgentTurn turn
+              && turn.getTurnId().equals(turnId)) {
+            var header = record.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
+            instance[0] = header == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
+          }
+        });
+    return instance[0];
+  }
+
+  /**
    * Two ingress-worker instances; the one listening to this call is SIGKILLed after an answered turn. What the caller
    * relies on: the other notices within a second (its listener heartbeats stop) and has the call dispatched again, so
    * the agent listens again within seconds, as the same session, and the caller's next line is answered in context.
@@ -407,6 +499,8 @@ class VoiceFaultsIT {
             + " started") ? stack.ingress : peer;
         JavaProcess other = holder == peer ? stack.ingress : peer;
 
+        call.startSaying(AnsweredCall.NEXT_LINE); // 2.3 s of speech: the listener dies in the middle of it
+        Thread.sleep(1500);
         holder.kill();
         long killedAt = System.currentTimeMillis();
         System.out.printf("%s (listening to session %s) killed; %s runs on%n", holder.name(), session, other.name());
@@ -417,16 +511,27 @@ class VoiceFaultsIT {
             other.name(), session, listeningAgain);
         System.out.println(java.nio.file.Files.readAllLines(other.log()).stream()
             .filter(l -> l.contains("silent for") || l.contains("dispatched again") || l.contains(" resumed")).toList());
-        Thread.sleep(1000); // it subscribes to the caller's microphone
-        String answer = call.sayTheNextLine();
+        // the line cut by the crash is not dropped silently: what was still said after it is heard, or the agent
+        // asks the caller to say it again
+        String cut = call.answerTo(1);
+        boolean askedAgain = cut.contains("lost you for a moment");
+        System.out.println(askedAgain ? "the line cut by the crash: the agent asked the caller to say it again"
+            : "the line cut by the crash: its rest was heard and answered");
+        if (!askedAgain) {
+          assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(cut).path("user_transcript").asText())
+              .as("what the new listener heard of the cut line").isNotBlank();
+        }
+        Thread.sleep(1000);
+        call.startSaying(AnsweredCall.NEXT_LINE);
+        String answer = call.answerTo(2);
         assertThat(listeningAgain).as("ms until the call is listened to again").isLessThanOrEqualTo(4_000);
-        assertThat(answer).as("same session, the agent remembers the turn before the crash")
-            .contains("I remember 1 earlier turns");
+        assertThat(answer).as("same session, the agent remembers the turns before, the cut one too")
+            .contains("I remember 2 earlier turns");
         Timeline timeline = Timeline.read(kafka.bootstrapServers(), session);
         assertThat(timeline.events().stream().filter(e -> e.equals("sessions:SessionStarted")).count())
             .as("one session, not a new one").isEqualTo(1);
         assertThat(timeline.events().stream().filter(e -> e.equals("user-turns:UserTurn")).count())
-            .as("each line transcribed once, by one listener").isEqualTo(2);
+            .as("the first line, the cut one, and the line said again, each once").isEqualTo(3);
       }
     } finally {
       stack.close();
@@ -487,13 +592,22 @@ class VoiceFaultsIT {
     }
 
     String sayTheNextLine() throws Exception {
+      startSaying(NEXT_LINE);
+      return answerTo(1);
+    }
+
+    static final String NEXT_LINE = "I already tried to reset my password.";
+
+    /** Starts saying {@code line} (the microphone plays it out over the next seconds). */
+    void startSaying(String line) {
       try (FreeTtsTts tts = new FreeTtsTts()) {
-        mic.write(tts.synthesize("I already tried to reset my password.", 1.0));
+        mic.write(tts.synthesize(line, 1.0));
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> messages.stream().anyMatch(m -> m.contains(session + "#1")));
-      String answer = messages.stream().filter(m -> m.contains(session + "#1")).findFirst().orElseThrow();
-      System.out.println("after the crash: " + answer);
-      return answer;
+    }
+
+    /** The agent's answer to the caller's turn {@code index} (its summary message), waited for. */
+    String answerTo(int index) {
+      return VoiceFaultsIT.answerTo(messages, session, index);
     }
 
     @Override
@@ -525,12 +639,18 @@ class VoiceFaultsIT {
     }
 
     static Stack start(TestKafka kafka, String prefix, Map<String, String> extraEnv) throws Exception {
+      return start(kafka, prefix, extraEnv, 5);
+    }
+
+    /** {@code pieceDelayMs}: the stand-in LLM's pause between the 12-character pieces it streams. */
+    static Stack start(TestKafka kafka, String prefix, Map<String, String> extraEnv, int pieceDelayMs)
+        throws Exception {
       Stack stack = new Stack(prefix);
       try {
         stack.livekit = LiveKitServer.start(stack.dir.resolve("livekit"), stack.port);
         int llmPort = FreePorts.pick();
         stack.services.add(JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
-            stack.dir.resolve("llm.log"), String.valueOf(llmPort), "5").awaitLog("STANDIN_READY",
+            stack.dir.resolve("llm.log"), String.valueOf(llmPort), String.valueOf(pieceDelayMs)).awaitLog("STANDIN_READY",
             Duration.ofSeconds(30)));
         publishAgent(kafka, stack.agent, "http://127.0.0.1:" + llmPort + "/v1");
         stack.env.putAll(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),

@@ -115,9 +115,66 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   }
 
   /** For a resumed session: numbers the next turn after those already transcribed. */
-  void continueAfter(int turnsSoFar) {
-    turnIndex = turnsSoFar;
-    speechIndex = 10_000 + turnsSoFar * 100; // speech ids of the old listener stay unique
+  void continueAfter(Orphans.Left left) {
+    turnIndex = left.turns();
+    speechIndex = 10_000 + left.turns() * 100; // speech ids of the old listener stay unique
+    wordsLost = left.turnInFlight();
+  }
+
+  /** The caller was speaking when the listener before this one died: those words are gone. */
+  private volatile boolean wordsLost;
+  /** A turn is being heard (between speech start and the turn's end, under detector's lock). */
+  private boolean inTurn;
+
+  /**
+   * For a resumed session whose caller was speaking when its listener died: once this listener hears the caller's
+   * microphone, if the caller is still speaking, the rest of what they say is transcribed as a turn (the words captured
+   * again); if not, a turn with {@code audio_lost} goes out and the agent asks them to say it again. Never dropped
+   * silently.
+   */
+  private void checkLostWords() {
+    if (!wordsLost) {
+      return;
+    }
+    CompletableFuture.runAsync(() -> {
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (!ended && System.currentTimeMillis() < deadline) {
+        synchronized (detector) {
+          if (hearing) {
+            break;
+          }
+        }
+        sleep(100);
+      }
+      sleep(LOST_WORDS_LISTEN_MS); // long enough for the voice activity detector to hear speech in progress
+      int index;
+      synchronized (detector) {
+        if (ended || inTurn) {
+          if (inTurn) {
+            log.info("session {}: the caller is still speaking; the rest of the turn begun before the crash is heard",
+                sessionId);
+          }
+          return;
+        }
+        index = turnIndex++;
+      }
+      Instant now = Instant.now();
+      log.info("session {}: the caller's words when the listener died are lost; turn {} asks them to say it again",
+          sessionId, index);
+      publishUser(new UserEvent(UserTurn.newBuilder().setSessionId(sessionId).setTurnId(sessionId + "#" + index)
+          .setTurnIndex(index).setTranscript("").setConfidence(0).setSpeechStartedAt(now).setSpeechStoppedAt(now)
+          .setTranscribedAt(now).setSttProvider("none").setSttLatencyMs(0).setAudioLost(true).build()));
+    });
+  }
+
+  static final long LOST_WORDS_LISTEN_MS = 400;
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   boolean resumed() {
@@ -144,6 +201,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     if (resumes != null) { // the session began with the listener that crashed: started and routed already
       log.info("session {} resumed for {} in room {} by job {} (from turn {})", sessionId, identity, job.room(),
           job.id(), turnIndex);
+      checkLostWords();
       return;
     }
     Map<String, String> attributes = info.getAttributesMap();
@@ -216,6 +274,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   @Override
   public void onSpeechStarted(long atMillis) {
     ears.endpointingFor(sessionId).ifPresent(detector::endpointingMs); // the agent's, from this turn on
+    inTurn = true;
     speechIndex++;
     publishUser(new UserEvent(new UserSpeechStarted(sessionId, sessionId + "#sp" + speechIndex,
         Instant.ofEpochMilli(atMillis))));
@@ -272,6 +331,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
 
   @Override
   public void onTurnEnded(long startedAtMillis, long stoppedAtMillis, short[] pcm16k) {
+    inTurn = false;
     int index = turnIndex++;
     long endOfSpeech = System.currentTimeMillis();
     String endedBy = (judged.isEmpty() ? "silence" : judged) + ", " + (endOfSpeech - stoppedAtMillis)

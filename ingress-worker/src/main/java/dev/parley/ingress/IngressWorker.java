@@ -103,7 +103,7 @@ public final class IngressWorker implements AutoCloseable {
     sessions.execute(() -> {
       try {
         if (session.resumed()) {
-          session.continueAfter(orphans.turnsOf(session.sessionId()));
+          session.continueAfter(orphans.leftOf(session.sessionId()));
         }
         session.start();
       } catch (RuntimeException e) {

@@ -28,7 +28,12 @@ import org.slf4j.LoggerFactory;
 final class Listeners implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Listeners.class);
   static final long EVERY_MS = 250;
-  static final long SUSPECT_MS = 800;
+  /**
+   * Silence after which an instance is taken for dead. Longer than tts-egress's 800 ms: a listener taken for dead while
+   * alive means two listeners on one call until one leaves, and a busy instance's beats were seen to stall 1.75 s while
+   * Moonshine transcribed on a loaded 2-core machine.
+   */
+  static final long SUSPECT_MS = 2_000;
   /** After this long, anyone alive dispatches (the instance first by name may have died as well). */
   private static final long ANYONE_AFTER_MS = 3_000;
   /** A call dispatched again is not dispatched again before this. */

@@ -96,20 +96,33 @@ final class Orphans {
     }
   }
 
-  /** The number of turns of {@code session} already transcribed: a resumed session numbers its next turn after them. */
-  int turnsOf(String session) {
+  /**
+   * Where a session's listening stopped: the number of turns already transcribed (a resumed session numbers its next
+   * turn after them), and whether the caller had begun a turn that was never transcribed (speech started after the
+   * last turn: its audio died with the listener).
+   */
+  record Left(int turns, boolean turnInFlight) {}
+
+  Left leftOf(String session) {
     int[] next = {0};
+    boolean[] inFlight = {false};
     TopicWindow.read(config.bootstrapServers(), Topics.USER_TURNS.name(), List.of(Topics.partitionOf(session)),
         config.resumeWindow(), READ_LIMIT, record -> {
+          if (!session.equals(record.key())) {
+            return;
+          }
           try {
-            if (session.equals(record.key()) && Topics.USER_TURNS.valueSerde().deserializer()
-                .deserialize(null, record.value()).getEvent() instanceof UserTurn turn) {
+            Object event = Topics.USER_TURNS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
+            if (event instanceof UserTurn turn) {
               next[0] = Math.max(next[0], turn.getTurnIndex() + 1);
+              inFlight[0] = false;
+            } else if (event instanceof dev.parley.events.UserSpeechStarted) {
+              inFlight[0] = true;
             }
           } catch (RuntimeException unreadable) {
             // not an event (the router dead-letters those): no turn in it
           }
         });
-    return next[0];
+    return new Left(next[0], inFlight[0]);
   }
 }

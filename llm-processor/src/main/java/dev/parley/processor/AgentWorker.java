@@ -372,15 +372,21 @@ final class AgentWorker implements Runnable, AutoCloseable {
       log.warn("{}: turn {} of session {}: {}", agentId, turnId, session, cut);
       transcript = transcript.substring(0, MAX_TRANSCRIPT_CHARS);
     }
+    boolean lost = event.getEvent() instanceof UserTurn turn && turn.getAudioLost();
+    if (lost) { // what the conversation records in place of the words
+      transcript = "(the caller's words were lost: their listener crashed)";
+    }
     List<Future<RecordMetadata>> sent = new ArrayList<>();
     AgentConfigCache.Found found = findConfig(event);
     TurnResponder.Answer answer;
-    if (found == null) {
+    String fixed = lost ? TurnResponder.LOST_WORDS : found == null ? TurnResponder.APOLOGY : null;
+    if (fixed != null) { // said without the model: nothing to answer, or nothing to answer with
       TurnResponder.ChunkSink sink = (i, text) -> sent.add(send(session, new AgentReply(chunk(session, turnId, event,
           i, text))));
-      sink.chunk(0, TurnResponder.APOLOGY);
-      answer = new TurnResponder.Answer(TurnResponder.APOLOGY, dev.parley.agentconfig.AgentConfigJson.MAPPER
-          .createObjectNode(), TurnOutcome.FALLBACK, "no config for agent " + agentId, null, -1, 1);
+      sink.chunk(0, fixed);
+      answer = new TurnResponder.Answer(fixed, dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(),
+          TurnOutcome.FALLBACK, lost ? "the caller's words were lost with their listener (ingress-worker crashed)"
+          : "no config for agent " + agentId, null, -1, 1);
     } else {
       answer = responder.answer(found.config(), history.exchanges(), transcript,
           (i, text) -> sent.add(send(session, new AgentReply(chunk(session, turnId, event, i, text)))));
@@ -392,15 +398,25 @@ final class AgentWorker implements Runnable, AutoCloseable {
     history.add(new SessionHistory.Exchange(turnId, transcript, answer.spoken()));
   }
 
+  /** How long a turn waits for the config version it was routed with to reach this processor's cache. */
+  static final Duration VERSION_WAIT = Duration.ofSeconds(3);
+
   private AgentConfigCache.Found findConfig(RoutedEvent event) {
     var found = configs.find(agentId, event.getConfigVersion());
-    if (found.isEmpty()) {
+    // not found, or not that version: a version routed before this processor has read it (just published, or the
+    // processor just started) is waited for, not answered with an older one
+    if (found.isEmpty() || found.get().note() != null) {
       try {
         configs.awaitCaughtUp(Duration.ofSeconds(10));
+        long deadline = System.nanoTime() + VERSION_WAIT.toNanos();
+        found = configs.find(agentId, event.getConfigVersion());
+        while ((found.isEmpty() || found.get().note() != null) && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+          found = configs.find(agentId, event.getConfigVersion());
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      found = configs.find(agentId, event.getConfigVersion());
     }
     return found.orElse(null);
   }

@@ -25,6 +25,8 @@ public final class TurnResponder {
       + " caller in \"system_response\" first: short spoken sentences, no markup. Fill the other fields from the"
       + " conversation so far.";
   public static final String APOLOGY = "I'm sorry, I'm having trouble answering right now. Could you say that again?";
+  /** What the agent says to a turn whose words were lost with a crashed listener ({@code audio_lost}). */
+  public static final String LOST_WORDS = "Sorry, I lost you for a moment there. Could you say that again?";
   private final LlmProvider provider;
   private final CircuitBreaker breaker;
   private final Map<String, ReplyValidator> validators = new ConcurrentHashMap<>();
