@@ -34,8 +34,11 @@ final class Listeners implements AutoCloseable {
    * Moonshine transcribed on a loaded 2-core machine.
    */
   static final long SUSPECT_MS = 2_000;
-  /** After this long, anyone alive dispatches (the instance first by name may have died as well). */
-  private static final long ANYONE_AFTER_MS = 3_000;
+  /**
+   * After this long, anyone alive dispatches (the instance first by name may have died as well). Well beyond the time a
+   * dispatched call takes to be listened to again (and heard of here), so a call is not dispatched twice.
+   */
+  private static final long ANYONE_AFTER_MS = SUSPECT_MS + 10_000;
   /** A call dispatched again is not dispatched again before this. */
   private static final long RETRY_AFTER_MS = 20_000;
 
