@@ -383,7 +383,7 @@ final class VoiceSession implements AutoCloseable {
     if (playingTurn == null) {
       return;
     }
-    int playedMs = queuedMs.stream().mapToInt(Integer::intValue).sum() - voice.queuedMillis();
+    int playedMs = playedMs();
     int at = 0;
     for (int i = 0; i < queuedMs.size(); i++) {
       int length = queuedMs.get(i);
@@ -397,6 +397,11 @@ final class VoiceSession implements AutoCloseable {
       }
       at += length;
     }
+  }
+
+  /** How much of the playing turn's queued audio has been played out, in ms (holds this). */
+  private int playedMs() {
+    return queuedMs.stream().mapToInt(Integer::intValue).sum() - voice.queuedMillis();
   }
 
   /** The lowest replies offset this session still owes the caller (Long.MAX_VALUE when none): commits stop there. */
@@ -415,7 +420,7 @@ final class VoiceSession implements AutoCloseable {
     long ms = lastPlayedMs;
     boolean done = true;
     if (playingTurn != null) {
-      int playedMs = queuedMs.stream().mapToInt(Integer::intValue).sum() - voice.queuedMillis();
+      int playedMs = playedMs();
       int at = 0;
       for (int i = 0; i < queuedMs.size(); i++) {
         int length = queuedMs.get(i);
