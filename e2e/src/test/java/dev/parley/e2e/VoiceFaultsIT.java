@@ -446,6 +446,7 @@ class VoiceFaultsIT {
         String transcript = transcribeByPauses(ears.recorded());
         List<String> words = dev.parley.speech.WordErrorRate.words(transcript);
         int answerWords = dev.parley.speech.WordErrorRate.words(answer).size();
+        printReplies(kafka, session, killedAt);
         System.out.printf("processor peer takeover: the caller heard %d ms of silence around the kill%n"
             + "  answer: %s%n  heard:  %s%n", gap, answer, transcript);
         assertThat(gap).as("silence the caller heard (ms)").isLessThanOrEqualTo(4_000);
@@ -466,6 +467,24 @@ class VoiceFaultsIT {
     String answer = messages.stream().filter(m -> m.contains(turn)).findFirst().orElseThrow();
     System.out.println("turn " + index + ": " + answer);
     return answer;
+  }
+
+  /** Each record on the replies topic for {@code session}: when it was written (ms after {@code since}), by whom, what. */
+  private static void printReplies(TestKafka kafka, String session, long since) {
+    dev.parley.kit.TopicWindow.read(kafka.bootstrapServers(), Topics.AGENT_REPLIES.name(),
+        List.of(Topics.partitionOf(session)), Duration.ofMinutes(10), Duration.ofSeconds(30), record -> {
+          if (session.equals(record.key())) {
+            var header = record.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
+            Object event = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(null, record.value())
+                .getEvent();
+            String what = event instanceof dev.parley.events.AgentReplyChunk chunk
+                ? chunk.getTurnId() + " sentence " + chunk.getChunkIndex() + ": " + chunk.getText()
+                : event instanceof dev.parley.events.AgentTurn turn ? turn.getTurnId() + " done in "
+                    + turn.getTotalMs() + " ms, first sentence " + turn.getTimeToFirstChunkMs() + " ms" : "?";
+            System.out.printf("  replies %+6d ms %s %s%n", record.timestamp() - since,
+                header == null ? "" : new String(header.value(), StandardCharsets.UTF_8), what);
+          }
+        });
   }
 
   /** The llm-processor instance that wrote the final answer of {@code turnId} (its {@code parley.instance} header). */

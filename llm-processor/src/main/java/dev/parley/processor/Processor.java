@@ -60,6 +60,7 @@ final class Processor implements AutoCloseable {
   }
 
   void start() {
+    warmAnswerPath();
     if (!config.agents().isEmpty()) {
       config.agents().forEach(this::serve);
     } else {
@@ -68,6 +69,21 @@ final class Processor implements AutoCloseable {
             config.agentFilter());
       }
       discovery.scheduleWithFixedDelay(this::discover, 0, 5, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Before taking any session: one canned answer through the whole answer path, on loopback, so that the first
+   * caller of this instance (a new one, or the peer a crashed one's sessions move to) does not wait while the JVM
+   * loads and compiles it (1.3-2.5 s measured). Best effort: a failure is logged and the processor serves anyway.
+   */
+  private void warmAnswerPath() {
+    long start = System.nanoTime();
+    try {
+      var answer = dev.parley.llm.AnswerPathWarmUp.run();
+      log.info("answer path warmed in {} ms ({})", (System.nanoTime() - start) / 1_000_000, answer.outcome());
+    } catch (RuntimeException e) {
+      log.warn("warming the answer path failed; the first turn may be slower: {}", e.toString());
     }
   }
 
