@@ -558,6 +558,65 @@ class VoiceFaultsIT {
   }
 
   /**
+   * Two ingress-worker instances; the one listening to this call stalls (SIGSTOP) for 2.5 s, long enough to be taken
+   * for dead, and then goes on (SIGCONT). The call was dispatched again meanwhile, so two instances listen to it: what
+   * the caller relies on is that the slow one steps down for the newcomer, the session is not ended by it, and the
+   * next line is heard and answered once, in context.
+   */
+  @Test
+  void aListenerOnlyThoughtDeadStepsDownForTheOneDispatchedInItsPlace(TestKafka kafka) throws Exception {
+    Stack stack = Stack.start(kafka, "is", Map.of());
+    try {
+      JavaProcess peer = stack.start("ingress-worker-b", IngressMain.class, "registered as");
+      try (AnsweredCall call = AnsweredCall.start(kafka, stack, "ingress-stall-")) {
+        String session = call.session();
+        JavaProcess holder = java.nio.file.Files.readString(stack.ingress.log()).contains("session " + session
+            + " started") ? stack.ingress : peer;
+        JavaProcess other = holder == peer ? stack.ingress : peer;
+        signal("STOP", holder.pid());
+        try {
+          await().atMost(Duration.ofSeconds(20)).until(() -> java.nio.file.Files.readString(other.log())
+              .contains("session " + session + " resumed"));
+        } finally {
+          signal("CONT", holder.pid());
+        }
+        System.out.printf("%s stalled, %s listens to session %s as well; %s goes on%n", holder.name(), other.name(),
+            session, holder.name());
+        long resumedAt = System.currentTimeMillis();
+        await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.readString(holder.log())
+            .contains("this instance stepped down"));
+        System.out.printf("the stalled listener stepped down %d ms after it went on%n",
+            System.currentTimeMillis() - resumedAt);
+        Thread.sleep(1000);
+        String answer = call.sayTheNextLine();
+        System.out.println(java.nio.file.Files.readAllLines(holder.log()).stream()
+            .filter(l -> l.contains("stepped down") || l.contains("listens to this call")).toList());
+        assertThat(java.nio.file.Files.readString(holder.log())).as("the stalled listener left the call")
+            .contains("session " + session + ": ").contains("this instance stepped down");
+        assertThat(java.nio.file.Files.readString(other.log())).as("the newcomer keeps listening")
+            .doesNotContain("stepped down");
+        assertThat(answer).as("same session, the agent remembers the turn before").contains("I remember 1 earlier turns");
+        Timeline timeline = Timeline.read(kafka.bootstrapServers(), session);
+        assertThat(timeline.events().stream().filter(e -> e.equals("sessions:SessionStarted")).count())
+            .as("one session").isEqualTo(1);
+        assertThat(timeline.events()).as("the stalled listener did not end the session").doesNotContain(
+            "sessions:SessionEnded");
+        assertThat(timeline.events().stream().filter(e -> e.equals("user-turns:UserTurn")).count())
+            .as("the first line and the next, each heard once").isEqualTo(2);
+        assertThat(timeline.events().stream().filter(e -> e.equals("replies:AgentTurn")).count())
+            .as("the greeting and the two lines, each answered once").isEqualTo(3);
+      }
+    } finally {
+      stack.close();
+    }
+  }
+
+  private static void signal(String signal, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    assertThat(kill.waitFor()).as("kill -%s %d", signal, pid).isZero();
+  }
+
+  /**
    * ingress-worker is SIGKILLed mid-call, after one answered turn; a new instance starts. Self-hosted
    * LiveKit does not dispatch a dead worker's job again, so the new instance finds the orphaned call
    * on the sessions topic and dispatches it again; the call continues as the same session (same id,

@@ -52,6 +52,12 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   /** Done when the last UserSpeechStopped (and its draft transcript) was handed to the producer. */
   private CompletableFuture<Void> stopPublished = CompletableFuture.completedFuture(null);
   private volatile boolean ended;
+  /** When this instance began listening to the caller (epoch ms), 0 before. */
+  private volatile long listeningSince;
+  /** This instance left the call to another listener: the session goes on without it. */
+  private volatile boolean steppedDown;
+  /** Another listener took over while a turn was being heard here: leave once that turn is transcribed. */
+  private volatile String stepDownAfterTurn;
   /** The session this job continues (its listener crashed), or null for a new call. */
   private final String resumes;
   static final String CONTROL_TOPIC = "parley-control";
@@ -114,11 +120,69 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
     }
   }
 
-  /** For a resumed session: numbers the next turn after those already transcribed. */
-  void continueAfter(Orphans.Left left) {
+  /**
+   * For a resumed session: numbers the next turn after those already transcribed; {@code again} reads that anew
+   * (a listener only thought dead may still publish the turn it was hearing).
+   */
+  void continueAfter(Orphans.Left left, java.util.function.Supplier<Orphans.Left> again) {
     turnIndex = left.turns();
     speechIndex = 10_000 + left.turns() * 100; // speech ids of the old listener stay unique
     wordsLost = left.turnInFlight();
+    leftAgain = again;
+  }
+
+  private java.util.function.Supplier<Orphans.Left> leftAgain = () -> new Orphans.Left(0, false);
+
+  /** When this instance began listening to the caller (epoch ms; 0 before the caller was found). */
+  long listeningSince() {
+    return listeningSince;
+  }
+
+  boolean steppedDown() {
+    return steppedDown;
+  }
+
+  /**
+   * Another instance listens to this call too and began later: this one had been taken for dead (it was only slow)
+   * and the call was dispatched again. This one leaves, without ending the session; a turn it is hearing is
+   * transcribed and published first (the other heard only its end; the same turn number is answered once).
+   */
+  void stepDown(String successor) {
+    synchronized (detector) {
+      if (ended || stepDownAfterTurn != null) {
+        return;
+      }
+      if (inTurn) {
+        stepDownAfterTurn = successor;
+        log.info("session {}: {} listens to this call too; leaving it once the turn being heard is transcribed",
+            sessionId, successor);
+        return;
+      }
+    }
+    leave(successor);
+  }
+
+  private void leave(String successor) {
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      ended = true;
+      steppedDown = true;
+    }
+    log.info("session {}: {} listens to this call now; this instance stepped down (the session goes on)", sessionId,
+        successor);
+    synchronized (detector) {
+      if (listening != null) {
+        listening.close();
+        listening = null;
+      }
+    }
+    job.succeeded();
+    if (room != null) {
+      room.close();
+    }
+    onEnd.accept(this);
   }
 
   /** The caller was speaking when the listener before this one died: those words are gone. */
@@ -147,6 +211,14 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
         sleep(100);
       }
       sleep(LOST_WORDS_LISTEN_MS); // long enough for the voice activity detector to hear speech in progress
+      Orphans.Left left = leftAgain.get();
+      synchronized (detector) {
+        if (left.turns() > turnIndex) { // the listener taken for dead was alive and published the turn after all
+          log.info("session {}: the turn begun before the take-over was published by the earlier listener", sessionId);
+          turnIndex = left.turns();
+          return;
+        }
+      }
       int index;
       synchronized (detector) {
         if (ended || inTurn) {
@@ -197,6 +269,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       return;
     }
     caller = identity;
+    listeningSince = System.currentTimeMillis();
     ears.agents().watch(sessionId);
     if (resumes != null) { // the session began with the listener that crashed: started and routed already
       log.info("session {} resumed for {} in room {} by job {} (from turn {})", sessionId, identity, job.room(),
@@ -360,6 +433,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
           transcript.text().isBlank() ? 0 : transcript.text().split("\\s+").length);
       if (transcript.text().isBlank()) {
         log.info("session {}: a turn with no words recognized was dropped", sessionId);
+        leaveIfAsked();
         return;
       }
       try {
@@ -373,7 +447,16 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
           .setSpeechStoppedAt(Instant.ofEpochMilli(stoppedAtMillis)).setTranscribedAt(Instant.now())
           .setSttProvider(heardBy.name()).setSttLatencyMs((int) (System.currentTimeMillis() - endOfSpeech))
           .setLanguage("en-US").build()));
+      leaveIfAsked();
     });
+  }
+
+  /** A successor asked this listener to leave while it heard a turn: that turn is out (or had no words), so it leaves. */
+  private void leaveIfAsked() {
+    String successor = stepDownAfterTurn;
+    if (successor != null) {
+      leave(successor);
+    }
   }
 
   synchronized void end(String reason) {

@@ -96,14 +96,16 @@ public final class IngressWorker implements AutoCloseable {
     CallSession session = new CallSession(job, config, producer, new CallSession.Ears(stt, providers, agents), vads.get(),
         sttPool, s -> {
           running.remove(job.id());
-          listeners.ended(s.sessionId());
+          if (!s.steppedDown()) { // a listener that stepped down leaves the call's beat to its successor
+            listeners.ended(s.sessionId());
+          }
         });
     session.endOfTurn(endOfTurn);
     running.put(job.id(), session);
     sessions.execute(() -> {
       try {
         if (session.resumed()) {
-          session.continueAfter(orphans.leftOf(session.sessionId()));
+          session.continueAfter(orphans.leftOf(session.sessionId()), () -> orphans.leftOf(session.sessionId()));
         }
         session.start();
       } catch (RuntimeException e) {

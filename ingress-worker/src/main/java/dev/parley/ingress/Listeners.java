@@ -29,11 +29,11 @@ final class Listeners implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Listeners.class);
   static final long EVERY_MS = 250;
   /**
-   * Silence after which an instance is taken for dead. Longer than tts-egress's 800 ms: a listener taken for dead while
-   * alive means two listeners on one call until one leaves, and a busy instance's beats were seen to stall 1.75 s while
-   * Moonshine transcribed on a loaded 2-core machine.
+   * Silence after which an instance is taken for dead. A busy instance's beats were seen to stall 1.75 s while Moonshine
+   * transcribed on a loaded 2-core machine: such a false verdict costs a second listener joining the call, and the
+   * slow one steps down when it sees the newcomer's beats ({@link #yields}), finishing the turn it was hearing first.
    */
-  static final long SUSPECT_MS = 2_000;
+  static final long SUSPECT_MS = 1_000;
   /**
    * After this long, anyone alive dispatches (the instance first by name may have died as well). Well beyond the time a
    * dispatched call takes to be listened to again (and heard of here), so a call is not dispatched twice.
@@ -66,7 +66,7 @@ final class Listeners implements AutoCloseable {
 
   void start() {
     beats.scheduleWithFixedDelay(this::beat, 0, EVERY_MS, TimeUnit.MILLISECONDS);
-    watch = PeerWatch.start(self, config.bootstrapServers(), Topics.LISTENERS.name(), Listeners::decode, SUSPECT_MS,
+    watch = PeerWatch.start(self, config.bootstrapServers(), Topics.LISTENERS.name(), this::decode, SUSPECT_MS,
         this::dealtWith, this::takeOver, () -> {
           long now = System.currentTimeMillis();
           dispatched.values().removeIf(at -> now - at > RETRY_AFTER_MS);
@@ -81,7 +81,8 @@ final class Listeners implements AutoCloseable {
       for (CallSession call : calls.get()) {
         if (call.listening()) {
           send(call.sessionId(), ListenerHeartbeat.newBuilder().setSessionId(call.sessionId()).setInstance(self)
-              .setRoomName(call.roomName()).setAt(now).build());
+              .setRoomName(call.roomName()).setAt(now).setListeningSince(Instant.ofEpochMilli(call.listeningSince()))
+              .build());
         }
       }
     } catch (RuntimeException e) {
@@ -101,13 +102,30 @@ final class Listeners implements AutoCloseable {
     }
   }
 
-  private static PeerWatch.Beat<ListenerHeartbeat> decode(String key, byte[] value) {
+  private PeerWatch.Beat<ListenerHeartbeat> decode(String key, byte[] value) {
+    ListenerHeartbeat beat;
     try {
-      ListenerHeartbeat beat = Topics.LISTENERS.valueSerde().deserializer().deserialize(null, value);
-      return new PeerWatch.Beat<>(beat.getSessionId().isEmpty() ? null : beat.getSessionId(), beat.getInstance(), beat);
+      beat = Topics.LISTENERS.valueSerde().deserializer().deserialize(null, value);
     } catch (RuntimeException unreadable) {
       return null;
     }
+    if (!beat.getSessionId().isEmpty() && !beat.getInstance().equals(self) && beat.getListeningSince() != null) {
+      for (CallSession call : calls.get()) {
+        if (call.sessionId().equals(beat.getSessionId()) && call.listening()
+            && yields(call.listeningSince(), self, beat.getListeningSince().toEpochMilli(), beat.getInstance())) {
+          call.stepDown(beat.getInstance());
+        }
+      }
+    }
+    return new PeerWatch.Beat<>(beat.getSessionId().isEmpty() ? null : beat.getSessionId(), beat.getInstance(), beat);
+  }
+
+  /**
+   * Of two listeners on one call, the one that began earlier yields: the call was dispatched again because that one
+   * was taken for dead, and the later one is where the call's listening now lives. Ties go by instance name.
+   */
+  static boolean yields(long mySince, String me, long theirSince, String them) {
+    return theirSince > mySince || theirSince == mySince && them.compareTo(me) > 0;
   }
 
   private boolean dealtWith(String session) {

@@ -101,7 +101,7 @@ final class SampleEvents {
 
   static dev.parley.events.ListenerHeartbeat listener(String session) {
     return dev.parley.events.ListenerHeartbeat.newBuilder().setSessionId(session).setInstance("ingress-worker@host-2")
-        .setRoomName("room-1").setAt(T0.plusMillis(3700)).build();
+        .setRoomName("room-1").setAt(T0.plusMillis(3700)).setListeningSince(T0.plusMillis(1200)).build();
   }
 
   static SessionSummary summary(String session) {
