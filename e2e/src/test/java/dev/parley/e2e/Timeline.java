@@ -55,6 +55,11 @@ record Timeline(String sessionId, SessionTimeline timeline) {
         .mapToLong(Recorded::timestamp).min().orElseThrow();
   }
 
+  /** How long caller turn {@code index} waited between the user-turns topic and its agent's topic (ms). */
+  long routingMs(int index) {
+    return timeline.userTurns().get(index).stages().getOrDefault(Stage.ROUTING, -1L);
+  }
+
   /** Voice-to-voice latency split by stage for the first user turn, with the first audio as the caller heard it. */
   String stages(long firstAgentAudioAtCaller) {
     SessionTimeline.Turn turn = timeline.userTurns().get(0);

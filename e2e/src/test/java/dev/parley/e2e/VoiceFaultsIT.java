@@ -503,6 +503,94 @@ class VoiceFaultsIT {
   }
 
   /**
+   * Two router-stream instances; the one routing this call's partition is SIGKILLed as the caller finishes a line, so
+   * the line's turn reaches the broker while nobody routes it. What the caller relies on: a running peer (which keeps
+   * a standby copy of the routing state) routes it after the group's session timeout, and the answer comes at most a
+   * couple of seconds later than the one before; one session, each line answered once, in context.
+   */
+  @Test
+  void aRunningPeerRoutesTheCallWhenTheRouterHoldingItIsKilled(TestKafka kafka) throws Exception {
+    Stack stack = Stack.start(kafka, "rp", Map.of("PARLEY_ROUTER_INSTANCE_ID", "router-a"));
+    try {
+      JavaProcess first = stack.services.stream().filter(p -> p.name().equals("router-stream")).findFirst()
+          .orElseThrow();
+      JavaProcess peer = stack.start("router-stream-b", RouterMain.class, "-> RUNNING", Map.of(
+          "PARLEY_ROUTER_INSTANCE_ID", "router-b", "PARLEY_ROUTER_STATE_DIR", stack.dir.resolve("router-b").toString()));
+      Thread.sleep(3000); // the two share the partitions (and each keeps a standby of the other's)
+      Ears ears = new Ears();
+      String room = "router-peer-" + stack.run;
+      byte[] line0;
+      byte[] line1;
+      byte[] line2;
+      try (FreeTtsTts tts = new FreeTtsTts()) {
+        line0 = tts.synthesize("My account login isn't working.", 1.0);
+        line1 = tts.synthesize(AnsweredCall.NEXT_LINE, 1.0);
+        line2 = tts.synthesize("It still says my password is wrong.", 1.0);
+      }
+      try (RoomParticipant caller = RoomParticipant.join(stack.livekit.wsUrl(), stack.token(room), ears, true,
+          Duration.ofSeconds(20));
+          AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> ears.messages.stream().anyMatch(m -> m.contains("#greeting")));
+        String session = Timeline.sessionOfRoom(kafka.bootstrapServers(), room);
+        await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 1500));
+        answeredAfter(ears, mic, line0, session, 0, null); // every stage's first turn is slower: not the baseline
+        await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 1500));
+        long before = answeredAfter(ears, mic, line1, session, 1, null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 1500));
+        String holderId = routerHolding(kafka, "router-" + stack.run, session);
+        JavaProcess holder = holderId.equals("router-a") ? first : peer;
+        JavaProcess other = holder == peer ? first : peer;
+        long after = answeredAfter(ears, mic, line2, session, 2, holder);
+        Timeline timeline = Timeline.read(kafka.bootstrapServers(), session);
+        System.out.printf("router peer takeover: %s (routing session %s) killed as the caller finished the line;"
+            + " %s runs on%n  the agent began answering %d ms after the caller stopped (the line before: %d ms):"
+            + " %d ms more; the turn waited %d ms to be routed (the line before: %d ms)%n", holder.name(), session,
+            other.name(), after, before, after - before, timeline.routingMs(2), timeline.routingMs(1));
+        assertThat(after - before).as("the extra wait the caller heard (ms)").isLessThanOrEqualTo(4_000);
+        assertThat(answerTo(ears.messages, session, 2)).as("same session, the agent remembers the lines before")
+            .contains("I remember 2 earlier turns");
+        assertThat(timeline.events().stream().filter(e -> e.equals("sessions:SessionStarted")).count())
+            .as("one session").isEqualTo(1);
+        assertThat(timeline.events().stream().filter(e -> e.equals("replies:AgentTurn")).count())
+            .as("the greeting and the three lines, each answered once").isEqualTo(4);
+      }
+    } finally {
+      stack.close();
+    }
+  }
+
+  /**
+   * Says {@code line} and returns how long after the caller stopped the agent's voice began answering it (turn
+   * {@code index}); {@code kill}, if given, is SIGKILLed as the line ends (its turn is published about a second later).
+   */
+  private static long answeredAfter(Ears ears, AudioPublication mic, byte[] line, String session, int index,
+      JavaProcess kill) throws Exception {
+    long stopsAt = System.currentTimeMillis() + line.length / 96; // 48 kHz 16-bit mono: 96 bytes a millisecond
+    mic.write(line);
+    if (kill != null) {
+      Thread.sleep(Math.max(0, stopsAt - System.currentTimeMillis()));
+      kill.kill();
+    }
+    answerTo(ears.messages, session, index);
+    await().atMost(Duration.ofSeconds(30)).until(() -> ears.frames.stream().anyMatch(f -> f[0] > stopsAt
+        && f[1] > 300));
+    return ears.frames.stream().filter(f -> f[0] > stopsAt && f[1] > 300).mapToLong(f -> f[0]).min().orElseThrow()
+        - stopsAt;
+  }
+
+  /** The group.instance.id of the router instance whose stream task holds {@code session}'s partition. */
+  private static String routerHolding(TestKafka kafka, String applicationId, String session) throws Exception {
+    org.apache.kafka.common.TopicPartition partition = new org.apache.kafka.common.TopicPartition(
+        Topics.USER_TURNS.name(), Topics.partitionOf(session));
+    try (Admin admin = kafka.admin()) {
+      var group = admin.describeConsumerGroups(List.of(applicationId)).all().get().get(applicationId);
+      return group.members().stream().filter(m -> m.assignment().topicPartitions().contains(partition))
+          .map(m -> m.groupInstanceId().orElse(m.clientId())).findFirst()
+          .orElseThrow(() -> new AssertionError("no router member holds " + partition + ": " + group));
+    }
+  }
+
+  /**
    * Two ingress-worker instances; the one listening to this call is SIGKILLed after an answered turn. What the caller
    * relies on: the other notices within a second (its listener heartbeats stop) and has the call dispatched again, so
    * the agent listens again within seconds, as the same session, and the caller's next line is answered in context.
@@ -751,7 +839,14 @@ class VoiceFaultsIT {
 
     /** Starts one more service process and waits for its log to say {@code ready}. */
     JavaProcess start(String name, Class<?> main, String ready) {
-      JavaProcess process = JavaProcess.start(name, main.getName(), env, dir.resolve(name + ".log"))
+      return start(name, main, ready, Map.of());
+    }
+
+    /** The same, with {@code extraEnv} over the stack's settings. */
+    JavaProcess start(String name, Class<?> main, String ready, Map<String, String> extraEnv) {
+      Map<String, String> settings = new HashMap<>(env);
+      settings.putAll(extraEnv);
+      JavaProcess process = JavaProcess.start(name, main.getName(), settings, dir.resolve(name + ".log"))
           .awaitLog(ready, Duration.ofSeconds(90));
       services.add(process);
       return process;
