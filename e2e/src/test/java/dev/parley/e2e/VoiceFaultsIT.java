@@ -417,7 +417,8 @@ class VoiceFaultsIT {
       Thread.sleep(2000); // the two share the agent's partitions
       Ears ears = new Ears();
       String room = "processor-peer-" + stack.run;
-      try (RoomParticipant caller = RoomParticipant.join(stack.livekit.wsUrl(), stack.token(room), ears, true,
+      try (Load load = Load.start(kafka, stack, 24);
+          RoomParticipant caller = RoomParticipant.join(stack.livekit.wsUrl(), stack.token(room), ears, true,
           Duration.ofSeconds(20));
           AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
         await().atMost(Duration.ofSeconds(60)).until(() -> ears.messages.stream().anyMatch(m -> m.contains("#greeting")));
@@ -454,6 +455,7 @@ class VoiceFaultsIT {
         assertThat(Math.abs(words.size() - answerWords)).as("words heard (%s) against the answer's %d", transcript,
             answerWords).isLessThanOrEqualTo(3);
         assertOneSessionAndOneAnswerEach(kafka, session);
+        System.out.printf("the other 24 sessions' %d lines were each answered once%n", load.stopAndCheck());
       }
     } finally {
       stack.close();
@@ -519,6 +521,7 @@ class VoiceFaultsIT {
       Thread.sleep(3000); // the two share the partitions (and each keeps a standby of the other's)
       Ears ears = new Ears();
       String room = "router-peer-" + stack.run;
+      Load load = Load.start(kafka, stack, 24);
       byte[] line0;
       byte[] line1;
       byte[] line2;
@@ -553,6 +556,9 @@ class VoiceFaultsIT {
             .as("one session").isEqualTo(1);
         assertThat(timeline.events().stream().filter(e -> e.equals("replies:AgentTurn")).count())
             .as("the greeting and the three lines, each answered once").isEqualTo(4);
+        System.out.printf("the other 24 sessions' %d lines were each answered once%n", load.stopAndCheck());
+      } finally {
+        load.close();
       }
     } finally {
       stack.close();
@@ -780,6 +786,119 @@ class VoiceFaultsIT {
     public void close() {
       mic.close();
       caller.close();
+    }
+  }
+
+  /**
+   * Live sessions beside the caller, so that a kill happens under load: each says a line every {@link #EVERY_MS}
+   * (the sessions staggered), published as ingress-worker publishes a caller's turns, and goes through the router,
+   * the processor and the voice (which joins each session's room and speaks its answers) like any call.
+   */
+  private static final class Load implements AutoCloseable {
+    static final long EVERY_MS = 8_000; // a caller's line, then the agent's answer heard
+    private final org.apache.kafka.clients.producer.KafkaProducer<String, byte[]> producer;
+    private final List<String> sessions = new ArrayList<>();
+    private final Map<String, Integer> said = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Thread thread;
+    private final String bootstrap;
+    private volatile boolean running = true;
+
+    private Load(String bootstrap, Stack stack, int count) {
+      this.bootstrap = bootstrap;
+      producer = new org.apache.kafka.clients.producer.KafkaProducer<>(Map.of(
+          "bootstrap.servers", bootstrap, "linger.ms", 0, "enable.idempotence", true),
+          new org.apache.kafka.common.serialization.StringSerializer(),
+          new org.apache.kafka.common.serialization.ByteArraySerializer());
+      for (int i = 0; i < count; i++) {
+        String session = "s-load" + i + "-" + stack.run;
+        sessions.add(session);
+        send(Topics.SESSIONS.name(), session, Topics.SESSIONS.valueSerde().serializer().serialize(null,
+            new dev.parley.events.SessionEvent(dev.parley.events.SessionStarted.newBuilder().setSessionId(session)
+                .setRoomName("load-" + i + "-" + stack.run).setParticipantIdentity("load-caller-" + i)
+                .setUserId("load-" + i).setParticipantMetadata("{\"agent_id\":\"" + stack.agent
+                    + "\",\"purpose\":\"support\"}").setStartedAt(Instant.now()).build())));
+      }
+      thread = new Thread(this::talk, "load");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    static Load start(TestKafka kafka, Stack stack, int count) {
+      Load load = new Load(kafka.bootstrapServers(), stack, count);
+      System.out.printf("%d more sessions live, each saying a line every %d ms%n", count, EVERY_MS);
+      return load;
+    }
+
+    private void talk() {
+      long start = System.currentTimeMillis();
+      long tick = EVERY_MS / sessions.size();
+      for (long n = 0; running; n++) {
+        String session = sessions.get((int) (n % sessions.size()));
+        int index = said.merge(session, 1, Integer::sum) - 1;
+        Instant now = Instant.now();
+        send(Topics.USER_TURNS.name(), session, Topics.USER_TURNS.valueSerde().serializer().serialize(null,
+            new dev.parley.events.UserEvent(dev.parley.events.UserTurn.newBuilder().setSessionId(session)
+                .setTurnId(session + "#" + index).setTurnIndex(index).setTranscript("This is line " + index
+                    + " of a busy call.").setConfidence(1).setSpeechStartedAt(now).setSpeechStoppedAt(now)
+                .setTranscribedAt(now).setSttProvider("load").setSttLatencyMs(0).setLanguage("en-US").build())));
+        long next = start + (n + 1) * tick;
+        try {
+          Thread.sleep(Math.max(0, next - System.currentTimeMillis()));
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    private void send(String topic, String session, byte[] value) {
+      producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, session, value));
+    }
+
+    /**
+     * Stops talking, waits for the last answers, and checks what a caller of each relies on: every line answered,
+     * and none answered twice. Returns how many lines were said.
+     */
+    int stopAndCheck() {
+      running = false;
+      thread.interrupt();
+      Map<String, Integer> expected = Map.copyOf(said);
+      Map<String, Integer> answered = new java.util.concurrent.ConcurrentHashMap<>();
+      Map<String, String> by = new java.util.concurrent.ConcurrentHashMap<>();
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+        answered.clear();
+        dev.parley.kit.TopicWindow.read(bootstrap, Topics.AGENT_REPLIES.name(), null, Duration.ofMinutes(10),
+            Duration.ofSeconds(30), record -> {
+              if (record.key() != null && expected.containsKey(record.key()) && Topics.AGENT_REPLIES.valueSerde()
+                  .deserializer().deserialize(null, record.value()).getEvent() instanceof dev.parley.events.AgentTurn t
+                  && !t.getTurnId().endsWith("#greeting")) {
+                answered.merge(t.getTurnId(), 1, Integer::sum);
+                var header = record.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
+                by.merge(t.getTurnId(), (header == null ? "?" : new String(header.value(), StandardCharsets.UTF_8))
+                    + " at " + record.timestamp() % 100_000, (a, b) -> a + ", " + b);
+              }
+            });
+        return answered.size() >= expected.values().stream().mapToInt(Integer::intValue).sum();
+      });
+      int lines = expected.values().stream().mapToInt(Integer::intValue).sum();
+      Map<String, String> twice = new java.util.TreeMap<>();
+      answered.forEach((turn, count) -> {
+        if (count != 1) {
+          twice.put(turn, by.get(turn));
+        }
+      });
+      assertThat(twice).as("lines of the other sessions answered more than once, of %d", lines).isEmpty();
+      return lines;
+    }
+
+    @Override
+    public void close() {
+      running = false;
+      thread.interrupt();
+      for (String session : sessions) {
+        send(Topics.SESSIONS.name(), session, Topics.SESSIONS.valueSerde().serializer().serialize(null,
+            new dev.parley.events.SessionEvent(new SessionEnded(session, "caller_left", Instant.now()))));
+      }
+      producer.close(Duration.ofSeconds(5));
     }
   }
 

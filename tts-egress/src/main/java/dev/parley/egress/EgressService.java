@@ -91,6 +91,29 @@ public final class EgressService implements Runnable, AutoCloseable {
         t.setDaemon(true);
         return t;
       });
+  /**
+   * Sessions whose voice is joining its room (a join takes 0.3-1 s, more when many calls start at once): joined beside
+   * the poll loop, so one call's join never holds up another's speech, with the session's records that arrive
+   * meanwhile held and handled in order once it is in.
+   */
+  private final Map<String, Joining> joining = new java.util.LinkedHashMap<>();
+  /**
+   * Records of sessions not started here yet, held briefly: the replies and sessions topics are read together, and a
+   * poll can return a session's first reply (its greeting) before the SessionStarted that preceded it.
+   */
+  private final Map<String, Early> early = new java.util.HashMap<>();
+  static final long EARLY_HOLD_MS = 30_000;
+  static final int EARLY_MAX = 500;
+  private final java.util.concurrent.ExecutorService joiner = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+    Thread t = new Thread(r, "egress-room-join");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private record Joining(java.util.concurrent.Future<VoiceSession> voice, List<ConsumerRecord<String, byte[]>> held) {}
+
+  private record Early(long since, List<ConsumerRecord<String, byte[]>> held) {}
+
   /** When the consumer's offsets were last committed (the poll loop commits every {@link #COMMIT_EVERY_MS}). */
   private long committedAt;
   static final long COMMIT_EVERY_MS = 200;
@@ -157,11 +180,13 @@ public final class EgressService implements Runnable, AutoCloseable {
           } catch (RuntimeException e) {
             log.warn("cannot commit the offsets of partitions leaving this instance: {}", e.getMessage());
           }
+          forgetPending(leaving);
         }
 
         @Override
         public void onPartitionsLost(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
           java.util.Set<Integer> lost = sessionPartitions(partitions);
+          forgetPending(lost);
           sessions.keySet().stream().filter(s -> lost.contains(Topics.partitionOf(s))).toList().forEach(s -> {
             VoiceSession voice = sessions.remove(s);
             if (voice != null) {
@@ -207,6 +232,15 @@ public final class EgressService implements Runnable, AutoCloseable {
         for (Map.Entry<String, VoiceSession> entry : sessions.entrySet()) {
           if (Topics.partitionOf(entry.getKey()) == partition.partition()) {
             position = Math.min(position, entry.getValue().firstUnplayed());
+          }
+        }
+      }
+      // what waits for a voice to join (or for its session's start) is not spoken yet
+      for (List<ConsumerRecord<String, byte[]>> held : java.util.stream.Stream.concat(
+          joining.values().stream().map(Joining::held), early.values().stream().map(Early::held)).toList()) {
+        for (ConsumerRecord<String, byte[]> record : held) {
+          if (record.topic().equals(partition.topic()) && record.partition() == partition.partition()) {
+            position = Math.min(position, record.offset());
           }
         }
       }
@@ -276,6 +310,7 @@ public final class EgressService implements Runnable, AutoCloseable {
                 e.getMessage());
           }
         }
+        admitJoined();
         commitNow();
       }
     } catch (org.apache.kafka.common.errors.WakeupException e) {
@@ -292,11 +327,21 @@ public final class EgressService implements Runnable, AutoCloseable {
 
   private void handle(ConsumerRecord<String, byte[]> record) {
     String session = record.key();
+    Joining pending = session == null ? null : joining.get(session);
+    if (pending != null) { // handled once its voice is in the room
+      pending.held().add(record);
+      return;
+    }
     if (record.topic().equals(Topics.SESSIONS.name())) {
       Object event = Topics.SESSIONS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
       if (event instanceof SessionStarted started) {
-        sessions.computeIfAbsent(session, s -> new VoiceSession(s, config.livekitUrl(),
-            token(started.getRoomName(), "agent-voice-" + s), voices, config.loopbackOnly(), this::publish));
+        if (!sessions.containsKey(session)) {
+          String room = started.getRoomName();
+          Early before = early.remove(session);
+          joining.put(session, new Joining(joiner.submit(() -> new VoiceSession(session, config.livekitUrl(),
+              token(room, "agent-voice-" + session), voices, config.loopbackOnly(), this::publish)),
+              before == null ? new java.util.ArrayList<>() : before.held()));
+        }
       } else if (event instanceof SessionEnded) {
         VoiceSession ended = sessions.remove(session);
         producer.send(new ProducerRecord<>(Topics.VOICE_POSITIONS.name(), session, null)); // compacted away
@@ -330,6 +375,10 @@ public final class EgressService implements Runnable, AutoCloseable {
     } else {
       AgentReply reply = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(null, record.value());
       VoiceSession voice = sessions.get(session);
+      if (voice == null && !ending.containsKey(session)) {
+        holdEarly(record);
+        return;
+      }
       if (voice == null || !voice.accept(record.offset())) {
         return;
       }
@@ -339,6 +388,66 @@ public final class EgressService implements Runnable, AutoCloseable {
         voice.turn(turn, fields(turn.getStructuredFields()));
       }
     }
+  }
+
+  /** A reply of a session whose start has not been read yet: kept for a while (bounded), in case it comes. */
+  private void holdEarly(ConsumerRecord<String, byte[]> record) {
+    Early held = early.computeIfAbsent(record.key(), k -> new Early(System.currentTimeMillis(),
+        new java.util.ArrayList<>()));
+    if (held.held().size() < EARLY_MAX) {
+      held.held().add(record);
+    }
+  }
+
+  /**
+   * On the poll thread, between polls: sessions whose voice has joined its room are handed what arrived for them
+   * meanwhile, in order; a voice that could not join is reported; early records nobody started are let go.
+   */
+  private void admitJoined() {
+    for (var it = joining.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Joining> entry = it.next();
+      if (!entry.getValue().voice().isDone()) {
+        continue;
+      }
+      it.remove();
+      String session = entry.getKey();
+      try {
+        sessions.put(session, entry.getValue().voice().get());
+      } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        log.warn("session {}: the voice could not join its room ({}); its {} waiting record(s) are not spoken",
+            session, cause.getMessage(), entry.getValue().held().size());
+        continue;
+      }
+      for (ConsumerRecord<String, byte[]> record : entry.getValue().held()) {
+        try {
+          handle(record);
+        } catch (RuntimeException e) {
+          log.warn("cannot handle {}@{} of session {}: {}", record.topic(), record.offset(), session, e.getMessage());
+        }
+      }
+    }
+    long now = System.currentTimeMillis();
+    early.values().removeIf(e -> now - e.since() > EARLY_HOLD_MS);
+  }
+
+  /** Sessions of {@code partitions} still joining or held early are dropped (their voices leave once joined). */
+  private void forgetPending(java.util.Set<Integer> partitions) {
+    for (var it = joining.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<String, Joining> entry = it.next();
+      if (partitions.contains(Topics.partitionOf(entry.getKey()))) {
+        it.remove();
+        java.util.concurrent.Future<VoiceSession> voice = entry.getValue().voice();
+        joiner.execute(() -> {
+          try {
+            voice.get().close();
+          } catch (java.util.concurrent.ExecutionException | InterruptedException ignored) {
+            // never joined
+          }
+        });
+      }
+    }
+    early.keySet().removeIf(session -> partitions.contains(Topics.partitionOf(session)));
   }
 
   /**
@@ -360,6 +469,7 @@ public final class EgressService implements Runnable, AutoCloseable {
       return;
     }
     open.keySet().removeAll(sessions.keySet());
+    open.keySet().removeAll(joining.keySet());
     Map<String, VoiceSession.ResumePoint> where = open.isEmpty() ? Map.of() : voicePositions(partitions);
     for (Map.Entry<String, SessionStarted> entry : open.entrySet()) {
       String session = entry.getKey();
@@ -497,6 +607,7 @@ public final class EgressService implements Runnable, AutoCloseable {
     sessions.values().forEach(VoiceSession::close);
     ending.values().forEach(VoiceSession::close);
     closer.shutdownNow();
+    joiner.shutdownNow();
     configs.close();
     producer.close(Duration.ofSeconds(5));
   }
