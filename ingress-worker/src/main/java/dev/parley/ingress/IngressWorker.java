@@ -52,7 +52,17 @@ public final class IngressWorker implements AutoCloseable {
     this.listeners = new Listeners(dev.parley.kit.Instance.name("ingress-worker"), config, producer, orphans,
         running::values);
     this.worker = AgentWorker.builder().url(config.livekitUrl()).credentials(config.apiKey(), config.apiSecret())
-        .agentName(config.agentName()).maxJobs(config.maxJobs()).handler(this::assigned).build();
+        .agentName(config.agentName()).maxJobs(config.maxJobs()).handler(new dev.parley.livekit.JobHandler() {
+          @Override
+          public boolean accept(JobRequest request) {
+            return acceptable(request);
+          }
+
+          @Override
+          public void onAssignment(Job job) {
+            assigned(job);
+          }
+        }).build();
   }
 
   void start() {
@@ -90,6 +100,21 @@ public final class IngressWorker implements AutoCloseable {
 
   String workerId() {
     return worker.workerId();
+  }
+
+  /**
+   * A call dispatched again because this instance was taken for dead while only slow (a stall of about a second) is
+   * declined here: this instance still listens to it, and the server offers the job to another worker (whose listener
+   * then takes the call over, and this one steps down).
+   */
+  private boolean acceptable(dev.parley.livekit.JobHandler.JobRequest request) {
+    String resumes = CallSession.resumedSession(request.metadata());
+    if (resumes != null && running.values().stream().anyMatch(s -> s.sessionId().equals(resumes) && s.listening())) {
+      log.info("session {}: declined the job dispatched again for it in room {}: this instance still listens to it",
+          resumes, request.roomName());
+      return false;
+    }
+    return true;
   }
 
   private void assigned(Job job) {

@@ -33,7 +33,7 @@ final class Listeners implements AutoCloseable {
    * transcribed on a loaded 2-core machine: such a false verdict costs a second listener joining the call, and the
    * slow one steps down when it sees the newcomer's beats ({@link #yields}), finishing the turn it was hearing first.
    */
-  static final long SUSPECT_MS = 1_000;
+  static final long SUSPECT_MS = 800;
   /**
    * After this long, anyone alive dispatches (the instance first by name may have died as well). Well beyond the time a
    * dispatched call takes to be listened to again (and heard of here), so a call is not dispatched twice.
@@ -65,6 +65,7 @@ final class Listeners implements AutoCloseable {
   }
 
   void start() {
+    beats.execute(orphans::warm); // before any take-over needs them
     beats.scheduleWithFixedDelay(this::beat, 0, EVERY_MS, TimeUnit.MILLISECONDS);
     watch = PeerWatch.start(self, config.bootstrapServers(), Topics.LISTENERS.name(), this::decode, SUSPECT_MS,
         this::dealtWith, this::takeOver, () -> {

@@ -74,6 +74,26 @@ final class Orphans {
     return rooms;
   }
 
+  /**
+   * Builds the LiveKit clients and makes one call with each (about a room that does not exist), so that the first
+   * real take-over does not wait while they load: it took 660 ms to check a room and dispatch its call cold, under
+   * 100 ms warm. Best effort.
+   */
+  void warm() {
+    try {
+      callerIn("parley-warm-up-" + System.nanoTime());
+      synchronized (this) {
+        if (dispatch == null) {
+          dispatch = AgentDispatchServiceClient.Companion.createClient(config.livekitUrl().replaceFirst("^ws", "http"),
+              config.apiKey(), config.apiSecret(), okhttp3.OkHttpClient::new);
+        }
+      }
+      dispatch.listDispatch("parley-warm-up-" + System.nanoTime()).execute();
+    } catch (java.io.IOException | RuntimeException e) {
+      log.debug("warming the LiveKit clients: {}", e.toString());
+    }
+  }
+
   /** Asks LiveKit for a new job in {@code room} that continues {@code session} (the worker reads it from the metadata). */
   void dispatchAgain(String session, String room) throws java.io.IOException {
     synchronized (this) {
