@@ -581,17 +581,20 @@ class VoiceFaultsIT {
         String session = Timeline.sessionOfRoom(kafka.bootstrapServers(), room);
         await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 1500));
         answeredAfter(ears, mic, line0, session, 0, null); // every stage's first turn is slower: not the baseline
-        await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 1500));
+        await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 2500)); // the whole answer heard
         long before = answeredAfter(ears, mic, line1, session, 1, null);
-        await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 1500));
+        await().atMost(Duration.ofSeconds(30)).until(() -> quietFor(ears.frames, 2500));
         String holderId = routerHolding(kafka, "router-" + stack.run, session);
-        JavaProcess holder = holderId.equals("router-a") ? first : peer;
+        // Kafka Streams suffixes each stream thread's group.instance.id ("router-a-1")
+        JavaProcess holder = holderId.startsWith("router-a-") ? first : holderId.startsWith("router-b-") ? peer : null;
+        assertThat(holder).as("the router holding the session (%s)", holderId).isNotNull();
         JavaProcess other = holder == peer ? first : peer;
         long after = answeredAfter(ears, mic, line2, session, 2, holder);
         Timeline timeline = Timeline.read(kafka.bootstrapServers(), session);
         System.out.printf("router peer takeover: %s (routing session %s) killed as the caller finished the line;"
             + " %s runs on%n  the agent began answering %d ms after the caller stopped (the line before: %d ms):"
-            + " %d ms more; the turn waited %d ms to be routed (the line before: %d ms)%n", holder.name(), session,
+            + " %d ms more; the turn waited %d ms to be routed (the line before: %d ms)%n", holder.name() + " ("
+            + holderId + ")", session,
             other.name(), after, before, after - before, timeline.routingMs(2), timeline.routingMs(1));
         assertThat(after - before).as("the extra wait the caller heard (ms)").isLessThanOrEqualTo(4_000);
         assertThat(answerTo(ears.messages, session, 2)).as("same session, the agent remembers the lines before")
@@ -754,12 +757,8 @@ class VoiceFaultsIT {
 
   /** The listening agents (not the voices) in {@code room}, as LiveKit's room service lists them. */
   private static List<String> listenersIn(Stack stack, String room) throws Exception {
-    var rooms = io.livekit.server.RoomServiceClient.Companion.createClient(
-        stack.livekit.wsUrl().replaceFirst("^ws", "http"), LiveKitServer.API_KEY, LiveKitServer.API_SECRET,
-        okhttp3.OkHttpClient::new);
-    var response = rooms.listParticipants(room).execute();
-    assertThat(response.isSuccessful()).as("room service: %s", response).isTrue();
-    return response.body().stream().map(p -> p.getIdentity())
+    return new dev.parley.livekit.LiveKitRooms(stack.livekit.wsUrl(), LiveKitServer.API_KEY, LiveKitServer.API_SECRET)
+        .participants(room).stream()
         .filter(identity -> identity.startsWith("agent-") && !identity.startsWith("agent-voice-")).toList();
   }
 
@@ -848,9 +847,11 @@ class VoiceFaultsIT {
   }
 
   /**
-   * Live sessions beside the caller, so that a kill happens under load: each says a line every {@link #EVERY_MS}
-   * (the sessions staggered), published as ingress-worker publishes a caller's turns, and goes through the router,
-   * the processor and the voice (which joins each session's room and speaks its answers) like any call.
+   * Live sessions beside the caller, so that a router or processor kill happens under load: each says a line every
+   * {@link #EVERY_MS} (the sessions staggered), published as ingress-worker publishes a caller's turns, routed and
+   * answered like any call. They are text-only sessions (no room): 24 more voices and rooms saturate LiveKit and the
+   * voice on these two cores (answers 8-12 s late, job assignments failing), which would measure the machine, not
+   * the fail-over.
    */
   private static final class Load implements AutoCloseable {
     static final long EVERY_MS = 8_000; // a caller's line, then the agent's answer heard
@@ -872,9 +873,14 @@ class VoiceFaultsIT {
         sessions.add(session);
         send(Topics.SESSIONS.name(), session, Topics.SESSIONS.valueSerde().serializer().serialize(null,
             new dev.parley.events.SessionEvent(dev.parley.events.SessionStarted.newBuilder().setSessionId(session)
-                .setRoomName("load-" + i + "-" + stack.run).setParticipantIdentity("load-caller-" + i)
+                .setRoomName("").setParticipantIdentity("load-caller-" + i)
                 .setUserId("load-" + i).setParticipantMetadata("{\"agent_id\":\"" + stack.agent
                     + "\",\"purpose\":\"support\"}").setStartedAt(Instant.now()).build())));
+        try {
+          Thread.sleep(250); // calls arrive one after another, not all in the same instant
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
       thread = new Thread(this::talk, "load");
       thread.setDaemon(true);
@@ -883,7 +889,8 @@ class VoiceFaultsIT {
 
     static Load start(TestKafka kafka, Stack stack, int count) {
       Load load = new Load(kafka.bootstrapServers(), stack, count);
-      System.out.printf("%d more sessions live, each saying a line every %d ms%n", count, EVERY_MS);
+      System.out.printf("%d more sessions live (text only: router and processor, no room), each saying a line every"
+          + " %d ms%n", count, EVERY_MS);
       return load;
     }
 

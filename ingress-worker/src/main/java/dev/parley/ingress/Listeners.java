@@ -65,7 +65,9 @@ final class Listeners implements AutoCloseable {
   }
 
   void start() {
-    beats.execute(orphans::warm); // before any take-over needs them
+    Thread warm = new Thread(orphans::warm, "ingress-livekit-warm-up"); // before any take-over needs them
+    warm.setDaemon(true);
+    warm.start();
     beats.scheduleWithFixedDelay(this::beat, 0, EVERY_MS, TimeUnit.MILLISECONDS);
     watch = PeerWatch.start(self, config.bootstrapServers(), Topics.LISTENERS.name(), this::decode, SUSPECT_MS,
         this::dealtWith, this::takeOver, () -> {

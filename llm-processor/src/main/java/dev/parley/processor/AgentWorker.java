@@ -79,6 +79,15 @@ final class AgentWorker implements Runnable, AutoCloseable {
   private final Map<String, ObjectNode> lastFields = new ConcurrentHashMap<>();
   /** "session#field" of the escalations already sent (kept across a take-over: read back with the history). */
   private final java.util.Set<String> escalated = ConcurrentHashMap.newKeySet();
+  /**
+   * Partitions this instance was dropped from while it was busy (its group session expired: heartbeats late on a
+   * loaded machine): their turns in flight here belong to the new owner now, so nothing more of them is published.
+   */
+  private final java.util.Set<Integer> fenced = ConcurrentHashMap.newKeySet();
+  /** When each partition was last assigned here (epoch ms): turns received soon after may be another's, finished. */
+  private final Map<Integer, Long> assignedAt = new ConcurrentHashMap<>();
+  /** How long after an assignment a turn's final answer is checked against the replies topic before it goes out. */
+  static final long TAKE_OVER_CHECK_MS = 15_000;
   private volatile KafkaConsumer<String, byte[]> consumer;
   private volatile boolean running = true;
 
@@ -239,8 +248,20 @@ final class AgentWorker implements Runnable, AutoCloseable {
     }
 
     @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      List<Integer> numbers = partitions.stream().map(TopicPartition::partition).toList();
+      fenced.addAll(numbers);
+      tracker.forget(partitions);
+      log.warn("{}: dropped from the group (its heartbeats came too late): partitions {} went to another instance;"
+          + " their turns in flight here are left to it", agentId, numbers);
+    }
+
+    @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
       List<Integer> numbers = partitions.stream().map(TopicPartition::partition).toList();
+      fenced.removeAll(numbers);
+      long now = System.currentTimeMillis();
+      numbers.forEach(n -> assignedAt.put(n, now));
       long start = System.nanoTime();
       int turns = bootstrap.replay(agentId, numbers, (session, turn) -> {
         answered.firstTime(turn.getTurnId());
@@ -421,6 +442,37 @@ final class AgentWorker implements Runnable, AutoCloseable {
     return found.orElse(null);
   }
 
+  /**
+   * For a turn received soon after its partition came here: whether the instance that held the partition before
+   * (dropped from the group while still working, not dead) finished it meanwhile. The take-over read of the replies
+   * topic happened before that answer was written, so the topic is read again, from just before the assignment.
+   */
+  private boolean answeredElsewhere(String session, String turnId) {
+    Long since = assignedAt.get(Topics.partitionOf(session));
+    long now = System.currentTimeMillis();
+    if (since == null || now - since > TAKE_OVER_CHECK_MS) {
+      return false;
+    }
+    boolean[] found = {false};
+    try {
+      dev.parley.kit.TopicWindow.read(config.bootstrapServers(), Topics.AGENT_REPLIES.name(),
+          List.of(Topics.partitionOf(session)), Duration.ofMillis(now - since + 5_000), Duration.ofSeconds(2), r -> {
+            if (session.equals(r.key()) && !java.util.Arrays.equals(instanceName, header(r))) {
+              AgentReply reply = AvroSerde.of(AgentReply.class).decode(r.value());
+              found[0] |= reply != null && reply.getEvent() instanceof AgentTurn t && t.getTurnId().equals(turnId);
+            }
+          });
+    } catch (RuntimeException e) {
+      log.warn("{}: cannot check whether turn {} was finished elsewhere: {}", agentId, turnId, e.getMessage());
+    }
+    return found[0];
+  }
+
+  private static byte[] header(ConsumerRecord<String, byte[]> record) {
+    var header = record.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
+    return header == null ? null : header.value();
+  }
+
   /** Publishes the final turn; {@code found} is the config used (null when none was found). */
   private void finish(String session, RoutedEvent event, String turnId, String transcript,
       TurnResponder.Answer answer, List<Future<RecordMetadata>> sent, long start, AgentConfigCache.Found found) {
@@ -453,6 +505,13 @@ final class AgentWorker implements Runnable, AutoCloseable {
         .setCreatedAt(Instant.now())
         .setUserTranscript(transcript)
         .build();
+    if (answeredElsewhere(session, turnId)) {
+      awaitAcks(sent);
+      metrics.duplicate(agentId);
+      log.info("{}: turn {} of session {} was finished by the instance that held it before; not answered twice",
+          agentId, turnId, session);
+      return;
+    }
     sent.add(send(session, new AgentReply(turn)));
     if (found != null && answer.outcome() != TurnOutcome.FALLBACK) {
       sent.addAll(escalate(found.config(), turn, fields));
@@ -552,6 +611,9 @@ final class AgentWorker implements Runnable, AutoCloseable {
   }
 
   private Future<RecordMetadata> send(String session, AgentReply reply) {
+    if (fenced.contains(Topics.partitionOf(session))) { // the partition's new owner answers this turn
+      return java.util.concurrent.CompletableFuture.completedFuture(null);
+    }
     ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(Topics.AGENT_REPLIES.name(),
         session.getBytes(java.nio.charset.StandardCharsets.UTF_8), AvroSerde.of(AgentReply.class).encode(reply));
     record.headers().add(Topics.REPLY_INSTANCE_HEADER, instanceName);

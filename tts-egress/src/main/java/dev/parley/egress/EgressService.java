@@ -93,7 +93,8 @@ public final class EgressService implements Runnable, AutoCloseable {
       });
   /**
    * Sessions whose voice is joining its room (a join takes 0.3-1 s, more when many calls start at once): joined beside
-   * the poll loop, so one call's join never holds up another's speech, with the session's records that arrive
+   * the poll loop (two at a time: more at once slowed the LiveKit server enough that it failed other
+   * calls' job assignments), so one call's join never holds up another's speech, with the session's records that arrive
    * meanwhile held and handled in order once it is in.
    */
   private final Map<String, Joining> joining = new java.util.LinkedHashMap<>();
@@ -103,14 +104,32 @@ public final class EgressService implements Runnable, AutoCloseable {
    */
   private final Map<String, Early> early = new java.util.HashMap<>();
   static final long EARLY_HOLD_MS = 30_000;
+  /** Sessions started without a room (text only): their replies are nobody's to speak (bounded, oldest dropped). */
+  private final java.util.Set<String> textOnly = java.util.Collections.newSetFromMap(
+      new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > 10_000;
+        }
+      });
   static final int EARLY_MAX = 500;
-  private final java.util.concurrent.ExecutorService joiner = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+  private final java.util.concurrent.ExecutorService joiner = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
     Thread t = new Thread(r, "egress-room-join");
     t.setDaemon(true);
     return t;
   });
 
-  private record Joining(java.util.concurrent.Future<VoiceSession> voice, List<ConsumerRecord<String, byte[]>> held) {}
+  private record Joining(java.util.concurrent.Future<VoiceSession> voice, List<ConsumerRecord<String, byte[]>> held,
+      String room, int attempt) {}
+
+  /** A voice that cannot join its room (the server overloaded: 25 calls starting at once) tries again this often. */
+  static final int JOIN_ATTEMPTS = 5;
+
+  private java.util.concurrent.CompletableFuture<VoiceSession> join(String session, String room, long afterMs) {
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> new VoiceSession(session, config.livekitUrl(),
+        token(room, "agent-voice-" + session), voices, config.loopbackOnly(), this::publish),
+        java.util.concurrent.CompletableFuture.delayedExecutor(afterMs, TimeUnit.MILLISECONDS, joiner));
+  }
 
   private record Early(long since, List<ConsumerRecord<String, byte[]>> held) {}
 
@@ -284,6 +303,7 @@ public final class EgressService implements Runnable, AutoCloseable {
 
   @Override
   public void run() {
+    closer.execute(() -> rooms().warm()); // a take-over asks LiveKit who is in a room while the caller waits
     standbys.start();
     subscribe();
     positions.scheduleWithFixedDelay(this::writePositions, 100, 100, TimeUnit.MILLISECONDS);
@@ -335,12 +355,16 @@ public final class EgressService implements Runnable, AutoCloseable {
     if (record.topic().equals(Topics.SESSIONS.name())) {
       Object event = Topics.SESSIONS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
       if (event instanceof SessionStarted started) {
+        if (started.getRoomName().isBlank()) { // a text-only session: no room, so nothing to say it into
+          early.remove(session);
+          textOnly.add(session);
+          return;
+        }
         if (!sessions.containsKey(session)) {
           String room = started.getRoomName();
           Early before = early.remove(session);
-          joining.put(session, new Joining(joiner.submit(() -> new VoiceSession(session, config.livekitUrl(),
-              token(room, "agent-voice-" + session), voices, config.loopbackOnly(), this::publish)),
-              before == null ? new java.util.ArrayList<>() : before.held()));
+          joining.put(session, new Joining(join(session, room, 0),
+              before == null ? new java.util.ArrayList<>() : before.held(), room, 1));
         }
       } else if (event instanceof SessionEnded) {
         VoiceSession ended = sessions.remove(session);
@@ -375,7 +399,7 @@ public final class EgressService implements Runnable, AutoCloseable {
     } else {
       AgentReply reply = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(null, record.value());
       VoiceSession voice = sessions.get(session);
-      if (voice == null && !ending.containsKey(session)) {
+      if (voice == null && !ending.containsKey(session) && !textOnly.contains(session)) {
         holdEarly(record);
         return;
       }
@@ -409,14 +433,24 @@ public final class EgressService implements Runnable, AutoCloseable {
       if (!entry.getValue().voice().isDone()) {
         continue;
       }
-      it.remove();
       String session = entry.getKey();
+      Joining pending = entry.getValue();
       try {
-        sessions.put(session, entry.getValue().voice().get());
+        sessions.put(session, pending.voice().get());
+        it.remove();
       } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
         Throwable cause = e.getCause() == null ? e : e.getCause();
-        log.warn("session {}: the voice could not join its room ({}); its {} waiting record(s) are not spoken",
-            session, cause.getMessage(), entry.getValue().held().size());
+        if (pending.attempt() < JOIN_ATTEMPTS) {
+          log.warn("session {}: the voice could not join room {} ({}); trying again in {} s (attempt {} of {})",
+              session, pending.room(), cause.getMessage(), pending.attempt(), pending.attempt() + 1, JOIN_ATTEMPTS);
+          entry.setValue(new Joining(join(session, pending.room(), 1000L * pending.attempt()), pending.held(),
+              pending.room(), pending.attempt() + 1));
+        } else {
+          it.remove();
+          log.error("session {}: the voice could not join room {} after {} attempts ({}); this call is not spoken for"
+              + " ({} record(s) dropped)", session, pending.room(), JOIN_ATTEMPTS, cause.getMessage(),
+              pending.held().size());
+        }
         continue;
       }
       for (ConsumerRecord<String, byte[]> record : entry.getValue().held()) {
@@ -549,22 +583,18 @@ public final class EgressService implements Runnable, AutoCloseable {
   /** Asks the LiveKit server (not the room: joining would create it) whether a caller is in {@code room}. */
   private boolean callerStillThere(String room) {
     try {
-      var response = rooms().listParticipants(room).execute();
-      return response.isSuccessful() && response.body() != null
-          && response.body().stream().anyMatch(p -> !p.getIdentity().startsWith("agent-"));
+      return rooms().participants(room).stream().anyMatch(id -> !id.startsWith(dev.parley.livekit.LiveKitRooms.AGENT_PREFIX));
     } catch (java.io.IOException | RuntimeException e) {
       log.warn("cannot ask LiveKit who is in room {}: {}", room, e.getMessage());
       return false;
     }
   }
 
-  private io.livekit.server.RoomServiceClient roomService;
+  private dev.parley.livekit.LiveKitRooms roomService;
 
-  private synchronized io.livekit.server.RoomServiceClient rooms() {
+  private synchronized dev.parley.livekit.LiveKitRooms rooms() {
     if (roomService == null) {
-      roomService = io.livekit.server.RoomServiceClient.Companion.createClient(
-          config.livekitUrl().replaceFirst("^ws", "http"), config.apiKey(), config.apiSecret(),
-          okhttp3.OkHttpClient::new);
+      roomService = new dev.parley.livekit.LiveKitRooms(config.livekitUrl(), config.apiKey(), config.apiSecret());
     }
     return roomService;
   }
