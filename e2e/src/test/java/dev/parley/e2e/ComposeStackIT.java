@@ -91,7 +91,15 @@ class ComposeStackIT {
       assertThat(page.statusCode()).isEqualTo(200);
       assertThat(page.body()).contains("<html");
 
-      // 2. parley chat, from this machine, answered by the containers (the offline model, no key)
+      // 2. parley chat, from this machine, answered by the containers (the offline model, no key), once both support
+      // processors have read the agent's instructions into their own llama-server (four of them start at once on two
+      // cores: a turn before that waited past the model's 30 s timeout and got the apology)
+      long warming = System.nanoTime();
+      await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(5)).until(() -> compose(
+          Duration.ofSeconds(30), "logs", "--no-color", "llm-processor-support").output
+          .split("support-agent-v1: local model ready", -1).length - 1 >= 2);
+      System.out.printf("compose: both support processors' models ready %d s later%n",
+          (System.nanoTime() - warming) / 1_000_000_000L);
       Run chat = launcher(Duration.ofMinutes(5), "I was charged twice for my subscription this month.\n/quit\n",
           "chat", "--purpose", "support", "--kafka", "127.0.0.1:" + kafkaPort, "--timeout", "240");
       System.out.println(chat.output);

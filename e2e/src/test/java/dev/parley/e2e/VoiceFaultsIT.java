@@ -658,9 +658,9 @@ class VoiceFaultsIT {
       JavaProcess peer = stack.start("ingress-worker-b", IngressMain.class, "registered as");
       try (AnsweredCall call = AnsweredCall.start(kafka, stack, "ingress-peer-")) {
         String session = call.session();
-        JavaProcess holder = java.nio.file.Files.readString(stack.ingress.log()).contains("session " + session
-            + " started") ? stack.ingress : peer;
-        JavaProcess other = holder == peer ? stack.ingress : peer;
+        Listening listening = Listening.of(stack, peer, session);
+        JavaProcess holder = listening.holder();
+        JavaProcess other = listening.other();
 
         call.startSaying(AnsweredCall.NEXT_LINE); // 2.3 s of speech: the listener dies in the middle of it
         Thread.sleep(1500);
@@ -715,9 +715,9 @@ class VoiceFaultsIT {
       JavaProcess peer = stack.start("ingress-worker-b", IngressMain.class, "registered as");
       try (AnsweredCall call = AnsweredCall.start(kafka, stack, "ingress-stall-")) {
         String session = call.session();
-        JavaProcess holder = java.nio.file.Files.readString(stack.ingress.log()).contains("session " + session
-            + " started") ? stack.ingress : peer;
-        JavaProcess other = holder == peer ? stack.ingress : peer;
+        Listening listening = Listening.of(stack, peer, session);
+        JavaProcess holder = listening.holder();
+        JavaProcess other = listening.other();
         signal("STOP", holder.pid());
         try {
           await().atMost(Duration.ofSeconds(10)).until(() -> java.nio.file.Files.readString(other.log())
@@ -763,6 +763,14 @@ class VoiceFaultsIT {
     return new dev.parley.livekit.LiveKitRooms(stack.livekit.wsUrl(), LiveKitServer.API_KEY, LiveKitServer.API_SECRET)
         .participants(room).stream()
         .filter(identity -> identity.startsWith("agent-") && !identity.startsWith("agent-voice-")).toList();
+  }
+
+  /** Of the stack's ingress-worker and {@code peer}: which one started listening to {@code session}, and the other. */
+  private record Listening(JavaProcess holder, JavaProcess other) {
+    static Listening of(Stack stack, JavaProcess peer, String session) throws java.io.IOException {
+      boolean first = java.nio.file.Files.readString(stack.ingress.log()).contains("session " + session + " started");
+      return first ? new Listening(stack.ingress, peer) : new Listening(peer, stack.ingress);
+    }
   }
 
   private static void signal(String signal, long pid) throws Exception {
