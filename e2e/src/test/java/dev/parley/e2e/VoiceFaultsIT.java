@@ -523,17 +523,21 @@ class VoiceFaultsIT {
     dev.parley.kit.TopicWindow.read(kafka.bootstrapServers(), Topics.AGENT_REPLIES.name(),
         List.of(Topics.partitionOf(session)), Duration.ofMinutes(10), Duration.ofSeconds(30), record -> {
           if (session.equals(record.key())) {
-            var header = record.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
             Object event = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(null, record.value())
                 .getEvent();
             String what = event instanceof dev.parley.events.AgentReplyChunk chunk
                 ? chunk.getTurnId() + " sentence " + chunk.getChunkIndex() + ": " + chunk.getText()
                 : event instanceof dev.parley.events.AgentTurn turn ? turn.getTurnId() + " done in "
                     + turn.getTotalMs() + " ms, first sentence " + turn.getTimeToFirstChunkMs() + " ms" : "?";
-            System.out.printf("  replies %+6d ms %s %s%n", record.timestamp() - since,
-                header == null ? "" : new String(header.value(), StandardCharsets.UTF_8), what);
+            System.out.printf("  replies %+6d ms %s %s%n", record.timestamp() - since, writer(record), what);
           }
         });
+  }
+
+  /** The llm-processor instance that wrote a replies record (its {@code parley.instance} header), or "". */
+  private static String writer(org.apache.kafka.clients.consumer.ConsumerRecord<String, byte[]> record) {
+    var header = record.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
+    return header == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
   }
 
   /** The llm-processor instance that wrote the final answer of {@code turnId} (its {@code parley.instance} header). */
@@ -544,8 +548,7 @@ class VoiceFaultsIT {
           if (session.equals(record.key()) && Topics.AGENT_REPLIES.valueSerde().deserializer()
               .deserialize(null, record.value()).getEvent() instanceof dev.parley.events.AgentTurn turn
               && turn.getTurnId().equals(turnId)) {
-            var header = record.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
-            instance[0] = header == null ? "" : new String(header.value(), StandardCharsets.UTF_8);
+            instance[0] = writer(record);
           }
         });
     return instance[0];
@@ -948,9 +951,8 @@ class VoiceFaultsIT {
                   .deserializer().deserialize(null, record.value()).getEvent() instanceof dev.parley.events.AgentTurn t
                   && !t.getTurnId().endsWith("#greeting")) {
                 answered.merge(t.getTurnId(), 1, Integer::sum);
-                var header = record.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
-                by.merge(t.getTurnId(), (header == null ? "?" : new String(header.value(), StandardCharsets.UTF_8))
-                    + " at " + record.timestamp() % 100_000, (a, b) -> a + ", " + b);
+                by.merge(t.getTurnId(), writer(record) + " at " + record.timestamp() % 100_000,
+                    (a, b) -> a + ", " + b);
               }
             });
         return answered.size() >= expected.values().stream().mapToInt(Integer::intValue).sum();

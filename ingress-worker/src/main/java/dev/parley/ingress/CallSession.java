@@ -121,14 +121,15 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   }
 
   /**
-   * For a resumed session: numbers the next turn after those already transcribed; {@code again} reads that anew
-   * (a listener only thought dead may still publish the turn it was hearing).
+   * For a resumed session: numbers the next turn after those already transcribed, as {@code leftOf} reads them (read
+   * again before the caller is asked to repeat: a listener only thought dead may still publish the turn it heard).
    */
-  void continueAfter(Orphans.Left left, java.util.function.Supplier<Orphans.Left> again) {
+  void continueAfter(java.util.function.Supplier<Orphans.Left> leftOf) {
+    Orphans.Left left = leftOf.get();
     turnIndex = left.turns();
     speechIndex = 10_000 + left.turns() * 100; // speech ids of the old listener stay unique
     wordsLost = left.turnInFlight();
-    leftAgain = again;
+    leftAgain = leftOf;
   }
 
   private java.util.function.Supplier<Orphans.Left> leftAgain = () -> new Orphans.Left(0, false);
@@ -212,15 +213,13 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       }
       sleep(LOST_WORDS_LISTEN_MS); // long enough for the voice activity detector to hear speech in progress
       Orphans.Left left = leftAgain.get();
+      int index;
       synchronized (detector) {
         if (left.turns() > turnIndex) { // the listener taken for dead was alive and published the turn after all
           log.info("session {}: the turn begun before the take-over was published by the earlier listener", sessionId);
           turnIndex = left.turns();
           return;
         }
-      }
-      int index;
-      synchronized (detector) {
         if (ended || inTurn) {
           if (inTurn) {
             log.info("session {}: the caller is still speaking; the rest of the turn begun before the crash is heard",

@@ -130,7 +130,7 @@ public final class IngressWorker implements AutoCloseable {
     sessions.execute(() -> {
       try {
         if (session.resumed()) {
-          session.continueAfter(orphans.leftOf(session.sessionId()), () -> orphans.leftOf(session.sessionId()));
+          session.continueAfter(() -> orphans.leftOf(session.sessionId()));
         }
         session.start();
       } catch (RuntimeException e) {

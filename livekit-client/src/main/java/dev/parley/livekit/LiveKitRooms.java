@@ -13,6 +13,7 @@ import java.util.List;
 public final class LiveKitRooms {
   /** Agents' identities start with this (listeners {@code agent-<job>}, voices {@code agent-voice-<session>}). */
   public static final String AGENT_PREFIX = "agent-";
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LiveKitRooms.class);
   private final RoomServiceClient rooms;
   private final AgentDispatchServiceClient dispatch;
 
@@ -33,11 +34,12 @@ public final class LiveKitRooms {
     return response.body().stream().map(p -> p.getIdentity()).toList();
   }
 
-  /** Whether someone other than an agent is in {@code room}; false when the server cannot say. */
+  /** Whether someone other than an agent is in {@code room}; false (and a warning) when the server cannot say. */
   public boolean callerIn(String room) {
     try {
       return participants(room).stream().anyMatch(identity -> !identity.startsWith(AGENT_PREFIX));
     } catch (IOException | RuntimeException e) {
+      LOG.warn("cannot ask LiveKit who is in room {}: {}", room, e.getMessage());
       return false;
     }
   }

@@ -323,12 +323,7 @@ public final class EgressService implements Runnable, AutoCloseable {
           continue;
         }
         for (ConsumerRecord<String, byte[]> record : records) {
-          try {
-            handle(record);
-          } catch (RuntimeException e) {
-            log.warn("cannot handle {}@{} of session {}: {}", record.topic(), record.offset(), record.key(),
-                e.getMessage());
-          }
+          handleOrSkip(record);
         }
         admitJoined();
         commitNow();
@@ -342,6 +337,15 @@ public final class EgressService implements Runnable, AutoCloseable {
         log.warn("cannot commit what the callers heard before closing: {}", e.getMessage());
       }
       consumer.close();
+    }
+  }
+
+  /** Handles {@code record}; one that cannot be handled is logged and skipped, so the others go on. */
+  private void handleOrSkip(ConsumerRecord<String, byte[]> record) {
+    try {
+      handle(record);
+    } catch (RuntimeException e) {
+      log.warn("cannot handle {}@{} of session {}: {}", record.topic(), record.offset(), record.key(), e.getMessage());
     }
   }
 
@@ -453,13 +457,7 @@ public final class EgressService implements Runnable, AutoCloseable {
         }
         continue;
       }
-      for (ConsumerRecord<String, byte[]> record : entry.getValue().held()) {
-        try {
-          handle(record);
-        } catch (RuntimeException e) {
-          log.warn("cannot handle {}@{} of session {}: {}", record.topic(), record.offset(), session, e.getMessage());
-        }
-      }
+      pending.held().forEach(this::handleOrSkip);
     }
     long now = System.currentTimeMillis();
     early.values().removeIf(e -> now - e.since() > EARLY_HOLD_MS);
@@ -508,7 +506,7 @@ public final class EgressService implements Runnable, AutoCloseable {
     for (Map.Entry<String, SessionStarted> entry : open.entrySet()) {
       String session = entry.getKey();
       Standbys.Claimed standby = standbys.claim(session);
-      if (standby == null && !callerStillThere(entry.getValue().getRoomName())) {
+      if (standby == null && !rooms().callerIn(entry.getValue().getRoomName())) {
         continue; // a call that ended without its SessionEnded (its ingress crashed too): nothing to rejoin
       }
       try {
@@ -578,16 +576,6 @@ public final class EgressService implements Runnable, AutoCloseable {
     return new VoiceSession(session, config.livekitUrl(), token(room, "agent-voice-" + session + "-"
         + Integer.toHexString(instance.hashCode() & 0xffff) + "-" + joins.incrementAndGet()), voices,
         config.loopbackOnly(), this::publish);
-  }
-
-  /** Asks the LiveKit server (not the room: joining would create it) whether a caller is in {@code room}. */
-  private boolean callerStillThere(String room) {
-    try {
-      return rooms().participants(room).stream().anyMatch(id -> !id.startsWith(dev.parley.livekit.LiveKitRooms.AGENT_PREFIX));
-    } catch (java.io.IOException | RuntimeException e) {
-      log.warn("cannot ask LiveKit who is in room {}: {}", room, e.getMessage());
-      return false;
-    }
   }
 
   private dev.parley.livekit.LiveKitRooms roomService;
