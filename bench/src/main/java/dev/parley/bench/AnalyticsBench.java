@@ -1,5 +1,6 @@
 package dev.parley.bench;
 
+import dev.parley.schemas.TurnId;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
@@ -185,7 +186,7 @@ public final class AnalyticsBench {
           long stopped = t + 2000 + turn * 4000L;
           long routing = 1 + random.nextInt(random.nextInt(100) < 98 ? 10 : 60);
           expected.routing.get(id).add(routing);
-          String turnId = session + "#" + turn;
+          String turnId = TurnId.line(session, turn).toString();
           send(producer, Topics.USER_TURNS.name(), session, stopped - 1500, userSerde.encode(new UserEvent(
               UserSpeechStarted.newBuilder().setSessionId(session).setSpeechId(turnId).setStartedAt(
                   Instant.ofEpochMilli(stopped - 1500)).build())));

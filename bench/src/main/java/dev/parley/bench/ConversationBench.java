@@ -1,5 +1,6 @@
 package dev.parley.bench;
 
+import dev.parley.schemas.TurnId;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -617,7 +618,7 @@ public final class ConversationBench {
       send(Topics.SESSIONS.name(), session, Topics.SESSIONS.valueSerde().serializer().serialize(null, new SessionEvent(
           SessionStarted.newBuilder().setSessionId(session).setRoomName(session).setParticipantIdentity("caller")
               .setUserId("bench").setRoomMetadata(metadata.toString()).setStartedAt(Instant.now()).build())));
-      Answer greeting = await(queue, session + "#greeting", Duration.ofMinutes(3));
+      Answer greeting = await(queue, TurnId.greeting(session).toString(), Duration.ofMinutes(3));
       pause(greeting == null ? "" : greeting.text, "");
       List<Turn> turns = new ArrayList<>();
       List<String> earlier = new ArrayList<>();
@@ -627,7 +628,7 @@ public final class ConversationBench {
       int maxSentences = maxSentences(config.promptConfig().instructions());
       for (int i = 0; i < conversation.turns.size(); i++) {
         CallerTurn line = conversation.turns.get(i);
-        String turnId = session + "#" + i;
+        String turnId = TurnId.line(session, i).toString();
         long sent = System.nanoTime();
         Instant now = Instant.now();
         send(Topics.USER_TURNS.name(), session, Topics.USER_TURNS.valueSerde().serializer().serialize(null, new UserEvent(

@@ -1,5 +1,6 @@
 package dev.parley.bench;
 
+import dev.parley.schemas.TurnId;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.agentconfig.SeedAgents;
@@ -378,7 +379,7 @@ public final class PipelineBench {
   }
 
   private static void turn(KafkaProducer<String, byte[]> producer, String session, int index, Measure m) {
-    String turnId = session + "#" + index;
+    String turnId = TurnId.line(session, index).toString();
     Instant now = Instant.now();
     ProducerRecord<String, byte[]> record = new ProducerRecord<>(m.route.turns(), session,
         AvroSerde.of(UserEvent.class).encode(new UserEvent(UserTurn.newBuilder().setSessionId(session)

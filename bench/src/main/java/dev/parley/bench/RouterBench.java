@@ -1,5 +1,6 @@
 package dev.parley.bench;
 
+import dev.parley.schemas.TurnId;
 import dev.parley.events.AgentConfigSnapshot;
 import dev.parley.events.ConfigStatus;
 import dev.parley.events.RoutedEvent;
@@ -8,9 +9,8 @@ import dev.parley.events.SessionStarted;
 import dev.parley.events.UserEvent;
 import dev.parley.events.UserTurn;
 import dev.parley.localstack.KafkaBroker;
-import dev.parley.router.AgentTopics;
 import dev.parley.router.RouterConfig;
-import dev.parley.router.RouterTopology;
+import dev.parley.router.RouterStream;
 import dev.parley.schemas.AvroSerde;
 import dev.parley.schemas.Topic;
 import dev.parley.schemas.TopicProvisioner;
@@ -34,7 +34,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.KafkaStreams;
 
 /**
  * How much latency router-stream adds and how many events per second it routes, under each
@@ -96,11 +95,9 @@ public final class RouterBench {
         guarantee.equals(RouterConfig.EXACTLY_ONCE) ? 10 : 100, 1, dir.resolve("state-" + run),
         Duration.ofSeconds(60), Duration.ofMinutes(10), (short) 1, "", RouterConfig.DEFAULT_FAILOVER_MS);
     Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap));
-    KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, AgentTopics.using(admin, (short) 1)),
-        config.streamsProperties());
-    streams.start();
-    while (streams.state() != KafkaStreams.State.RUNNING) {
-      Thread.sleep(50);
+    RouterStream streams = RouterStream.start(config, admin);
+    if (!streams.awaitRunning(Duration.ofSeconds(60))) {
+      throw new IllegalStateException("the router did not start within 60 s: " + streams.health());
     }
     Histogram routerAdded = new Histogram(60_000, 3);
     Histogram endToEnd = new Histogram(60_000, 3);
@@ -168,7 +165,7 @@ public final class RouterBench {
     long now = System.currentTimeMillis();
     Instant at = Instant.ofEpochMilli(now);
     turns.send(new ProducerRecord<>(Topics.USER_TURNS.name(), null, now, session, new UserEvent(UserTurn.newBuilder()
-        .setSessionId(session).setTurnId(session + "#" + index).setTurnIndex(index).setTranscript("turn " + index)
+        .setSessionId(session).setTurnId(TurnId.line(session, index).toString()).setTurnIndex(index).setTranscript("turn " + index)
         .setSpeechStartedAt(at).setSpeechStoppedAt(at).setTranscribedAt(at).build())));
   }
 

@@ -1,5 +1,6 @@
 package dev.parley.bench;
 
+import dev.parley.schemas.TurnId;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
@@ -149,7 +150,7 @@ final class VoiceCalls implements AutoCloseable {
     List<Turn> turns = new ArrayList<>();
     try (RoomParticipant participant = RoomParticipant.join(livekit.wsUrl(), token, caller, true, Duration.ofSeconds(20));
         AudioPublication mic = participant.publishAudio("microphone", Duration.ofSeconds(10))) {
-      ObjectNode greeting = caller.awaitMessage(m -> m.path("turn_id").asText().endsWith("#greeting"),
+      ObjectNode greeting = caller.awaitMessage(m -> TurnId.isGreeting(m.path("turn_id").asText()),
           Duration.ofMinutes(3));
       caller.awaitQuiet(Duration.ofSeconds(60));
       List<String> earlier = new ArrayList<>();
@@ -164,7 +165,7 @@ final class VoiceCalls implements AutoCloseable {
         long speechEnd = System.currentTimeMillis() + speech.length / (AudioPublication.SAMPLE_RATE / 1000 * 2);
         caller.expectSpeechAfter(speechEnd);
         ObjectNode answer = caller.awaitMessage(m -> "agent_turn".equals(m.path("type").asText())
-            && !m.path("turn_id").asText().endsWith("#greeting") && caller.turnsAnswered() > before, Duration.ofMinutes(3));
+            && !TurnId.isGreeting(m.path("turn_id").asText()) && caller.turnsAnswered() > before, Duration.ofMinutes(3));
         if (answer == null) {
           turns.add(new Turn(line.say(), "", JSON.createObjectNode(), "NO_ANSWER", 180_000, 180_000, 180_000,
               line.expect().size(), 0, List.of("no answer within 3 minutes"), List.of("no answer")));

@@ -1,5 +1,6 @@
 package dev.parley.ingress;
 
+import dev.parley.schemas.TurnId;
 import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionEvent;
 import dev.parley.events.SessionStarted;
@@ -9,6 +10,7 @@ import dev.parley.events.UserSpeechStopped;
 import dev.parley.events.UserTurn;
 import dev.parley.livekit.Job;
 import dev.parley.livekit.RoomListener;
+import dev.parley.livekit.Participant;
 import dev.parley.livekit.RoomParticipant;
 import dev.parley.schemas.Topics;
 import dev.parley.speech.Pcm;
@@ -20,7 +22,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
-import livekit.LivekitModels.ParticipantInfo;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -232,7 +233,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       Instant now = Instant.now();
       log.info("session {}: the caller's words when the listener died are lost; turn {} asks them to say it again",
           sessionId, index);
-      publishUser(new UserEvent(UserTurn.newBuilder().setSessionId(sessionId).setTurnId(sessionId + "#" + index)
+      publishUser(new UserEvent(UserTurn.newBuilder().setSessionId(sessionId).setTurnId(TurnId.line(sessionId, index).toString())
           .setTurnIndex(index).setTranscript("").setConfidence(0).setSpeechStartedAt(now).setSpeechStoppedAt(now)
           .setTranscribedAt(now).setSttProvider("none").setSttLatencyMs(0).setAudioLost(true).build()));
     });
@@ -255,16 +256,20 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
   void start() {
     // subscribe to callers' microphones only: never to an agent's voice, so the agent never hears itself
     room = RoomParticipant.join(job.url(), job.token(), this, config.loopbackOnly(), Duration.ofSeconds(20),
-        info -> info.getKind() != ParticipantInfo.Kind.AGENT && !info.getIdentity().startsWith("agent-"));
+        Participant::caller);
     job.running();
-    room.participants().forEach(identity -> onParticipantJoined(identity, room.participant(identity).getMetadata()));
+    room.participants().forEach(identity -> {
+      Participant present = room.participant(identity);
+      if (present != null) {
+        onParticipantJoined(identity, present.metadata());
+      }
+    });
   }
 
   @Override
   public synchronized void onParticipantJoined(String identity, String metadata) {
-    ParticipantInfo info = room == null ? null : room.participant(identity);
-    if (caller != null || info == null || info.getKind() == ParticipantInfo.Kind.AGENT
-        || identity.startsWith("agent-")) {
+    Participant info = room == null ? null : room.participant(identity);
+    if (caller != null || info == null || !info.caller()) {
       return;
     }
     caller = identity;
@@ -276,14 +281,14 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       checkLostWords();
       return;
     }
-    Map<String, String> attributes = info.getAttributesMap();
+    Map<String, String> attributes = info.attributes();
     String userId = attributes.getOrDefault("user_id", userIdOf(metadata));
     String roomMetadata = room.roomMetadata().isBlank() ? job.metadata() : room.roomMetadata();
     // read as the router reads it: the token's participant metadata (where the token service puts the tenant of
     // the key that asked for it) over the room's, attributes last
     String tenant = dev.parley.routing.SessionMetadata.parse(roomMetadata, metadata, attributes).tenantId();
     publishSession(SessionStarted.newBuilder().setSessionId(sessionId).setRoomName(job.room())
-        .setRoomSid(job.roomSid()).setParticipantIdentity(identity).setParticipantSid(info.getSid())
+        .setRoomSid(job.roomSid()).setParticipantIdentity(identity).setParticipantSid(info.sid())
         .setUserId(userId).setTenantId(tenant).setRoomMetadata(roomMetadata)
         .setParticipantMetadata(metadata == null ? "" : metadata).setParticipantAttributes(attributes)
         .setJobId(job.id()).setStartedAt(Instant.now()).build());
@@ -440,7 +445,7 @@ final class CallSession implements RoomListener, TurnDetector.Listener {
       } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
         // the draft was lost; the turn is what counts
       }
-      publishUser(new UserEvent(UserTurn.newBuilder().setSessionId(sessionId).setTurnId(sessionId + "#" + index)
+      publishUser(new UserEvent(UserTurn.newBuilder().setSessionId(sessionId).setTurnId(TurnId.line(sessionId, index).toString())
           .setTurnIndex(index).setTranscript(transcript.text()).setConfidence(transcript.confidence())
           .setSpeechStartedAt(Instant.ofEpochMilli(startedAtMillis))
           .setSpeechStoppedAt(Instant.ofEpochMilli(stoppedAtMillis)).setTranscribedAt(Instant.now())

@@ -1,5 +1,6 @@
 package dev.parley.ingress;
 
+import dev.parley.schemas.Identities;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.UserTurn;
 import dev.parley.kit.TopicWindow;
@@ -47,7 +48,7 @@ final class Orphans {
           continue; // the room is gone
         }
         boolean caller = present.contains(entry.getValue().getParticipantIdentity());
-        boolean listened = present.stream().anyMatch(p -> p.startsWith("agent-") && !p.startsWith("agent-voice-"));
+        boolean listened = present.stream().anyMatch(Identities::isListener);
         if (caller && !listened) {
           dispatchAgain(entry.getKey(), room);
           log.info("session {}: its listener is gone but the caller is still in room {}; dispatched again", entry.getKey(),

@@ -1,5 +1,6 @@
 package dev.parley.launcher;
 
+import dev.parley.schemas.TurnId;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.events.AgentReply;
@@ -69,7 +70,7 @@ final class ChatCommand implements Callable<Integer> {
     try (Conversation conversation = new Conversation(bootstrap, session)) {
       conversation.start(roomMetadata);
       out.println("session " + session + " (metadata " + roomMetadata + ")");
-      printTurn(conversation.awaitTurn(session + "#greeting", Duration.ofSeconds(timeoutSeconds), true));
+      printTurn(conversation.awaitTurn(TurnId.greeting(session).toString(), Duration.ofSeconds(timeoutSeconds), true));
       int turn = 0;
       out.print("you> ");
       out.flush();
@@ -82,7 +83,7 @@ final class ChatCommand implements Callable<Integer> {
         if (line.strip().equals("/quit")) {
           break;
         }
-        String turnId = session + "#" + turn;
+        String turnId = TurnId.line(session, turn).toString();
         conversation.say(turnId, turn++, line.strip());
         printTurn(conversation.awaitTurn(turnId, Duration.ofSeconds(timeoutSeconds), false));
         out.print("you> ");

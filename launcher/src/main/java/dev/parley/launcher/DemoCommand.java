@@ -1,5 +1,6 @@
 package dev.parley.launcher;
 
+import dev.parley.schemas.TurnId;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
@@ -144,7 +145,7 @@ final class DemoCommand implements Callable<Integer> {
     boolean ok = true;
     try (RoomParticipant participant = join(token, caller);
         AudioPublication mic = participant.publishAudio("microphone", Duration.ofSeconds(10))) {
-      ObjectNode greeting = required(caller.awaitMessage(m -> m.path("turn_id").asText().endsWith("#greeting"),
+      ObjectNode greeting = required(caller.awaitMessage(m -> TurnId.isGreeting(m.path("turn_id").asText()),
           Duration.ofSeconds(60)), Duration.ofSeconds(60), "the agent's greeting");
       out.println("  agent:  " + greeting.path("system_response").asText() + "   [" + greeting.path("agent_id")
           .asText() + "]");
@@ -160,7 +161,7 @@ final class DemoCommand implements Callable<Integer> {
         long speechEnd = System.currentTimeMillis() + speech.length / (AudioPublication.SAMPLE_RATE / 1000 * 2);
         caller.expectSpeechAfter(speechEnd);
         out.println("  caller: " + line);
-        ObjectNode turn = required(caller.awaitMessage(m -> !m.path("turn_id").asText().endsWith("#greeting")
+        ObjectNode turn = required(caller.awaitMessage(m -> !TurnId.isGreeting(m.path("turn_id").asText())
             && caller.turnsAnswered() > before, Duration.ofSeconds(turnTimeoutSeconds)),
             Duration.ofSeconds(turnTimeoutSeconds), "an answer to \"" + line + "\"");
         long firstAudio = caller.awaitAgentAudio(Duration.ofSeconds(30));

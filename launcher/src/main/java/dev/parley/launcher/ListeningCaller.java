@@ -1,5 +1,7 @@
 package dev.parley.launcher;
 
+import dev.parley.schemas.Identities;
+import dev.parley.schemas.TurnId;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfigJson;
@@ -25,7 +27,7 @@ public final class ListeningCaller implements RoomListener {
 
   /** A caller that hears Parley's agent voice (participants named agent-voice-...). */
   public ListeningCaller() {
-    this(identity -> identity.startsWith("agent-voice-"));
+    this(Identities::isVoice);
   }
 
   /** A caller that hears the participants {@code agent} accepts by identity (another framework's agent). */
@@ -61,7 +63,7 @@ public final class ListeningCaller implements RoomListener {
   /** How many of the caller's turns the agent has answered (its greeting aside). */
   public int turnsAnswered() {
     return (int) messages.stream().filter(m -> "agent_turn".equals(m.path("type").asText())
-        && !m.path("turn_id").asText().endsWith("#greeting")).count();
+        && !TurnId.isGreeting(m.path("turn_id").asText())).count();
   }
 
   /** From now on, times the agent's first loud audio after {@code at} (epoch ms: when the caller stopped). */

@@ -1,5 +1,6 @@
 package dev.parley.livekit;
 
+import dev.parley.schemas.Identities;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.parley.livekit.internal.BinaryWebSocket;
 import io.livekit.server.AccessToken;
@@ -168,13 +169,13 @@ public final class AgentWorker implements AutoCloseable {
     boolean accept = jobs.size() < maxJobs && handler.accept(new JobHandler.JobRequest(job.getId(),
         job.getRoom().getName(), job.getRoom().getSid(), job.getMetadata(), job.getAgentName()));
     send(WorkerMessage.newBuilder().setAvailability(AvailabilityResponse.newBuilder().setJobId(job.getId())
-        .setAvailable(accept).setParticipantIdentity("agent-" + job.getId()).setParticipantName(agentName)).build());
+        .setAvailable(accept).setParticipantIdentity(Identities.listener(job.getId())).setParticipantName(agentName)).build());
   }
 
   private void assigned(JobAssignment assignment) {
     var info = assignment.getJob();
     String joinUrl = assignment.hasUrl() && !assignment.getUrl().isBlank() ? assignment.getUrl() : url;
-    Job job = new Job(info.getId(), info.getRoom().getName(), info.getRoom().getSid(), "agent-" + info.getId(),
+    Job job = new Job(info.getId(), info.getRoom().getName(), info.getRoom().getSid(), Identities.listener(info.getId()),
         assignment.getToken(), joinUrl, info.getMetadata(), (status, error) -> report(info.getId(), status, error));
     jobs.put(job.id(), job);
     handler.onAssignment(job);

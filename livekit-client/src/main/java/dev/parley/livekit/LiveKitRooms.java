@@ -1,5 +1,6 @@
 package dev.parley.livekit;
 
+import dev.parley.schemas.Identities;
 import io.livekit.server.AgentDispatchServiceClient;
 import io.livekit.server.RoomServiceClient;
 import java.io.IOException;
@@ -11,8 +12,6 @@ import java.util.List;
  * asks while a caller waits: 660 ms cold, under 100 ms warm).
  */
 public final class LiveKitRooms {
-  /** Agents' identities start with this (listeners {@code agent-<job>}, voices {@code agent-voice-<session>}). */
-  public static final String AGENT_PREFIX = "agent-";
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LiveKitRooms.class);
   private final RoomServiceClient rooms;
   private final AgentDispatchServiceClient dispatch;
@@ -37,7 +36,7 @@ public final class LiveKitRooms {
   /** Whether someone other than an agent is in {@code room}; false (and a warning) when the server cannot say. */
   public boolean callerIn(String room) {
     try {
-      return participants(room).stream().anyMatch(identity -> !identity.startsWith(AGENT_PREFIX));
+      return participants(room).stream().anyMatch(Identities::isCaller);
     } catch (IOException | RuntimeException e) {
       LOG.warn("cannot ask LiveKit who is in room {}: {}", room, e.getMessage());
       return false;

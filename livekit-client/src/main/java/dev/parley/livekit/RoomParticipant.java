@@ -53,7 +53,7 @@ public final class RoomParticipant implements AutoCloseable {
 
   private final RoomListener listener;
   private final boolean loopbackOnly;
-  private volatile java.util.function.Predicate<ParticipantInfo> hear;
+  private volatile java.util.function.Predicate<Participant> hear;
   private final Set<String> requestedTracks = ConcurrentHashMap.newKeySet();
   private final Set<String> receivedTracks = ConcurrentHashMap.newKeySet();
   private final Map<String, ParticipantInfo> participants = new ConcurrentHashMap<>();
@@ -96,7 +96,7 @@ public final class RoomParticipant implements AutoCloseable {
    * for example an agent never receives another agent's voice.
    */
   public static RoomParticipant join(String url, String token, RoomListener listener, boolean loopbackOnly,
-      Duration timeout, java.util.function.Predicate<ParticipantInfo> hear) {
+      Duration timeout, java.util.function.Predicate<Participant> hear) {
     long deadline = System.nanoTime() + timeout.toNanos();
     long attemptNanos = Math.max(timeout.toNanos() / JOIN_ATTEMPTS, MIN_ATTEMPT.toNanos());
     for (int attempt = 1; ; attempt++) {
@@ -159,8 +159,9 @@ public final class RoomParticipant implements AutoCloseable {
   }
 
   /** Metadata and attributes of a participant in the room, or null. */
-  public ParticipantInfo participant(String identity) {
-    return participants.get(identity);
+  public Participant participant(String identity) {
+    ParticipantInfo info = participants.get(identity);
+    return info == null ? null : Participant.of(info);
   }
 
   /** Other participants now in the room, by identity. */
@@ -349,7 +350,7 @@ public final class RoomParticipant implements AutoCloseable {
 
   /** Without auto-subscribe: asks for each audio track of a participant we want to hear, once. */
   private void subscribeWanted(ParticipantInfo info) {
-    if (hear == null || !hear.test(info)) {
+    if (hear == null || !hear.test(Participant.of(info))) {
       return;
     }
     for (livekit.LivekitModels.TrackInfo track : info.getTracksList()) {

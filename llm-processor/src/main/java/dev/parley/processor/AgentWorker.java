@@ -1,5 +1,6 @@
 package dev.parley.processor;
 
+import dev.parley.schemas.TurnId;
 import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.llm.SessionHistory;
 import dev.parley.llm.TurnResponder;
@@ -273,7 +274,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
           // an escalation an earlier owner sent is not sent again (any true boolean escalation-like field)
           recorded.fields().forEachRemaining(f -> {
             if (f.getValue().isBoolean() && f.getValue().asBoolean()) {
-              escalated.add(session + "#" + f.getKey());
+              escalated.add(TurnId.prefixOf(session) + f.getKey());
             }
           });
         }
@@ -319,7 +320,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
   }
 
   private void greet(String session, RoutedEvent event) {
-    String turnId = session + "#greeting";
+    String turnId = TurnId.greeting(session).toString();
     if (!answered.firstTime(turnId)) {
       metrics.duplicate(agentId);
       return;
@@ -356,7 +357,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
    */
   private void readAhead(String session, RoutedEvent event, UserSpeechStopped stopped) {
     Integer index = stopped.getTurnIndex();
-    if (index == null || history(session).answered(session + "#" + index)) {
+    if (index == null || history(session).answered(TurnId.line(session, index).toString())) {
       return;
     }
     AgentConfigCache.Found found = findConfig(event);
@@ -533,7 +534,7 @@ final class AgentWorker implements Runnable, AutoCloseable {
     }
     for (AgentConfig.SchemaField field : config.schemaConfig().fields()) {
       if (field.isEscalation() && fields.path(field.name()).asBoolean(false)
-          && escalated.add(turn.getSessionId() + "#" + field.name())) {
+          && escalated.add(TurnId.prefixOf(turn.getSessionId()) + field.name())) {
         dev.parley.events.Escalation escalation = dev.parley.events.Escalation.newBuilder()
             .setSessionId(turn.getSessionId()).setTurnId(turn.getTurnId()).setAgentId(agentId)
             .setConfigVersion(turn.getConfigVersion()).setField(field.name())
@@ -572,10 +573,10 @@ final class AgentWorker implements Runnable, AutoCloseable {
   private void summarize(String session, RoutedEvent event, SessionEnded ended) {
     SessionHistory history = histories.remove(session);
     ObjectNode fields = lastFields.remove(session);
-    escalated.removeIf(key -> key.startsWith(session + "#"));
+    escalated.removeIf(key -> key.startsWith(TurnId.prefixOf(session)));
     List<SessionHistory.Exchange> exchanges = history == null ? List.of() : history.exchanges();
     int userTurns = (int) exchanges.stream().filter(e -> !e.user().isBlank()).count();
-    if (userTurns == 0 || !answered.firstTime(session + "#summary")) {
+    if (userTurns == 0 || !answered.firstTime(TurnId.summary(session).toString())) {
       return;
     }
     AgentConfigCache.Found found = findConfig(event);

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * appear), sharing one producer,
  * one thread pool and one config cache.
  */
-final class Processor implements AutoCloseable {
+public final class Processor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Processor.class);
   private final ProcessorConfig config;
   private final AgentConfigCache configs;
@@ -57,6 +57,17 @@ final class Processor implements AutoCloseable {
       return t;
     });
     this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()));
+  }
+
+  /**
+   * Starts llm-processor in this JVM with the given model, as {@code ProcessorMain} does with the one its settings
+   * name: the entry point for benches and anything else that embeds it.
+   */
+  public static Processor start(dev.parley.kit.Settings settings, LlmProvider provider,
+      io.micrometer.core.instrument.MeterRegistry registry) {
+    Processor processor = new Processor(ProcessorConfig.from(settings), provider, new ProcessorMetrics(registry));
+    processor.start();
+    return processor;
   }
 
   void start() {

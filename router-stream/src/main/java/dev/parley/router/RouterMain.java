@@ -9,11 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,38 +41,17 @@ public final class RouterMain {
     topics.add(Topics.deadLetters(Topics.ROUTING_RULES));
     new TopicProvisioner(admin, config.replicationFactor()).ensure(topics);
 
-    KafkaStreams streams = new KafkaStreams(RouterTopology.build(config, AgentTopics.using(admin,
-        config.replicationFactor())), config.streamsProperties());
-    streams.setUncaughtExceptionHandler(e -> {
-      for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-        if (cause instanceof org.apache.kafka.common.errors.InvalidSessionTimeoutException) {
-          log.error(dev.parley.kit.Failover.refused(config.failoverMs(), "this router stops"));
-          return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        }
-      }
-      log.error("router stream thread failed; stopping this instance so it can be restarted", e);
-      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-    });
-    CountDownLatch stopped = new CountDownLatch(1);
-    streams.setStateListener((now, before) -> {
-      log.info("router state {} -> {}", before, now);
-      if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
-        stopped.countDown();
-      }
-    });
-    HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort,
-        () -> streams.state() == KafkaStreams.State.RUNNING ? "UP" : "DOWN " + streams.state());
+    RouterStream router = RouterStream.start(config, admin);
+    HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort, router::health);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      streams.close(Duration.ofSeconds(15));
+      router.close(Duration.ofSeconds(15));
       admin.close(Duration.ofSeconds(5));
       if (health != null) {
         health.close();
       }
     }, "router-stop"));
-    streams.start();
     log.info("router-stream started: app {} on {}, guarantee {}", config.applicationId(), config.bootstrapServers(),
         config.guarantee());
-    stopped.await();
-    System.exit(streams.state() == KafkaStreams.State.ERROR ? 1 : 0);
+    System.exit(router.awaitStopped() ? 1 : 0);
   }
 }

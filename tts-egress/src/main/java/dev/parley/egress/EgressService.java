@@ -17,11 +17,8 @@ import dev.parley.events.UserEvent;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.schemas.Topics;
 import dev.parley.speech.TextToSpeech;
-import io.livekit.server.AccessToken;
-import io.livekit.server.CanPublish;
-import io.livekit.server.CanPublishData;
-import io.livekit.server.RoomJoin;
-import io.livekit.server.RoomName;
+import dev.parley.livekit.AgentTokens;
+import dev.parley.schemas.Identities;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +45,7 @@ public final class EgressService implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EgressService.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private final EgressConfig config;
+  private final AgentTokens tokens;
   private final TextToSpeech tts;
   private final SpeechProviders providers;
   private final AgentConfigCache configs;
@@ -127,7 +125,7 @@ public final class EgressService implements Runnable, AutoCloseable {
 
   private java.util.concurrent.CompletableFuture<VoiceSession> join(String session, String room, long afterMs) {
     return java.util.concurrent.CompletableFuture.supplyAsync(() -> new VoiceSession(session, config.livekitUrl(),
-        token(room, "agent-voice-" + session), voices, config.loopbackOnly(), this::publish),
+        token(room, Identities.voice(session)), voices, config.loopbackOnly(), this::publish),
         java.util.concurrent.CompletableFuture.delayedExecutor(afterMs, TimeUnit.MILLISECONDS, joiner));
   }
 
@@ -139,6 +137,7 @@ public final class EgressService implements Runnable, AutoCloseable {
 
   EgressService(EgressConfig config, TextToSpeech tts, SpeechProviders providers) {
     this.config = config;
+    this.tokens = new AgentTokens(config.apiKey(), config.apiSecret(), Duration.ofHours(2));
     this.tts = tts;
     this.providers = providers;
     this.configs = new AgentConfigCache(config.bootstrapServers(), "egress");
@@ -573,8 +572,8 @@ public final class EgressService implements Runnable, AutoCloseable {
   private final java.util.concurrent.atomic.AtomicInteger joins = new java.util.concurrent.atomic.AtomicInteger();
 
   private VoiceSession joinAsStandby(String session, String room) {
-    return new VoiceSession(session, config.livekitUrl(), token(room, "agent-voice-" + session + "-"
-        + Integer.toHexString(instance.hashCode() & 0xffff) + "-" + joins.incrementAndGet()), voices,
+    return new VoiceSession(session, config.livekitUrl(), token(room, Identities.voice(session,
+        Integer.toHexString(instance.hashCode() & 0xffff) + "-" + joins.incrementAndGet())), voices,
         config.loopbackOnly(), this::publish);
   }
 
@@ -608,12 +607,7 @@ public final class EgressService implements Runnable, AutoCloseable {
   }
 
   private String token(String room, String identity) {
-    AccessToken token = new AccessToken(config.apiKey(), config.apiSecret());
-    token.setIdentity(identity);
-    token.setName("Parley agent");
-    token.setTtl(Duration.ofHours(2).toMillis());
-    token.addGrants(new RoomJoin(true), new RoomName(room), new CanPublish(true), new CanPublishData(true));
-    return token.toJwt();
+    return tokens.join(room, identity, "Parley agent");
   }
 
   @Override

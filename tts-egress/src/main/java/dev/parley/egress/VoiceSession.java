@@ -1,5 +1,6 @@
 package dev.parley.egress;
 
+import dev.parley.schemas.Identities;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.events.AgentReplyChunk;
 import dev.parley.events.AgentTurn;
@@ -106,7 +107,7 @@ final class VoiceSession implements AutoCloseable {
 
   /** Whether someone other than an agent (the caller) is in the room. */
   boolean callerPresent() {
-    return room.participants().stream().anyMatch(identity -> !identity.startsWith("agent-"));
+    return room.participants().stream().anyMatch(Identities::isCaller);
   }
 
   /** A turn whose audio has all been played out is FINISHED. */

@@ -1,6 +1,7 @@
-package dev.parley.processor;
+package dev.parley.bench;
 
 import dev.parley.llm.LlmProvider;
+import dev.parley.processor.Processor;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.agentconfig.SeedAgents;
@@ -65,10 +66,8 @@ public final class ProcessorBench {
     try (KafkaBroker broker = KafkaBroker.start(dir.resolve("kafka"), 0)) {
       String bootstrap = broker.bootstrapServers();
       prepare(bootstrap);
-      ProcessorConfig config = ProcessorConfig.from(new Settings(Map.of("PARLEY_KAFKA_BOOTSTRAP", bootstrap,
-          "PARLEY_AGENTS", AGENT)));
-      try (Processor processor = new Processor(config, instant(), new ProcessorMetrics(new SimpleMeterRegistry()))) {
-        processor.start();
+      try (Processor processor = Processor.start(new Settings(Map.of("PARLEY_KAFKA_BOOTSTRAP", bootstrap,
+          "PARLEY_AGENTS", AGENT)), instant(), new SimpleMeterRegistry())) {
         Thread.sleep(4000); // join the group and take the partitions
         run(bootstrap, rate, seconds, burst);
       }

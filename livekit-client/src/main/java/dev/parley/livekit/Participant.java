@@ -1,0 +1,23 @@
+package dev.parley.livekit;
+
+import dev.parley.schemas.Identities;
+import java.util.Map;
+import livekit.LivekitModels.ParticipantInfo;
+
+/**
+ * Another participant in the room, as the server last described it: identity, session id (sid), metadata (from its
+ * token), attributes, and whether LiveKit counts it as an agent. Services see this, never LiveKit's protobuf.
+ */
+public record Participant(String identity, String sid, String metadata, Map<String, String> attributes,
+    boolean liveKitAgent) {
+
+  static Participant of(ParticipantInfo info) {
+    return new Participant(info.getIdentity(), info.getSid(), info.getMetadata(), Map.copyOf(info.getAttributesMap()),
+        info.getKind() == ParticipantInfo.Kind.AGENT);
+  }
+
+  /** Someone to listen to: neither a LiveKit agent nor one of Parley's agent identities. */
+  public boolean caller() {
+    return !liveKitAgent && Identities.isCaller(identity);
+  }
+}
