@@ -45,7 +45,7 @@ public final class IngressWorker implements AutoCloseable {
     this.vads = dev.parley.speech.VoiceActivityDetectors.choose(config.vad(), config.vadModel(), config.vadFloorRms());
     log.info("voice activity: {}", vads.description());
     this.orphans = new Orphans(config);
-    this.agents = new SessionAgents(config.bootstrapServers());
+    this.agents = SessionAgents.following(config.bootstrapServers());
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0),
         new StringSerializer(), new ByteArraySerializer());

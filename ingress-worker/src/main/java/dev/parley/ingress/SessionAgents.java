@@ -19,28 +19,49 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Which agent each live session was routed to (router-stream's decisions, followed from now on) and
- * that agent's config, so ingress hears each caller with the agent's {@code stt_config}: its
- * speech-to-text provider, language and endpointing. Until the decision arrives (milliseconds after
- * the session starts) the worker's defaults apply.
+ * Which agent, at which config version, each live session was routed to (router-stream's decisions, followed from now
+ * on) and that config, so ingress hears each caller with the agent's {@code stt_config}: its speech-to-text provider,
+ * language and endpointing. The version is the one the session was routed with: a config published mid-call changes
+ * new sessions only. Until the decision arrives (milliseconds after the session starts) the worker's defaults apply.
  */
 final class SessionAgents implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SessionAgents.class);
-  private final Map<String, String> agentOf = new ConcurrentHashMap<>();
+
+  /** Finds an agent's config at a version, or the newest known with a note (see {@link AgentConfigCache#find}). */
+  interface Configs {
+    Optional<AgentConfigCache.Found> find(String agentId, int version);
+  }
+
+  private record Pinned(String agentId, int version) {}
+
+  private final Map<String, Pinned> agentOf = new ConcurrentHashMap<>();
   private final Map<String, Boolean> watched = new ConcurrentHashMap<>();
-  private final AgentConfigCache configs;
-  private final KafkaConsumer<String, byte[]> consumer;
-  private final Thread thread;
+  private final Map<String, Boolean> noted = new ConcurrentHashMap<>();
+  private final Configs configs;
+  private final AutoCloseable source;
   private volatile boolean running = true;
 
-  SessionAgents(String bootstrapServers) {
-    this.configs = new AgentConfigCache(bootstrapServers, "ingress");
-    this.consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+  SessionAgents(Configs configs, AutoCloseable source) {
+    this.configs = configs;
+    this.source = source;
+  }
+
+  /** Follows the routing decisions and agent configs on Kafka from now on. */
+  static SessionAgents following(String bootstrapServers) {
+    AgentConfigCache cache = new AgentConfigCache(bootstrapServers, "ingress");
+    KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500),
         new StringDeserializer(), new ByteArrayDeserializer());
-    this.thread = new Thread(this::run, "session-agents");
-    this.thread.setDaemon(true);
-    this.thread.start();
+    SessionAgents[] self = new SessionAgents[1];
+    Thread thread = new Thread(() -> self[0].follow(consumer), "session-agents");
+    thread.setDaemon(true);
+    self[0] = new SessionAgents(cache::find, () -> {
+      consumer.wakeup();
+      cache.close();
+    });
+    thread.start();
+    return self[0];
   }
 
   /** Starts remembering the decision of {@code sessionId} (call before its SessionStarted is published). */
@@ -53,13 +74,25 @@ final class SessionAgents implements AutoCloseable {
     agentOf.remove(sessionId);
   }
 
-  /** The config of the agent {@code sessionId} was routed to, once known. */
-  Optional<AgentConfig> configOf(String sessionId) {
-    String agent = agentOf.get(sessionId);
-    return agent == null ? Optional.empty() : configs.latest(agent);
+  /** Records the router's decision for a watched session; others are ignored. */
+  void decided(RoutingDecision decision) {
+    if (watched.containsKey(decision.getSessionId())) {
+      agentOf.put(decision.getSessionId(), new Pinned(decision.getAgentId(), decision.getConfigVersion()));
+    }
   }
 
-  private void run() {
+  /** The config of the agent {@code sessionId} was routed to, at the routed version, once known. */
+  Optional<AgentConfig> configOf(String sessionId) {
+    Pinned pinned = agentOf.get(sessionId);
+    return pinned == null ? Optional.empty() : configs.find(pinned.agentId(), pinned.version()).map(found -> {
+      if (found.note() != null && noted.putIfAbsent(pinned.agentId() + "@" + pinned.version(), true) == null) {
+        log.warn("agent {}: {}", pinned.agentId(), found.note());
+      }
+      return found.config();
+    });
+  }
+
+  private void follow(KafkaConsumer<String, byte[]> consumer) {
     try {
       List<TopicPartition> partitions = consumer.partitionsFor(Topics.ROUTING_DECISIONS.name(), Duration.ofSeconds(30))
           .stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
@@ -71,9 +104,7 @@ final class SessionAgents implements AutoCloseable {
             continue;
           }
           try {
-            RoutingDecision decision = Topics.ROUTING_DECISIONS.valueSerde().deserializer().deserialize(record.topic(),
-                record.value());
-            agentOf.put(record.key(), decision.getAgentId());
+            decided(Topics.ROUTING_DECISIONS.valueSerde().deserializer().deserialize(record.topic(), record.value()));
           } catch (RuntimeException e) {
             log.warn("unreadable routing decision at {}@{}: {}", record.partition(), record.offset(), e.getMessage());
           }
@@ -91,7 +122,10 @@ final class SessionAgents implements AutoCloseable {
   @Override
   public void close() {
     running = false;
-    consumer.wakeup();
-    configs.close();
+    try {
+      source.close();
+    } catch (Exception e) {
+      log.warn("closing the routing-decision reader: {}", e.getMessage());
+    }
   }
 }

@@ -6,7 +6,6 @@ import dev.parley.events.AgentReply;
 import dev.parley.events.AgentReplyChunk;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.PlaybackEvent;
-import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.events.SessionEnded;
 import dev.parley.speech.SpeechProviders;
@@ -49,24 +48,7 @@ public final class EgressService implements Runnable, AutoCloseable {
   private final TextToSpeech tts;
   private final SpeechProviders providers;
   private final AgentConfigCache configs;
-  private final VoiceSession.Voices voices = new VoiceSession.Voices() {
-    @Override
-    public TextToSpeech of(String agentId) {
-      return configs.latest(agentId).map(AgentConfig::voiceConfig)
-          .map(v -> providers.voice(v.provider(), v.voice())).orElse(tts);
-    }
-
-    @Override
-    public double speedOf(String agentId) {
-      return configs.latest(agentId).map(AgentConfig::voiceConfig).map(AgentConfig.VoiceConfig::speed)
-          .orElse(1.0);
-    }
-
-    @Override
-    public TextToSpeech fallback() {
-      return tts;
-    }
-  };
+  private final VoiceSession.Voices voices;
   private volatile KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> producer;
   private final Map<String, VoiceSession> sessions = new ConcurrentHashMap<>();
@@ -141,6 +123,7 @@ public final class EgressService implements Runnable, AutoCloseable {
     this.tts = tts;
     this.providers = providers;
     this.configs = new AgentConfigCache(config.bootstrapServers(), "egress");
+    this.voices = new AgentVoices(configs::find, providers, tts);
     this.consumer = newConsumer(config.failoverMs());
     this.standbys = new Standbys(instance, config.bootstrapServers(), this::joinAsStandby, sessions::containsKey);
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),

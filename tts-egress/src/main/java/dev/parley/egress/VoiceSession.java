@@ -72,11 +72,11 @@ final class VoiceSession implements AutoCloseable {
   /** Turns cut off by the caller: their later sentences are not spoken. */
   private final Set<String> interrupted = new HashSet<>();
 
-  /** Which voice speaks for an agent, and how fast; {@code fallback} speaks when that voice fails. */
+  /** Which voice speaks for an agent at a config version, and how fast; {@code fallback} speaks when it fails. */
   interface Voices {
-    TextToSpeech of(String agentId);
+    TextToSpeech of(String agentId, int configVersion);
 
-    double speedOf(String agentId);
+    double speedOf(String agentId, int configVersion);
 
     TextToSpeech fallback();
   }
@@ -227,8 +227,8 @@ final class VoiceSession implements AutoCloseable {
 
   /** The sentence in the agent's voice; if that voice fails (a cloud API down), in the offline voice. */
   private byte[] speak(AgentReplyChunk chunk, dev.parley.speech.VoiceStyle style) {
-    TextToSpeech voice = voices.of(chunk.getAgentId());
-    double speed = voices.speedOf(chunk.getAgentId());
+    TextToSpeech voice = voices.of(chunk.getAgentId(), chunk.getConfigVersion());
+    double speed = voices.speedOf(chunk.getAgentId(), chunk.getConfigVersion());
     try {
       return voice.synthesize(chunk.getText(), speed, style);
     } catch (RuntimeException e) {

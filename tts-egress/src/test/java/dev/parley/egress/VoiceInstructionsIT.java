@@ -121,12 +121,12 @@ class VoiceInstructionsIT {
   private static VoiceSession.Voices voices(TextToSpeech voice) {
     return new VoiceSession.Voices() {
       @Override
-      public TextToSpeech of(String agentId) {
+      public TextToSpeech of(String agentId, int configVersion) {
         return voice;
       }
 
       @Override
-      public double speedOf(String agentId) {
+      public double speedOf(String agentId, int configVersion) {
         return 1.0;
       }
 

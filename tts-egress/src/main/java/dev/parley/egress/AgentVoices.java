@@ -1,0 +1,59 @@
+package dev.parley.egress;
+
+import dev.parley.agentconfig.AgentConfig;
+import dev.parley.agentconfig.AgentConfigCache;
+import dev.parley.speech.SpeechProviders;
+import dev.parley.speech.TextToSpeech;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The voice each sentence is spoken in: the {@code voice_config} of the agent's config at the version the session was
+ * routed with (the version every reply chunk carries), so a config published mid-call changes new sessions only.
+ */
+final class AgentVoices implements VoiceSession.Voices {
+  private static final Logger LOG = LoggerFactory.getLogger(AgentVoices.class);
+
+  /** Finds an agent's config at a version, or the newest known with a note (see {@link AgentConfigCache#find}). */
+  interface Configs {
+    Optional<AgentConfigCache.Found> find(String agentId, int version);
+  }
+
+  private final Configs configs;
+  private final SpeechProviders providers;
+  private final TextToSpeech fallback;
+  private final Map<String, Boolean> noted = new ConcurrentHashMap<>();
+
+  AgentVoices(Configs configs, SpeechProviders providers, TextToSpeech fallback) {
+    this.configs = configs;
+    this.providers = providers;
+    this.fallback = fallback;
+  }
+
+  private Optional<AgentConfig.VoiceConfig> voiceConfig(String agentId, int version) {
+    return configs.find(agentId, version).map(found -> {
+      if (found.note() != null && noted.putIfAbsent(agentId + "@" + version, true) == null) {
+        LOG.warn("agent {}: {}", agentId, found.note());
+      }
+      return found.config().voiceConfig();
+    });
+  }
+
+  @Override
+  public TextToSpeech of(String agentId, int version) {
+    return voiceConfig(agentId, version).map(v -> providers.voice(v.provider(), v.voice())).orElse(fallback);
+  }
+
+  @Override
+  public double speedOf(String agentId, int version) {
+    return voiceConfig(agentId, version).map(AgentConfig.VoiceConfig::speed).orElse(1.0);
+  }
+
+  @Override
+  public TextToSpeech fallback() {
+    return fallback;
+  }
+}
