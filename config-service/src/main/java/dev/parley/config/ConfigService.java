@@ -27,7 +27,6 @@ import org.slf4j.LoggerFactory;
 /** config-service wired together: MongoDB stores, the change feed, its reconciler, and the HTTP API. */
 public final class ConfigService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ConfigService.class);
-  static final String FAULT_ENV = "PARLEY_FAULT";
   private final MongoClient mongo;
   private final ChangeFeed feed;
   private final ScheduledExecutorService scheduler;
@@ -40,7 +39,15 @@ public final class ConfigService implements AutoCloseable {
     this.app = app;
   }
 
-  static ConfigService start(ConfigServiceConfig config, String fault) {
+  static ConfigService start(ConfigServiceConfig config) {
+    return start(config, reconcile -> reconcile);
+  }
+
+  /**
+   * Starts the service; {@code afterWrite} wraps what runs after each database write (publishing the change), so a
+   * test can put a crash between the two.
+   */
+  static ConfigService start(ConfigServiceConfig config, java.util.function.UnaryOperator<Runnable> afterWrite) {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
       new TopicProvisioner(admin, config.replicationFactor()).ensure(List.of(Topics.AGENT_CONFIGS,
           Topics.AGENT_CONFIG_VERSIONS, Topics.ROUTING_RULES));
@@ -70,13 +77,10 @@ public final class ConfigService implements AutoCloseable {
     });
     scheduler.scheduleWithFixedDelay(reconciler::run, 5, 5, TimeUnit.SECONDS);
 
-    Runnable afterWrite = "halt-after-write".equals(fault)
-        ? () -> Runtime.getRuntime().halt(137) // test hook: die between the MongoDB write and the publish
-        : reconciler::run;
     AdminApi api = new AdminApi(agents, rules, reconciler, new Resolver(agents, rules),
         new CallerTokens(config.livekitApiKey(), config.livekitApiSecret(), config.agentName(), config.tokenTtlSeconds()),
         new RateLimiter(config.tokenRequestsPerMinute(), clock), new ApiKeys(config.adminApiKey(),
-        config.readOnlyApiKey(), config.tenantKeys()), config.livekitUrl(), afterWrite);
+        config.readOnlyApiKey(), config.tenantKeys()), config.livekitUrl(), afterWrite.apply(reconciler::run));
     String spec = resource("openapi.yaml");
     String docs = resource("docs.html");
     Javalin app = Javalin.create(javalin -> {

@@ -26,7 +26,7 @@ public final class ConfigServiceMain {
       System.exit(2);
       return;
     }
-    ConfigService service = ConfigService.start(config, System.getenv(ConfigService.FAULT_ENV));
+    ConfigService service = ConfigService.start(config);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       service.close();

@@ -59,10 +59,9 @@ class ChangeFeedIT {
     int port = dev.parley.localstack.FreePorts.pick();
     Map<String, String> env = new HashMap<>(ConfigServiceHarness.env(kafka, mongo.uri(), database, 100));
     env.put("PARLEY_CONFIG_PORT", String.valueOf(port));
-    env.put(ConfigService.FAULT_ENV, "halt-after-write");
     ProcessBuilder builder = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
         .toString(), "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=dev.parley.events", "-cp",
-        System.getProperty("java.class.path"), ConfigServiceMain.class.getName())).redirectErrorStream(true)
+        System.getProperty("java.class.path"), HaltAfterWriteMain.class.getName())).redirectErrorStream(true)
         .redirectOutput(dir.resolve("doomed.log").toFile());
     builder.environment().putAll(env);
     Process doomed = builder.start();
@@ -92,7 +91,7 @@ class ChangeFeedIT {
     FerretDb db = FerretDb.start(dir.resolve("ferretdb"), 0);
     int port = db.port();
     Map<String, String> env = ConfigServiceHarness.env(kafka, db.uri(), sharedMongo.freshDatabase(), 100);
-    try (ConfigService service = ConfigService.start(ConfigServiceConfig.from(new dev.parley.kit.Settings(env)), null)) {
+    try (ConfigService service = ConfigService.start(ConfigServiceConfig.from(new dev.parley.kit.Settings(env)))) {
       Api api = new Api(service.port());
       assertThat(api.post("/api/v1/agents/config", SeedAgents.json().get(0)).status()).isEqualTo(201);
       db.kill();
@@ -124,7 +123,7 @@ class ChangeFeedIT {
     int port = db.port();
     String database = sharedMongo.freshDatabase();
     Map<String, String> env = ConfigServiceHarness.env(kafka, db.uri(), database, 100);
-    try (ConfigService service = ConfigService.start(ConfigServiceConfig.from(new dev.parley.kit.Settings(env)), null)) {
+    try (ConfigService service = ConfigService.start(ConfigServiceConfig.from(new dev.parley.kit.Settings(env)))) {
       Api api = new Api(service.port());
       SeedAgents.json().forEach(json -> api.post("/api/v1/agents/config", json));
       api.patch("/api/v1/agents/config/sales-agent-v1", "{\"name\":\"Sales, v2\"}");
@@ -132,7 +131,7 @@ class ChangeFeedIT {
     db.kill();
 
     try (FerretDb again = FerretDb.start(dir.resolve("ferretdb"), port);
-        ConfigService service = ConfigService.start(ConfigServiceConfig.from(new dev.parley.kit.Settings(env)), null)) {
+        ConfigService service = ConfigService.start(ConfigServiceConfig.from(new dev.parley.kit.Settings(env)))) {
       Api api = new Api(service.port());
       assertThat(api.get("/api/v1/agents/list").json().get("total").asInt()).isEqualTo(4);
       assertThat(api.get("/api/v1/agents/config/sales-agent-v1").json().get("name").asText()).isEqualTo("Sales, v2");

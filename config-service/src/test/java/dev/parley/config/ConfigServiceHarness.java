@@ -25,6 +25,6 @@ final class ConfigServiceHarness {
 
   static ConfigService start(TestKafka kafka, TestMongo mongo, String database, int tokensPerMinute) {
     return ConfigService.start(ConfigServiceConfig.from(new Settings(env(kafka, mongo.uri(), database,
-        tokensPerMinute))), null);
+        tokensPerMinute))));
   }
 }
