@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * but config-service reads MongoDB. Used by llm-processor (prompt, schema, model), tts-egress (voice) and ingress-worker
  * (speech-to-text, endpointing).
  */
-public final class AgentConfigCache implements AutoCloseable {
+public final class AgentConfigCache implements AgentConfigs, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentConfigCache.class);
   private final Map<String, NavigableMap<Integer, AgentConfig>> configs = new ConcurrentHashMap<>();
   private final KafkaConsumer<String, byte[]> consumer;
@@ -50,23 +50,15 @@ public final class AgentConfigCache implements AutoCloseable {
   }
 
   /** Waits (bounded) until the topic has been read up to where it was at start-up. */
+  @Override
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
     return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** The config at {@code version}, or else the newest one this process knows (with a note why). */
+  @Override
   public Optional<Found> find(String agentId, int version) {
-    NavigableMap<Integer, AgentConfig> versions = configs.get(agentId);
-    if (versions == null || versions.isEmpty()) {
-      return Optional.empty();
-    }
-    AgentConfig exact = versions.get(version);
-    if (exact != null) {
-      return Optional.of(new Found(exact, null));
-    }
-    Entry<Integer, AgentConfig> latest = versions.lastEntry();
-    return Optional.of(new Found(latest.getValue(), "config version " + version + " not seen by this processor;"
-        + " used version " + latest.getKey()));
+    return AgentConfigs.pick(configs.get(agentId), version);
   }
 
   /** A config, and why it is not the version asked for (null when it is). */

@@ -109,7 +109,7 @@ class VoiceCallIT {
     services.add(JavaProcess.start("tts-egress", EgressMain.class.getName(), env, logs.resolve("egress.log")));
     services.add(JavaProcess.start("ingress-worker", IngressMain.class.getName(), env, logs.resolve("ingress.log"))
         .awaitLog("registered as", Duration.ofSeconds(60)));
-    Thread.sleep(2000); // the egress joins its consumer group
+    ConsumerGroups.awaitShared(kafka, "egress-" + run, 1, Duration.ofSeconds(30)); // the egress holds all
   }
 
   @AfterEach

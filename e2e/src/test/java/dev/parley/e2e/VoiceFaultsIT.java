@@ -198,7 +198,8 @@ class VoiceFaultsIT {
     LiveKitServer livekit = stack.livekit;
     try {
       JavaProcess peer = stack.start("tts-egress-b", EgressMain.class, "now holds session partitions");
-      Thread.sleep(1500); // the first instance hands over its share (cooperative rebalance, second round)
+      // the first instance hands over its share (cooperative rebalance, second round)
+      ConsumerGroups.awaitShared(kafka, "egress-" + run, 2, Duration.ofSeconds(30));
       Ears ears = new Ears();
       List<String> messages = ears.messages;
       List<long[]> loud = ears.frames;
@@ -417,7 +418,8 @@ class VoiceFaultsIT {
       JavaProcess first = stack.services.stream().filter(p -> p.name().equals("llm-processor")).findFirst()
           .orElseThrow();
       JavaProcess peer = stack.start("llm-processor-b", ProcessorMain.class, "took over partitions");
-      Thread.sleep(2000); // the two share the agent's partitions
+      // the two share the agent's partitions
+      ConsumerGroups.awaitShared(kafka, "parley-llm-" + stack.agent, 2, Duration.ofSeconds(30));
       Ears ears = new Ears();
       String room = "processor-peer-" + stack.run;
       try (Load load = Load.start(kafka, stack, 24);
@@ -1026,7 +1028,7 @@ class VoiceFaultsIT {
         stack.start("llm-processor", ProcessorMain.class, "took over partitions");
         stack.egress = stack.start("tts-egress", EgressMain.class, "consuming sessions");
         stack.ingress = stack.start("ingress-worker", IngressMain.class, "registered as");
-        Thread.sleep(2000); // the egress joins its consumer group
+        ConsumerGroups.awaitShared(kafka, "egress-" + stack.run, 1, Duration.ofSeconds(30)); // the egress holds all
         return stack;
       } catch (Exception | AssertionError e) {
         stack.close();

@@ -2,6 +2,7 @@ package dev.parley.ingress;
 
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigCache;
+import dev.parley.agentconfig.AgentConfigs;
 import dev.parley.events.RoutingDecision;
 import dev.parley.schemas.Topics;
 import java.time.Duration;
@@ -27,21 +28,16 @@ import org.slf4j.LoggerFactory;
 final class SessionAgents implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SessionAgents.class);
 
-  /** Finds an agent's config at a version, or the newest known with a note (see {@link AgentConfigCache#find}). */
-  interface Configs {
-    Optional<AgentConfigCache.Found> find(String agentId, int version);
-  }
-
   private record Pinned(String agentId, int version) {}
 
   private final Map<String, Pinned> agentOf = new ConcurrentHashMap<>();
   private final Map<String, Boolean> watched = new ConcurrentHashMap<>();
   private final Map<String, Boolean> noted = new ConcurrentHashMap<>();
-  private final Configs configs;
+  private final AgentConfigs configs;
   private final AutoCloseable source;
   private volatile boolean running = true;
 
-  SessionAgents(Configs configs, AutoCloseable source) {
+  SessionAgents(AgentConfigs configs, AutoCloseable source) {
     this.configs = configs;
     this.source = source;
   }
@@ -56,7 +52,7 @@ final class SessionAgents implements AutoCloseable {
     SessionAgents[] self = new SessionAgents[1];
     Thread thread = new Thread(() -> self[0].follow(consumer), "session-agents");
     thread.setDaemon(true);
-    self[0] = new SessionAgents(cache::find, () -> {
+    self[0] = new SessionAgents(cache, () -> {
       consumer.wakeup();
       cache.close();
     });

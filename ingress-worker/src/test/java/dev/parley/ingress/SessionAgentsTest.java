@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
-import dev.parley.agentconfig.AgentConfigCache;
+import dev.parley.agentconfig.AgentConfigs;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.agentconfig.SeedAgents;
 import dev.parley.events.RoutingDecision;
 import dev.parley.events.RoutingStrategy;
 import java.time.Instant;
-import java.util.Optional;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -20,16 +20,8 @@ class SessionAgentsTest {
   private static final String AGENT = "support-agent-v1";
   private final TreeMap<Integer, AgentConfig> versions = new TreeMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final SessionAgents agents = new SessionAgents(this::find, () -> closed.set(true));
-
-  private Optional<AgentConfigCache.Found> find(String agent, int version) {
-    if (!agent.equals(AGENT) || versions.isEmpty()) {
-      return Optional.empty();
-    }
-    AgentConfig exact = versions.get(version);
-    return Optional.of(exact != null ? new AgentConfigCache.Found(exact, null)
-        : new AgentConfigCache.Found(versions.lastEntry().getValue(), "version " + version + " not seen"));
-  }
+  private final SessionAgents agents = new SessionAgents(AgentConfigs.of(Map.of(AGENT, versions)),
+      () -> closed.set(true));
 
   private static AgentConfig withEndpointing(int ms) {
     ObjectNode tree = (ObjectNode) AgentConfigJson.MAPPER.valueToTree(SeedAgents.all().stream()

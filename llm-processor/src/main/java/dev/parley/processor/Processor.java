@@ -109,27 +109,12 @@ public final class Processor implements AutoCloseable {
 
   private void serve(String agentId) {
     workers.computeIfAbsent(agentId, id -> {
-      ensureDeadLetterTopic(id);
       AgentWorker worker = new AgentWorker(id, config, configs, responder, producer, metrics, pool);
       Thread thread = new Thread(worker, "agent-" + id);
       thread.start();
       log.info("serving agent {} (consumer group parley-llm-{})", id, id);
       return worker;
     });
-  }
-
-  /**
-   * The agent's dead-letter topic, where a record this processor cannot read goes (brokers do not create topics on
-   * their own here): without it such a record held its session for a minute and was then dropped.
-   */
-  private void ensureDeadLetterTopic(String agentId) {
-    try {
-      new dev.parley.schemas.TopicProvisioner(admin, config.replicationFactor()).ensure(
-          java.util.List.of(Topics.deadLetters(Topics.agent(agentId))));
-    } catch (RuntimeException e) {
-      log.warn("cannot create the dead-letter topic of agent {} ({}); unreadable records will be logged and"
-          + " skipped", agentId, e.getMessage());
-    }
   }
 
   Set<String> agents() {

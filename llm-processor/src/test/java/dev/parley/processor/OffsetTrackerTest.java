@@ -53,7 +53,7 @@ class OffsetTrackerTest {
       int n = i;
       executor.submit("fast", () -> order.add("fast-" + n), done::countDown);
     }
-    Thread.sleep(200);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> order.size() == 4);
     assertThat(order).as("fast session finished while the slow one waits").containsExactly("fast-1", "fast-2",
         "fast-3", "fast-4");
     release.countDown();

@@ -1,6 +1,7 @@
 package dev.parley.processor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.List;
@@ -44,8 +45,7 @@ class ReadAheadsTest {
       ran.add("turn");
     });
     turn.start();
-    Thread.sleep(200);
-    assertThat(ran).as("the turn waits while its draft is read").containsExactly("draft");
+    holds(() -> ran.equals(List.of("draft"))); // the turn waits while its draft is read
     release.countDown();
     turn.join(5_000);
     assertThat(ran).containsExactly("draft", "draft done", "turn");
@@ -57,12 +57,10 @@ class ReadAheadsTest {
     reads.turnStarts("s", Duration.ofSeconds(1));
     reads.offer("s", read("first pause", open));
     reads.offer("s", read("second pause", open));
-    Thread.sleep(200);
-    assertThat(ran).as("nothing is read while the conversation is incomplete").isEmpty();
+    holds(ran::isEmpty); // nothing is read while the conversation is incomplete
     reads.turnEnds("s");
     awaitRan("second pause done");
-    Thread.sleep(100);
-    assertThat(ran).containsExactly("second pause", "second pause done");
+    holds(() -> ran.equals(List.of("second pause", "second pause done")));
   }
 
   @Test
@@ -76,12 +74,12 @@ class ReadAheadsTest {
     assertThat(ran).as("another session's draft does not wait for this one's").doesNotContain("two");
     Thread turn = new Thread(() -> reads.turnStarts("s", Duration.ofSeconds(5)));
     turn.start();
-    Thread.sleep(100);
+    await().atMost(Duration.ofSeconds(5)).until(() -> turn.getState() == Thread.State.TIMED_WAITING
+        || turn.getState() == Thread.State.WAITING); // the turn is waiting for the read of "one"
     release.countDown();
     turn.join(5_000);
     reads.turnEnds("s");
-    Thread.sleep(200);
-    assertThat(ran).as("the draft that was waiting when the turn came is never read").doesNotContain("two");
+    holds(() -> !ran.contains("two")); // the draft that was waiting when the turn came is never read
   }
 
   @Test
@@ -101,16 +99,16 @@ class ReadAheadsTest {
     reads.offer("s", read("late", new CountDownLatch(0)));
     reads.forget("s");
     reads.turnEnds("s");
-    Thread.sleep(200);
-    assertThat(ran).isEmpty();
+    holds(ran::isEmpty);
     assertThat(reads.tracked()).isZero();
   }
 
-  private void awaitRan(String name) throws InterruptedException {
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    while (!ran.contains(name) && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    assertThat(ran).contains(name);
+  private void awaitRan(String name) {
+    await().atMost(Duration.ofSeconds(5)).until(() -> ran.contains(name));
+  }
+
+  /** {@code condition} is true now and stays true for 200 ms (what must not happen does not). */
+  private static void holds(java.util.concurrent.Callable<Boolean> condition) {
+    await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2)).until(condition);
   }
 }

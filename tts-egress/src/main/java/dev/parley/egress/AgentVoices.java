@@ -1,7 +1,7 @@
 package dev.parley.egress;
 
 import dev.parley.agentconfig.AgentConfig;
-import dev.parley.agentconfig.AgentConfigCache;
+import dev.parley.agentconfig.AgentConfigs;
 import dev.parley.speech.SpeechProviders;
 import dev.parley.speech.TextToSpeech;
 import java.util.Map;
@@ -17,17 +17,12 @@ import org.slf4j.LoggerFactory;
 final class AgentVoices implements VoiceSession.Voices {
   private static final Logger LOG = LoggerFactory.getLogger(AgentVoices.class);
 
-  /** Finds an agent's config at a version, or the newest known with a note (see {@link AgentConfigCache#find}). */
-  interface Configs {
-    Optional<AgentConfigCache.Found> find(String agentId, int version);
-  }
-
-  private final Configs configs;
+  private final AgentConfigs configs;
   private final SpeechProviders providers;
   private final TextToSpeech fallback;
   private final Map<String, Boolean> noted = new ConcurrentHashMap<>();
 
-  AgentVoices(Configs configs, SpeechProviders providers, TextToSpeech fallback) {
+  AgentVoices(AgentConfigs configs, SpeechProviders providers, TextToSpeech fallback) {
     this.configs = configs;
     this.providers = providers;
     this.fallback = fallback;

@@ -4,7 +4,8 @@ import dev.parley.kit.Settings;
 
 /** tts-egress's settings, read once at start-up. */
 record EgressConfig(String bootstrapServers, String livekitUrl, String apiKey, String apiSecret, String groupId,
-    boolean loopbackOnly, java.time.Duration summaryWait, java.time.Duration resumeWindow, int failoverMs) {
+    boolean loopbackOnly, java.time.Duration summaryWait, java.time.Duration resumeWindow, int failoverMs,
+    short replicationFactor) {
 
   static EgressConfig from(Settings settings) {
     EgressConfig config = new EgressConfig(
@@ -19,7 +20,8 @@ record EgressConfig(String bootstrapServers, String livekitUrl, String apiKey, S
         java.time.Duration.ofMinutes(settings.integer("PARLEY_EGRESS_RESUME_MINUTES", 60, 0, 24 * 60,
             "sessions started this recently and not ended are resumed when this instance takes their partition"
                 + " (after a crash or a rebalance); 0: never")),
-        dev.parley.kit.Failover.fromSettings(settings));
+        dev.parley.kit.Failover.fromSettings(settings),
+        (short) settings.integer("PARLEY_REPLICATION_FACTOR", 1, 1, 5, "replication factor of the dead-letter topics"));
     settings.validate("tts-egress");
     return config;
   }

@@ -4,13 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
-import dev.parley.agentconfig.AgentConfigCache;
+import dev.parley.agentconfig.AgentConfigs;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.agentconfig.SeedAgents;
 import dev.parley.speech.SpeechProviders;
 import dev.parley.speech.TextToSpeech;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
@@ -19,17 +18,8 @@ class AgentVoicesTest {
   private static final String AGENT = "sales-agent-v1";
   private final TreeMap<Integer, AgentConfig> versions = new TreeMap<>();
   private final TextToSpeech fallback = new NamedVoice("fallback");
-  private final AgentVoices voices = new AgentVoices(this::find,
+  private final AgentVoices voices = new AgentVoices(AgentConfigs.of(Map.of(AGENT, versions)),
       new SpeechProviders(Map.of("OPENAI_API_KEY", "test-key"), fallback, null), fallback);
-
-  private Optional<AgentConfigCache.Found> find(String agent, int version) {
-    if (!agent.equals(AGENT) || versions.isEmpty()) {
-      return Optional.empty();
-    }
-    AgentConfig exact = versions.get(version);
-    return Optional.of(exact != null ? new AgentConfigCache.Found(exact, null)
-        : new AgentConfigCache.Found(versions.lastEntry().getValue(), "version " + version + " not seen"));
-  }
 
   private static AgentConfig withVoice(String voice, double speed) {
     ObjectNode tree = (ObjectNode) AgentConfigJson.MAPPER.valueToTree(SeedAgents.all().stream()

@@ -1,0 +1,288 @@
+package dev.parley.processor;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfig;
+import dev.parley.agentconfig.AgentConfigCache;
+import dev.parley.agentconfig.AgentConfigs;
+import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.events.AgentReply;
+import dev.parley.events.AgentTurn;
+import dev.parley.events.Escalation;
+import dev.parley.events.RoutedEvent;
+import dev.parley.events.SessionEnded;
+import dev.parley.events.SessionStarted;
+import dev.parley.events.SessionSummary;
+import dev.parley.events.TurnOutcome;
+import dev.parley.events.UserSpeechStopped;
+import dev.parley.events.UserTurn;
+import dev.parley.llm.SessionHistory;
+import dev.parley.llm.TurnResponder;
+import dev.parley.schemas.TurnId;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One agent's conversations, without Kafka: a session's start is greeted, each caller turn answered (sentence by
+ * sentence, then the final turn with its fields and any escalation), a pause's draft read ahead, and the end
+ * summarized. What it says goes to {@link Replies}; the configs come pinned to the version each session was routed
+ * with. Calls for one session come one at a time (the consumer runtime keeps each session's records in order).
+ */
+final class TurnAnswerer {
+  private static final Logger log = LoggerFactory.getLogger(TurnAnswerer.class);
+  /** The longest transcript sent to the model (about five minutes of speech); longer ones are cut and the cut noted. */
+  static final int MAX_TRANSCRIPT_CHARS = 4000;
+  /** How long a turn waits for the read of its draft that is still running. */
+  static final Duration READ_AHEAD_WAIT = Duration.ofSeconds(3);
+  /** How long a turn waits for the config version it was routed with to reach this processor's cache. */
+  static final Duration VERSION_WAIT = Duration.ofSeconds(3);
+  // "what was agreed or done" made the local model invent outcomes ("resolved by cancelling and resubscribing"
+  // after one caller turn); a summary for the record must hold only what was said
+  static final String SUMMARY_REQUEST = "The call has ended. In one or two sentences, summarize it for the record"
+      + " using only what was said above: what the caller wanted, and what you did or asked. If it was not"
+      + " resolved, say it is still open. Add nothing that was not said.";
+
+  /** Where the answers go. */
+  interface Replies {
+    Future<RecordMetadata> reply(String session, AgentReply reply);
+
+    Future<RecordMetadata> escalation(Escalation escalation);
+
+    Future<RecordMetadata> summary(SessionSummary summary);
+
+    /** Whether the instance that held the session before finished this turn meanwhile (then it is not sent again). */
+    boolean answeredElsewhere(String session, String turnId);
+  }
+
+  private final String agentId;
+  private final AgentConfigs configs;
+  private final TurnResponder responder;
+  private final SessionMemory memory;
+  private final ReadAheads readAheads;
+  private final ProcessorMetrics metrics;
+  private final Replies replies;
+
+  TurnAnswerer(String agentId, AgentConfigs configs, TurnResponder responder, SessionMemory memory,
+      ReadAheads readAheads, ProcessorMetrics metrics, Replies replies) {
+    this.agentId = agentId;
+    this.configs = configs;
+    this.responder = responder;
+    this.memory = memory;
+    this.readAheads = readAheads;
+    this.metrics = metrics;
+    this.replies = replies;
+  }
+
+  /** One routed event of {@code session}. */
+  void handle(String session, RoutedEvent event) {
+    if (event.getEvent() instanceof UserTurn turn) {
+      respond(session, event, turn.getTurnId(), turn.getTranscript());
+    } else if (event.getEvent() instanceof SessionStarted) {
+      greet(session, event);
+    } else if (event.getEvent() instanceof SessionEnded ended) {
+      readAheads.forget(session);
+      summarize(session, event, ended);
+    } else if (event.getEvent() instanceof UserSpeechStopped stopped && stopped.getDraftTranscript() != null) {
+      readAheads.offer(session, () -> readAhead(session, event, stopped));
+    }
+  }
+
+  private void greet(String session, RoutedEvent event) {
+    String turnId = TurnId.greeting(session).toString();
+    if (!memory.firstTime(turnId)) {
+      metrics.duplicate(agentId);
+      return;
+    }
+    readAheads.turnStarts(session, READ_AHEAD_WAIT); // no draft is read before the greeting is in the history
+    try {
+      AgentConfigCache.Found found = findConfig(event);
+      String greeting = found == null ? null : found.config().promptConfig().greeting();
+      if (greeting == null || greeting.isBlank()) {
+        return;
+      }
+      long start = System.nanoTime();
+      List<Future<RecordMetadata>> sent = new ArrayList<>();
+      sent.add(replies.reply(session, new AgentReply(TurnRecords.chunk(agentId, session, turnId, event, 0,
+          greeting))));
+      TurnResponder.Answer answer = new TurnResponder.Answer(greeting, AgentConfigJson.MAPPER.createObjectNode(),
+          TurnOutcome.OK, null, null, 0, 1);
+      finish(session, event, turnId, "", answer, sent, start, found);
+      memory.history(session).add(new SessionHistory.Exchange(turnId, "", greeting));
+      // while the greeting plays, the model reads the instructions and greeting into its prompt cache
+      responder.warm(found.config(), memory.history(session).exchanges());
+    } finally {
+      readAheads.turnEnds(session);
+    }
+  }
+
+  /**
+   * The caller paused: their words so far are read into the model's cache while ingress confirms the end of the turn,
+   * so the turn, when it comes, starts sooner. Nothing is answered or recorded; a draft for a turn already answered
+   * (it arrived late) or of a session without a config is ignored.
+   */
+  private void readAhead(String session, RoutedEvent event, UserSpeechStopped stopped) {
+    Integer index = stopped.getTurnIndex();
+    if (index == null || memory.history(session).answered(TurnId.line(session, index).toString())) {
+      return;
+    }
+    AgentConfigCache.Found found = findConfig(event);
+    if (found == null) {
+      return;
+    }
+    String draft = stopped.getDraftTranscript();
+    long start = System.nanoTime();
+    boolean read = responder.readAhead(found.config(), memory.history(session).exchanges(),
+        draft.length() > MAX_TRANSCRIPT_CHARS ? draft.substring(0, MAX_TRANSCRIPT_CHARS) : draft);
+    log.info("{}: session {} turn {}: read ahead {} characters in {} ms{}", agentId, session, index, draft.length(),
+        (System.nanoTime() - start) / 1_000_000, read ? "" : " (the provider could not)");
+  }
+
+  private void respond(String session, RoutedEvent event, String turnId, String transcript) {
+    SessionHistory history = memory.history(session);
+    if (history.answered(turnId) || !memory.firstTime(turnId)) {
+      metrics.duplicate(agentId);
+      return;
+    }
+    readAheads.turnStarts(session, READ_AHEAD_WAIT);
+    try {
+      answer(session, event, turnId, transcript, history);
+    } finally {
+      readAheads.turnEnds(session);
+    }
+  }
+
+  private void answer(String session, RoutedEvent event, String turnId, String transcript, SessionHistory history) {
+    long start = System.nanoTime();
+    String cut = null;
+    if (transcript.length() > MAX_TRANSCRIPT_CHARS) { // minutes of speech, or a broken upstream: bounded either way
+      cut = "transcript cut from " + transcript.length() + " to " + MAX_TRANSCRIPT_CHARS + " characters";
+      log.warn("{}: turn {} of session {}: {}", agentId, turnId, session, cut);
+      transcript = transcript.substring(0, MAX_TRANSCRIPT_CHARS);
+    }
+    boolean lost = event.getEvent() instanceof UserTurn turn && turn.getAudioLost();
+    if (lost) { // what the conversation records in place of the words
+      transcript = "(the caller's words were lost: their listener crashed)";
+    }
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    TurnResponder.ChunkSink sink = (i, text) -> sent.add(replies.reply(session, new AgentReply(
+        TurnRecords.chunk(agentId, session, turnId, event, i, text))));
+    AgentConfigCache.Found found = findConfig(event);
+    TurnResponder.Answer answer;
+    String fixed = lost ? TurnResponder.LOST_WORDS : found == null ? TurnResponder.APOLOGY : null;
+    if (fixed != null) { // said without the model: nothing to answer, or nothing to answer with
+      sink.chunk(0, fixed);
+      answer = new TurnResponder.Answer(fixed, AgentConfigJson.MAPPER.createObjectNode(), TurnOutcome.FALLBACK,
+          lost ? "the caller's words were lost with their listener (ingress-worker crashed)"
+              : "no config for agent " + agentId, null, -1, 1);
+    } else {
+      answer = responder.answer(found.config(), history.exchanges(), transcript, sink);
+    }
+    if (cut != null) {
+      answer = answer.withNote(cut);
+    }
+    finish(session, event, turnId, transcript, answer, sent, start, found);
+    history.add(new SessionHistory.Exchange(turnId, transcript, answer.spoken()));
+  }
+
+  private AgentConfigCache.Found findConfig(RoutedEvent event) {
+    var found = configs.find(agentId, event.getConfigVersion());
+    // not found, or not that version: a version routed before this processor has read it (just published, or the
+    // processor just started) is waited for, not answered with an older one
+    if (found.isEmpty() || found.get().note() != null) {
+      try {
+        configs.awaitCaughtUp(Duration.ofSeconds(10));
+        long deadline = System.nanoTime() + VERSION_WAIT.toNanos();
+        found = configs.find(agentId, event.getConfigVersion());
+        while ((found.isEmpty() || found.get().note() != null) && System.nanoTime() < deadline) {
+          Thread.sleep(50);
+          found = configs.find(agentId, event.getConfigVersion());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return found.orElse(null);
+  }
+
+  /** Publishes the final turn and any escalation it raises; {@code found} is the config used (null: none found). */
+  private void finish(String session, RoutedEvent event, String turnId, String transcript,
+      TurnResponder.Answer answer, List<Future<RecordMetadata>> sent, long start, AgentConfigCache.Found found) {
+    long total = System.nanoTime() - start;
+    AgentTurn turn = TurnRecords.turn(agentId, session, turnId, event, transcript, answer, total, found);
+    if (replies.answeredElsewhere(session, turnId)) {
+      awaitAcks(sent);
+      metrics.duplicate(agentId);
+      log.info("{}: turn {} of session {} was finished by the instance that held it before; not answered twice",
+          agentId, turnId, session);
+      return;
+    }
+    sent.add(replies.reply(session, new AgentReply(turn)));
+    if (found != null && answer.outcome() != TurnOutcome.FALLBACK) {
+      sent.addAll(escalate(found.config(), turn, answer.fields()));
+    }
+    awaitAcks(sent);
+    metrics.turn(agentId, answer, total);
+    memory.remember(session, answer.outcome(), answer.fields());
+  }
+
+  /**
+   * An escalation field (escalation_needed, or one the config declares) that is true for the first time in the
+   * session goes out on {@code parley.escalations.v1}: a human or another system takes the call from there. Once per
+   * session and field.
+   */
+  private List<Future<RecordMetadata>> escalate(AgentConfig config, AgentTurn turn, ObjectNode fields) {
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    if (fields == null || config.schemaConfig() == null || config.schemaConfig().fields() == null) {
+      return sent;
+    }
+    for (AgentConfig.SchemaField field : config.schemaConfig().fields()) {
+      if (field.isEscalation() && fields.path(field.name()).asBoolean(false)
+          && memory.firstEscalation(turn.getSessionId(), field.name())) {
+        log.info("{}: session {} escalated by {} in turn {}", agentId, turn.getSessionId(), field.name(),
+            turn.getTurnId());
+        sent.add(replies.escalation(TurnRecords.escalation(turn, field.name(), fields)));
+      }
+    }
+    return sent;
+  }
+
+  /**
+   * The session ended: the agent's own LLM writes a short summary of the conversation, published with the final
+   * structured fields on {@code parley.session-summaries.v1} (sessions without a caller turn get none).
+   */
+  private void summarize(String session, RoutedEvent event, SessionEnded ended) {
+    SessionMemory.Ended memoryOf = memory.end(session);
+    if (memoryOf.userTurns() == 0 || !memory.firstTime(TurnId.summary(session).toString())) {
+      return;
+    }
+    AgentConfigCache.Found found = findConfig(event);
+    String summary;
+    TurnOutcome outcome;
+    if (found == null) {
+      summary = "No summary: agent " + agentId + " has no config version " + event.getConfigVersion() + ".";
+      outcome = TurnOutcome.FALLBACK;
+    } else {
+      TurnResponder.Answer answer = responder.summarize(found.config(), memoryOf.exchanges(), SUMMARY_REQUEST);
+      outcome = answer.outcome();
+      summary = outcome == TurnOutcome.FALLBACK ? "No summary: " + answer.fallbackReason() : answer.spoken();
+    }
+    awaitAcks(List.of(replies.summary(TurnRecords.summary(agentId, session, event, ended, summary, memoryOf,
+        outcome))));
+  }
+
+  /** The record counts as done only once Kafka has every reply of it. */
+  private static void awaitAcks(List<Future<RecordMetadata>> sent) {
+    for (Future<RecordMetadata> future : sent) {
+      try {
+        future.get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        throw new IllegalStateException("reply not acknowledged by Kafka: " + e.getMessage(), e);
+      }
+    }
+  }
+}
