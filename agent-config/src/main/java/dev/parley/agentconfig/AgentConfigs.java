@@ -18,6 +18,29 @@ public interface AgentConfigs {
     return true;
   }
 
+  /**
+   * As {@link #find}, but a version this process has not seen yet (published a moment ago, or the process just
+   * started) is waited for, the catch-up first and then up to {@code wait}, before the newest is used with its note.
+   */
+  default Optional<AgentConfigCache.Found> findWaiting(String agentId, int version, Duration wait) {
+    Optional<AgentConfigCache.Found> found = find(agentId, version);
+    if (found.isPresent() && found.get().note() == null) {
+      return found;
+    }
+    try {
+      awaitCaughtUp(Duration.ofSeconds(10));
+      long deadline = System.nanoTime() + wait.toNanos();
+      found = find(agentId, version);
+      while ((found.isEmpty() || found.get().note() != null) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+        found = find(agentId, version);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return found;
+  }
+
   /** A fixed set: agent id to its configs by version. */
   static AgentConfigs of(Map<String, ? extends NavigableMap<Integer, AgentConfig>> versions) {
     return (agentId, version) -> pick(versions.get(agentId), version);

@@ -118,7 +118,7 @@ public final class IngressWorker implements AutoCloseable {
   }
 
   private void assigned(Job job) {
-    CallSession session = new CallSession(job, config, producer, new CallSession.Ears(stt, providers, agents), vads.get(),
+    CallSession session = new CallSession(job, config, producer, new Ears(stt, providers, agents), vads.get(),
         sttPool, s -> {
           running.remove(job.id());
           if (!s.steppedDown()) { // a listener that stepped down leaves the call's beat to its successor

@@ -1,35 +1,25 @@
 package dev.parley.processor;
 
 import dev.parley.agentconfig.AgentConfigCache;
-import dev.parley.events.AgentReply;
-import dev.parley.events.AgentTurn;
-import dev.parley.events.Escalation;
 import dev.parley.events.RoutedEvent;
 import dev.parley.events.SessionEnded;
-import dev.parley.events.SessionSummary;
 import dev.parley.kit.SessionConsumer;
-import dev.parley.kit.TopicWindow;
 import dev.parley.llm.TurnResponder;
 import dev.parley.schemas.AvroSerde;
 import dev.parley.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,8 +33,6 @@ import org.slf4j.LoggerFactory;
 final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentWorker.class);
   static final String STAGE = "llm-processor";
-  /** How long after an assignment a turn's final answer is checked against the replies topic before it goes out. */
-  static final long TAKE_OVER_CHECK_MS = 15_000;
   private final String agentId;
   private final ProcessorConfig config;
   private final byte[] instanceName;
@@ -80,7 +68,8 @@ final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseabl
       thread.setDaemon(true);
       return thread;
     }));
-    this.answerer = new TurnAnswerer(agentId, configs, responder, memory, readAheads, metrics, new KafkaReplies());
+    this.answerer = new TurnAnswerer(agentId, configs, responder, memory, readAheads, metrics,
+        new KafkaReplies(agentId, config.bootstrapServers(), instanceName, producer, receivedAt, fenced, assignedAt));
     this.prewarm = new Prewarm(agentId, configs, responder, () -> running);
     this.consumer = new SessionConsumer(new SessionConsumer.Options(config.bootstrapServers(), "parley-llm-" + agentId,
         List.of(Topics.agent(agentId)), "earliest", config.failoverMs(),
@@ -187,64 +176,6 @@ final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseabl
     int turns = bootstrap.replay(agentId, numbers, memory::restore);
     log.info("{}: took over partitions {}; {} earlier turns read back from the replies topic in {} ms", agentId,
         numbers, turns, (System.nanoTime() - start) / 1_000_000);
-  }
-
-  /** The answers on Kafka: replies carry this instance's name and when their record was received. */
-  private final class KafkaReplies implements TurnAnswerer.Replies {
-    @Override
-    public Future<RecordMetadata> reply(String session, AgentReply reply) {
-      if (fenced.contains(Topics.partitionOf(session))) { // the partition's new owner answers this turn
-        return CompletableFuture.completedFuture(null);
-      }
-      ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(Topics.AGENT_REPLIES.name(),
-          session.getBytes(StandardCharsets.UTF_8), AvroSerde.of(AgentReply.class).encode(reply));
-      record.headers().add(Topics.REPLY_INSTANCE_HEADER, instanceName);
-      byte[] received = receivedAt.get(session);
-      if (received != null) {
-        record.headers().add(Topics.REPLY_RECEIVED_AT_HEADER, received);
-      }
-      return producer.send(record);
-    }
-
-    @Override
-    public Future<RecordMetadata> escalation(Escalation escalation) {
-      return producer.send(new ProducerRecord<>(Topics.ESCALATIONS.name(),
-          escalation.getSessionId().getBytes(StandardCharsets.UTF_8), AvroSerde.of(Escalation.class).encode(escalation)));
-    }
-
-    @Override
-    public Future<RecordMetadata> summary(SessionSummary summary) {
-      return producer.send(new ProducerRecord<>(Topics.SESSION_SUMMARIES.name(),
-          summary.getSessionId().getBytes(StandardCharsets.UTF_8), AvroSerde.of(SessionSummary.class).encode(summary)));
-    }
-
-    /**
-     * For a turn received soon after its partition came here: whether the instance that held the partition before
-     * (dropped from the group while still working, not dead) finished it meanwhile. The take-over read of the replies
-     * topic happened before that answer was written, so the topic is read again, from just before the assignment.
-     */
-    @Override
-    public boolean answeredElsewhere(String session, String turnId) {
-      Long since = assignedAt.get(Topics.partitionOf(session));
-      long now = System.currentTimeMillis();
-      if (since == null || now - since > TAKE_OVER_CHECK_MS) {
-        return false;
-      }
-      boolean[] found = {false};
-      try {
-        TopicWindow.read(config.bootstrapServers(), Topics.AGENT_REPLIES.name(), List.of(Topics.partitionOf(session)),
-            Duration.ofMillis(now - since + 5_000), Duration.ofSeconds(2), r -> {
-              var header = r.headers().lastHeader(Topics.REPLY_INSTANCE_HEADER);
-              if (session.equals(r.key()) && !Arrays.equals(instanceName, header == null ? null : header.value())) {
-                AgentReply reply = AvroSerde.of(AgentReply.class).decode(r.value());
-                found[0] |= reply != null && reply.getEvent() instanceof AgentTurn t && t.getTurnId().equals(turnId);
-              }
-            });
-      } catch (RuntimeException e) {
-        log.warn("{}: cannot check whether turn {} was finished elsewhere: {}", agentId, turnId, e.getMessage());
-      }
-      return found[0];
-    }
   }
 
   @Override

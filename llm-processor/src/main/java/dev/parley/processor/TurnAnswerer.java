@@ -189,25 +189,11 @@ final class TurnAnswerer {
     history.add(new SessionHistory.Exchange(turnId, transcript, answer.spoken()));
   }
 
+  /** The config version the session was routed with (waited for briefly when not read yet), or null. */
   private AgentConfigCache.Found findConfig(RoutedEvent event) {
-    var found = configs.find(agentId, event.getConfigVersion());
-    // not found, or not that version: a version routed before this processor has read it (just published, or the
-    // processor just started) is waited for, not answered with an older one
-    if (found.isEmpty() || found.get().note() != null) {
-      try {
-        configs.awaitCaughtUp(Duration.ofSeconds(10));
-        long deadline = System.nanoTime() + VERSION_WAIT.toNanos();
-        found = configs.find(agentId, event.getConfigVersion());
-        while ((found.isEmpty() || found.get().note() != null) && System.nanoTime() < deadline) {
-          Thread.sleep(50);
-          found = configs.find(agentId, event.getConfigVersion());
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    return found.orElse(null);
+    return configs.findWaiting(agentId, event.getConfigVersion(), VERSION_WAIT).orElse(null);
   }
+
 
   /** Publishes the final turn and any escalation it raises; {@code found} is the config used (null: none found). */
   private void finish(String session, RoutedEvent event, String turnId, String transcript,

@@ -10,14 +10,11 @@ import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.events.SessionEnded;
 import dev.parley.speech.SpeechProviders;
 import dev.parley.events.SessionSummary;
-import dev.parley.events.SessionEvent;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.UserEvent;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.schemas.Topics;
 import dev.parley.speech.TextToSpeech;
-import dev.parley.livekit.AgentTokens;
-import dev.parley.schemas.Identities;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +38,6 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
   private static final Logger log = LoggerFactory.getLogger(EgressService.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private final EgressConfig config;
-  private final AgentTokens tokens;
   private final TextToSpeech tts;
   private final SpeechProviders providers;
   private final AgentConfigCache configs;
@@ -69,13 +65,13 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
         return t;
       });
   /** Sessions whose voice is joining its room, or whose start has not been read yet. */
-  private final PendingVoices pending = new PendingVoices(this::joinAsVoice);
+  private final RoomVoices roomVoices;
+  private final PendingVoices pending;
   private final Takeover takeover;
 
 
   EgressService(EgressConfig config, TextToSpeech tts, SpeechProviders providers) {
     this.config = config;
-    this.tokens = new AgentTokens(config.apiKey(), config.apiSecret(), Duration.ofHours(2));
     this.tts = tts;
     this.providers = providers;
     this.configs = new AgentConfigCache(config.bootstrapServers(), "egress");
@@ -84,8 +80,11 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
         List.of(Topics.SESSIONS, Topics.USER_TURNS, Topics.AGENT_REPLIES, Topics.SESSION_SUMMARIES, Topics.ESCALATIONS),
         "latest", config.failoverMs(), "", Duration.ofMillis(20), COMMIT_EVERY_MS, "tts-egress",
         config.replicationFactor()), this);
-    this.standbys = new Standbys(instance, config.bootstrapServers(), this::joinAsStandby, sessions::containsKey);
-    this.takeover = new Takeover(config, standbys, this::rooms, this::joinAsStandby);
+    this.roomVoices = new RoomVoices(config, instance, voices, this::publish);
+    this.pending = new PendingVoices(roomVoices::join);
+    this.standbys = new Standbys(instance, config.bootstrapServers(), roomVoices::joinAsStandby,
+        sessions::containsKey);
+    this.takeover = new Takeover(config, standbys, roomVoices::rooms, roomVoices::joinAsStandby);
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
         new StringSerializer(), new ByteArraySerializer());
@@ -212,7 +211,7 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
 
   @Override
   public void run() {
-    closer.execute(() -> rooms().warm()); // a take-over asks LiveKit who is in a room while the caller waits
+    closer.execute(() -> roomVoices.rooms().warm()); // a take-over asks LiveKit who is in a room while the caller waits
     standbys.start();
     positions.scheduleWithFixedDelay(this::writePositions, 100, 100, TimeUnit.MILLISECONDS);
     log.info("tts-egress consuming sessions, user events and replies as group {}; LiveKit at {}", config.groupId(),
@@ -292,33 +291,6 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
     }
   }
 
-  /**
-   * A voice for a session taken over from another instance, in its room and silent. Its identity carries this
-   * instance's tag and a count: LiveKit pushes out a participant whose identity another one joins with, and neither
-   * the session's voice on a peer only thought dead nor another join of this instance may be pushed out.
-   */
-  private final java.util.concurrent.atomic.AtomicInteger joins = new java.util.concurrent.atomic.AtomicInteger();
-
-  private VoiceSession joinAsVoice(String session, String room) {
-    return new VoiceSession(session, config.livekitUrl(), token(room, Identities.voice(session)), voices,
-        config.loopbackOnly(), this::publish);
-  }
-
-  private VoiceSession joinAsStandby(String session, String room) {
-    return new VoiceSession(session, config.livekitUrl(), token(room, Identities.voice(session,
-        Integer.toHexString(instance.hashCode() & 0xffff) + "-" + joins.incrementAndGet())), voices,
-        config.loopbackOnly(), this::publish);
-  }
-
-  private dev.parley.livekit.LiveKitRooms roomService;
-
-  private synchronized dev.parley.livekit.LiveKitRooms rooms() {
-    if (roomService == null) {
-      roomService = new dev.parley.livekit.LiveKitRooms(config.livekitUrl(), config.apiKey(), config.apiSecret());
-    }
-    return roomService;
-  }
-
   private void closeEnded(String session) {
     VoiceSession voice = ending.remove(session);
     if (voice != null) {
@@ -337,10 +309,6 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
   private void publish(PlaybackEvent event) {
     producer.send(new ProducerRecord<>(Topics.PLAYBACK.name(), event.getSessionId(),
         Topics.PLAYBACK.valueSerde().serializer().serialize(null, event)));
-  }
-
-  private String token(String room, String identity) {
-    return tokens.join(room, identity, "Parley agent");
   }
 
   @Override

@@ -28,19 +28,16 @@ import java.util.function.Consumer;
  * messages, stops at once when the caller starts speaking, and reports what was and was not heard.
  */
 final class VoiceSession implements AutoCloseable {
-  static final String SUMMARY_TOPIC = "conversation-summary";
-  /** LiveKit's data messages: keep under the SDKs' 15 kB chunk size. */
-  static final int MAX_MESSAGE_BYTES = 15_000;
   private final String sessionId;
   private final RoomParticipant room;
   private final AudioPublication voice;
   private final Voices voices;
   private final Consumer<PlaybackEvent> playback;
+  private final RoomMessages messages;
   private final ExecutorService speaker = Executors.newSingleThreadExecutor();
   private final java.util.concurrent.ScheduledExecutorService watcher =
       Executors.newSingleThreadScheduledExecutor();
   private final Set<String> spoken = new HashSet<>();
-  private final List<String> transcript = new ArrayList<>();
   private String playingTurn;
   private final List<String> heard = new ArrayList<>();
   private final List<String> queued = new ArrayList<>();
@@ -99,6 +96,7 @@ final class VoiceSession implements AutoCloseable {
     this.voices = voices;
     this.playback = playback;
     this.room = RoomParticipant.join(url, token, new RoomListener() { }, loopbackOnly, Duration.ofSeconds(20));
+    this.messages = new RoomMessages(sessionId, (topic, bytes) -> room.sendData(topic, bytes));
     this.voice = room.publishAudio("agent-voice", Duration.ofSeconds(10));
     LOG.info("session {}: speaking in room {} as {} (track {})", sessionId, room.roomName(), room.identity(),
         voice.trackSid());
@@ -255,69 +253,17 @@ final class VoiceSession implements AutoCloseable {
       }
       style = next;
     }
-    transcript.add("user: " + turn.getUserTranscript());
-    transcript.add("agent: " + turn.getSystemResponse());
-    ObjectNode message = fields.objectNode();
-    message.put("type", "agent_turn").put("session_id", sessionId).put("turn_id", turn.getTurnId())
-        .put("agent_id", turn.getAgentId()).put("schema_id", turn.getSchemaId())
-        .put("system_response", turn.getSystemResponse()).put("user_transcript", turn.getUserTranscript())
-        .put("outcome", turn.getOutcome().name());
-    message.set("data", fields);
-    // The running transcript, newest lines kept: older lines are dropped until the message fits a data packet.
-    List<String> lines = new ArrayList<>(transcript);
-    byte[] bytes = withTranscript(message, lines);
-    while (bytes.length > MAX_MESSAGE_BYTES && !lines.isEmpty()) {
-      lines.remove(0);
-      bytes = withTranscript(message, lines);
-    }
-    if (bytes.length > MAX_MESSAGE_BYTES) {
-      LOG.warn("session {}: turn {} summary is {} bytes even without the transcript; not sent", sessionId,
-          turn.getTurnId(), bytes.length);
-      return;
-    }
-    room.sendData(SUMMARY_TOPIC, bytes);
+    messages.turn(turn, fields);
   }
 
-  /** The data topic that tells the room a human should take over. */
-  static final String ESCALATION_TOPIC = "escalation";
-
-  /** The agent asked for a human: the room hears of it on {@value #ESCALATION_TOPIC} (the page can show it). */
+  /** The agent asked for a human: the room hears of it (see {@link RoomMessages#escalation}). */
   void escalation(dev.parley.events.Escalation escalation) {
-    ObjectNode message = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
-    message.put("type", "escalation").put("session_id", sessionId).put("turn_id", escalation.getTurnId())
-        .put("agent_id", escalation.getAgentId()).put("field", escalation.getField())
-        .put("user_transcript", escalation.getUserTranscript())
-        .put("system_response", escalation.getSystemResponse());
-    try {
-      message.set("data", message.objectNode().objectNode().setAll((ObjectNode) new com.fasterxml.jackson.databind
-          .ObjectMapper().readTree(escalation.getStructuredFields())));
-    } catch (java.io.IOException | ClassCastException e) {
-      message.putObject("data");
-    }
-    byte[] bytes = message.toString().getBytes(StandardCharsets.UTF_8);
-    if (bytes.length <= MAX_MESSAGE_BYTES) {
-      room.sendData(ESCALATION_TOPIC, bytes);
-      LOG.info("session {}: escalation ({}) sent to the room", sessionId, escalation.getField());
-    }
+    messages.escalation(escalation);
   }
 
-  /** The session's summary, with its final structured fields, as a {@code summary} message. */
+  /** The session's summary, with its final structured fields (see {@link RoomMessages#summary}). */
   void summary(dev.parley.events.SessionSummary summary, ObjectNode fields) {
-    ObjectNode message = fields.objectNode();
-    message.put("type", "summary").put("session_id", sessionId).put("agent_id", summary.getAgentId())
-        .put("summary", summary.getSummary()).put("user_turns", summary.getUserTurns())
-        .put("end_reason", summary.getEndReason()).put("outcome", summary.getOutcome().name());
-    message.set("data", fields);
-    byte[] bytes = withTranscript(message, new ArrayList<>(transcript));
-    if (bytes.length > MAX_MESSAGE_BYTES) {
-      bytes = withTranscript(message, List.of());
-    }
-    room.sendData(SUMMARY_TOPIC, bytes);
-  }
-
-  private static byte[] withTranscript(ObjectNode message, List<String> lines) {
-    message.putArray("transcript").addAll(lines.stream().map(message::textNode).toList());
-    return message.toString().getBytes(StandardCharsets.UTF_8);
+    messages.summary(summary, fields);
   }
 
   /** Barge-in: the caller started speaking; drop everything queued and record what was lost. */
