@@ -1,7 +1,6 @@
 package dev.parley.ingress;
 
 import dev.parley.events.SessionEnded;
-import dev.parley.events.SessionStarted;
 import dev.parley.livekit.Job;
 import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.Participant;
@@ -9,7 +8,6 @@ import dev.parley.livekit.RoomParticipant;
 import dev.parley.speech.TurnDetector;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.Producer;
@@ -47,7 +45,7 @@ final class CallSession implements RoomListener {
   CallSession(Job job, IngressConfig config, Producer<String, byte[]> producer, Ears ears,
       dev.parley.speech.VoiceActivity vad, ExecutorService sttPool, Consumer<CallSession> onEnd) {
     this.job = job;
-    this.resumes = resumedSession(job.metadata());
+    this.resumes = Orphans.resumedSession(job.metadata());
     this.sessionId = resumes != null ? resumes : "s-" + job.id();
     this.config = config;
     this.ears = ears;
@@ -73,19 +71,6 @@ final class CallSession implements RoomListener {
   void endOfTurn(TurnDetector.EndOfTurn model) {
     turns.endOfTurn(model);
   }
-
-  /** The session id a re-dispatched job continues, from its metadata; null when it is a new call or the id is not ours. */
-  static String resumedSession(String metadata) {
-    try {
-      com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(metadata == null || metadata.isBlank() ? "{}" : metadata);
-      String id = node == null ? null : node.path(Orphans.RESUME_KEY).asText(null);
-      return id != null && id.matches("s-[A-Za-z0-9_-]{1,64}") ? id : null;
-    } catch (java.io.IOException e) {
-      return null;
-    }
-  }
-
-
 
   /** When this instance began listening to the caller (epoch ms; 0 before the caller was found). */
   long listeningSince() {
@@ -141,9 +126,6 @@ final class CallSession implements RoomListener {
   /** A turn is being heard (between speech start and the turn's end, under detector's lock). */
   private boolean inTurn;
 
-
-
-
   boolean resumed() {
     return resumes != null;
   }
@@ -176,28 +158,8 @@ final class CallSession implements RoomListener {
       turns.checkLostWords();
       return;
     }
-    Map<String, String> attributes = info.attributes();
-    String userId = attributes.getOrDefault("user_id", userIdOf(metadata));
-    String roomMetadata = room.roomMetadata().isBlank() ? job.metadata() : room.roomMetadata();
-    // read as the router reads it: the token's participant metadata (where the token service puts the tenant of
-    // the key that asked for it) over the room's, attributes last
-    String tenant = dev.parley.routing.SessionMetadata.parse(roomMetadata, metadata, attributes).tenantId();
-    events.session(SessionStarted.newBuilder().setSessionId(sessionId).setRoomName(job.room())
-        .setRoomSid(job.roomSid()).setParticipantIdentity(identity).setParticipantSid(info.sid())
-        .setUserId(userId).setTenantId(tenant).setRoomMetadata(roomMetadata)
-        .setParticipantMetadata(metadata == null ? "" : metadata).setParticipantAttributes(attributes)
-        .setJobId(job.id()).setStartedAt(Instant.now()).build());
+    events.started(job, info, metadata, room.roomMetadata().isBlank() ? job.metadata() : room.roomMetadata());
     log.info("session {} started for {} in room {}", sessionId, identity, job.room());
-  }
-
-  /** The caller's {@code user_id} from its metadata JSON, or null. */
-  static String userIdOf(String metadata) {
-    try {
-      com.fasterxml.jackson.databind.JsonNode node = JSON.readTree(metadata == null ? "" : metadata);
-      return node != null && node.path("user_id").isTextual() ? node.get("user_id").asText() : null;
-    } catch (java.io.IOException e) {
-      return null;
-    }
   }
 
   /** The caller may end the session from the page ({@code end_session} on {@value #CONTROL_TOPIC}): the agent then summarizes it. */
@@ -235,11 +197,6 @@ final class CallSession implements RoomListener {
   public void onDisconnected(String reason) {
     end("room_closed: " + reason);
   }
-
-
-
-
-
 
   /** A successor asked this listener to leave while it heard a turn: that turn is out (or had no words), so it leaves. */
   private void leaveIfAsked() {

@@ -108,7 +108,7 @@ public final class IngressWorker implements AutoCloseable {
    * then takes the call over, and this one steps down).
    */
   private boolean acceptable(dev.parley.livekit.JobHandler.JobRequest request) {
-    String resumes = CallSession.resumedSession(request.metadata());
+    String resumes = Orphans.resumedSession(request.metadata());
     if (resumes != null && running.values().stream().anyMatch(s -> s.sessionId().equals(resumes) && s.listening())) {
       log.info("session {}: declined the job dispatched again for it in room {}: this instance still listens to it",
           resumes, request.roomName());

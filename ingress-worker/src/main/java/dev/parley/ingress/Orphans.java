@@ -21,6 +21,17 @@ import org.slf4j.LoggerFactory;
  */
 final class Orphans {
   static final String RESUME_KEY = "parley_resume_session";
+
+  /** The session id a re-dispatched job continues, from its metadata; null when it is a new call or the id is not ours. */
+  static String resumedSession(String metadata) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(metadata == null || metadata.isBlank() ? "{}" : metadata);
+      String id = node == null ? null : node.path(RESUME_KEY).asText(null);
+      return id != null && id.matches("s-[A-Za-z0-9_-]{1,64}") ? id : null;
+    } catch (java.io.IOException e) {
+      return null;
+    }
+  }
   private static final Logger log = LoggerFactory.getLogger(Orphans.class);
   private static final Duration READ_LIMIT = Duration.ofSeconds(30);
   private final IngressConfig config;
