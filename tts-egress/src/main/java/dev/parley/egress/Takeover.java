@@ -53,7 +53,7 @@ final class Takeover {
       return;
     }
     open.keySet().removeIf(here);
-    Map<String, VoiceSession.ResumePoint> where = open.isEmpty() ? Map.of() : voicePositions(partitions);
+    Map<String, ResumePoint> where = open.isEmpty() ? Map.of() : voicePositions(partitions);
     for (Map.Entry<String, SessionStarted> entry : open.entrySet()) {
       String session = entry.getKey();
       Standbys.Claimed standby = standbys.claim(session);
@@ -61,7 +61,7 @@ final class Takeover {
         continue; // a call that ended without its SessionEnded (its ingress crashed too): nothing to rejoin
       }
       try {
-        VoiceSession.ResumePoint point = where.get(session);
+        ResumePoint point = where.get(session);
         VoiceSession voice = standby != null ? standby.voice() : joinAsStandby.apply(session, entry.getValue().getRoomName());
         if (point != null) {
           voice.resumeFrom(point);
@@ -90,8 +90,8 @@ final class Takeover {
    * The newest voice position of each session of {@code partitions} written in the last {@link #POSITIONS_WINDOW}
    * (a session's holder writes one at least every second; a session that ended has none).
    */
-  private Map<String, VoiceSession.ResumePoint> voicePositions(List<Integer> partitions) {
-    Map<String, VoiceSession.ResumePoint> where = new java.util.HashMap<>();
+  private Map<String, ResumePoint> voicePositions(List<Integer> partitions) {
+    Map<String, ResumePoint> where = new java.util.HashMap<>();
     try {
       dev.parley.kit.TopicWindow.read(config.bootstrapServers(), Topics.VOICE_POSITIONS.name(), partitions,
           POSITIONS_WINDOW, Duration.ofSeconds(10), record -> {
@@ -100,7 +100,7 @@ final class Takeover {
               return;
             }
             try {
-              where.put(record.key(), VoiceSession.ResumePoint.of(
+              where.put(record.key(), ResumePoint.of(
                   Topics.VOICE_POSITIONS.valueSerde().deserializer().deserialize(null, record.value())));
             } catch (RuntimeException unreadable) {
               log.warn("unreadable voice position of session {} at offset {}: skipped", record.key(), record.offset());

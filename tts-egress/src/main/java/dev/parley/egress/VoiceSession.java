@@ -76,17 +76,21 @@ final class VoiceSession implements AutoCloseable {
     double speedOf(String agentId, int configVersion);
 
     TextToSpeech fallback();
-  }
 
-  /**
-   * Where a session's voice had got to when another instance held it ({@link dev.parley.events.VoicePosition}):
-   * replies before {@code replyOffset} were spoken; the sentence at it was played {@code audioMs} far (to its end if
-   * {@code sentenceDone}).
-   */
-  record ResumePoint(long replyOffset, long audioMs, boolean sentenceDone, String interruptedTurnId, long at) {
-    static ResumePoint of(dev.parley.events.VoicePosition position) {
-      return new ResumePoint(position.getReplyOffset(), position.getAudioMs(), position.getSentenceDone(),
-          position.getInterruptedTurnId(), position.getAt().toEpochMilli());
+    /** The sentence in the agent's voice; if that voice fails (a cloud API down), in the fallback voice. */
+    default byte[] speak(AgentReplyChunk chunk, dev.parley.speech.VoiceStyle style, String sessionId) {
+      TextToSpeech voice = of(chunk.getAgentId(), chunk.getConfigVersion());
+      double speed = speedOf(chunk.getAgentId(), chunk.getConfigVersion());
+      try {
+        return voice.synthesize(chunk.getText(), speed, style);
+      } catch (RuntimeException e) {
+        if (voice == fallback()) {
+          throw e;
+        }
+        LOG.warn("session {}: voice {} failed ({}); this sentence is spoken by {}", sessionId, voice.name(),
+            e.getMessage(), fallback().name());
+        return fallback().synthesize(chunk.getText(), speed, style);
+      }
     }
   }
 
@@ -167,7 +171,7 @@ final class VoiceSession implements AutoCloseable {
   void prepare(AgentReplyChunk chunk, long offset) {
     speaker.execute(() -> {
       try {
-        prepared.put(offset, speak(chunk, style));
+        prepared.put(offset, voices.speak(chunk, style, sessionId));
       } catch (RuntimeException e) {
         LOG.debug("session {}: could not prepare sentence {} ahead: {}", sessionId, offset, e.getMessage());
       }
@@ -186,10 +190,10 @@ final class VoiceSession implements AutoCloseable {
     dev.parley.speech.VoiceStyle now = style;
     speaker.execute(() -> {
       byte[] ready = prepared.remove(offset);
-      byte[] pcm = ready != null ? ready : speak(chunk, now);
+      byte[] pcm = ready != null ? ready : voices.speak(chunk, now, sessionId);
       int fromMs = 0;
       if (offset == resumeOffset) { // half heard before the crash: the rest, from the pause before the cut
-        fromMs = resumePoint(Pcm.samples(pcm), (int) resumeMs, chunk.getText());
+        fromMs = ResumeCut.at(Pcm.samples(pcm), (int) resumeMs, chunk.getText());
         pcm = java.util.Arrays.copyOfRange(pcm, Math.min(pcm.length, fromMs * 96), pcm.length);
         LOG.info("session {}: turn {} sentence {} resumes at {} ms of its audio (heard to {} ms before)", sessionId,
             chunk.getTurnId(), chunk.getChunkIndex(), fromMs, resumeMs);
@@ -221,22 +225,6 @@ final class VoiceSession implements AutoCloseable {
         synthesizing = false;
       }
     });
-  }
-
-  /** The sentence in the agent's voice; if that voice fails (a cloud API down), in the offline voice. */
-  private byte[] speak(AgentReplyChunk chunk, dev.parley.speech.VoiceStyle style) {
-    TextToSpeech voice = voices.of(chunk.getAgentId(), chunk.getConfigVersion());
-    double speed = voices.speedOf(chunk.getAgentId(), chunk.getConfigVersion());
-    try {
-      return voice.synthesize(chunk.getText(), speed, style);
-    } catch (RuntimeException e) {
-      if (voice == voices.fallback()) {
-        throw e;
-      }
-      LOG.warn("session {}: voice {} failed ({}); this sentence is spoken by {}", sessionId, voice.name(),
-          e.getMessage(), voices.fallback().name());
-      return voices.fallback().synthesize(chunk.getText(), speed, style);
-    }
   }
 
   /**
@@ -289,40 +277,6 @@ final class VoiceSession implements AutoCloseable {
         .setHeardText(split == null ? null : split.heard())
         .setUnheardText(split == null || split.unheard().isEmpty() ? null : split.unheard())
         .setVoiceInstructions(playingStyle.isNone() ? null : playingStyle.instructions()).build();
-  }
-
-  /**
-   * What the caller heard of a turn's sentences after {@code playedMs} of their audio: whole sentences,
-   * then the words of the sentence in progress in proportion to its audio played (speech runs at a
-   * nearly even pace), and what was not heard.
-   */
-  record Heard(String heard, String unheard, int sentencesStarted) {
-    static Heard of(List<String> sentences, List<Integer> millis, int playedMs) {
-      List<String> heard = new ArrayList<>();
-      List<String> unheard = new ArrayList<>();
-      int started = 0;
-      int at = 0;
-      for (int i = 0; i < sentences.size(); i++) {
-        int length = millis.get(i);
-        String sentence = sentences.get(i);
-        if (at + length <= playedMs) {
-          heard.add(sentence);
-          started++;
-        } else if (at < playedMs) {
-          String[] words = sentence.split(" ");
-          int n = (int) Math.round(words.length * (playedMs - at) / (double) length);
-          heard.add(String.join(" ", java.util.Arrays.copyOfRange(words, 0, n)));
-          unheard.add(String.join(" ", java.util.Arrays.copyOfRange(words, n, words.length)));
-          started++;
-        } else {
-          unheard.add(sentence);
-        }
-        at += length;
-      }
-      heard.removeIf(String::isEmpty);
-      unheard.removeIf(String::isEmpty);
-      return new Heard(String.join(" ", heard), String.join(" ", unheard), started);
-    }
   }
 
   /** Moves the sentences whose audio has all been played out of {@link #pending} (holds this). */
@@ -391,65 +345,6 @@ final class VoiceSession implements AutoCloseable {
         .setRoomName(room.roomName())
         .setReplyOffset(offset).setAudioMs(ms).setSentenceDone(done).setInterruptedTurnId(lastInterrupted)
         .setAt(Instant.ofEpochMilli(time)).build();
-  }
-
-  /**
-   * Where to start the sentence {@code text} again, whose audio was heard to {@code heardMs}: at the start of the word
-   * the caller was hearing, so no word is cut in two and only the word in progress is heard again. Speech has no
-   * gaps between the words of a phrase (and a stop consonant is as quiet as a word boundary), so the word is first
-   * placed by its share of the sentence's letters over the voiced part of the audio, then its start is put at the
-   * quietest 10 ms near that estimate, not after {@code heardMs}. In milliseconds of the 48 kHz audio.
-   */
-  static int resumePoint(short[] samples, int heardMs, String text) {
-    int lengthMs = samples.length / 48;
-    if (heardMs <= 0) {
-      return 0;
-    }
-    if (heardMs >= lengthMs) {
-      return lengthMs;
-    }
-    int voicedFrom = 0;
-    int voicedTo = lengthMs;
-    while (voicedFrom + 10 < lengthMs && rms(samples, voicedFrom) < VOICED_RMS) {
-      voicedFrom += 10;
-    }
-    while (voicedTo - 10 > voicedFrom && rms(samples, voicedTo - 10) < VOICED_RMS) {
-      voicedTo -= 10;
-    }
-    if (heardMs <= voicedFrom) {
-      return 0;
-    }
-    String[] words = text.strip().split("\\s+");
-    int letters = text.strip().replaceAll("\\s+", " ").length();
-    double msPerLetter = (voicedTo - voicedFrom) / (double) Math.max(1, letters);
-    int estimate = voicedFrom;
-    int at = 0;
-    for (String word : words) {
-      int start = voicedFrom + (int) (at * msPerLetter);
-      if (start > heardMs) {
-        break;
-      }
-      estimate = start;
-      at += word.length() + 1;
-    }
-    int best = Math.min(estimate, heardMs);
-    double quietest = Double.MAX_VALUE;
-    for (int start = Math.min(heardMs - 10, estimate + 100); start >= Math.max(0, estimate - 150); start -= 10) {
-      double level = rms(samples, start);
-      if (level < quietest - 1e-9) {
-        quietest = level;
-        best = start;
-      }
-    }
-    return Math.max(0, best);
-  }
-
-  /** Below this a 10 ms frame is not speech. */
-  private static final double VOICED_RMS = 300;
-
-  private static double rms(short[] samples, int fromMs) {
-    int from = Math.min(samples.length, fromMs * 48);
-    return Pcm.rms(java.util.Arrays.copyOfRange(samples, from, Math.min(samples.length, from + 480)));
   }
 
   boolean speaking() {

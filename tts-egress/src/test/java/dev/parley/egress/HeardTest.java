@@ -13,20 +13,20 @@ class HeardTest {
 
   @Test
   void allOfItWhenPlayedToTheEnd() {
-    assertEquals(new VoiceSession.Heard("I can help with that. First open the settings page. Then choose reset"
-        + " password.", "", 3), VoiceSession.Heard.of(SENTENCES, MILLIS, 4500));
+    assertEquals(new Heard("I can help with that. First open the settings page. Then choose reset"
+        + " password.", "", 3), Heard.of(SENTENCES, MILLIS, 4500));
   }
 
   @Test
   void wholeSentencesThenTheWordsOfTheOneInProgress() {
     // 1000 ms for sentence one, then 1000 of sentence two's 2000 ms: half of its five words, rounded
-    assertEquals(new VoiceSession.Heard("I can help with that. First open the", "settings page. Then choose reset"
-        + " password.", 2), VoiceSession.Heard.of(SENTENCES, MILLIS, 2000));
+    assertEquals(new Heard("I can help with that. First open the", "settings page. Then choose reset"
+        + " password.", 2), Heard.of(SENTENCES, MILLIS, 2000));
   }
 
   @Test
   void nothingWhenCutOffAtOnce() {
-    assertEquals(new VoiceSession.Heard("", "I can help with that. First open the settings page. Then choose"
-        + " reset password.", 0), VoiceSession.Heard.of(SENTENCES, MILLIS, 0));
+    assertEquals(new Heard("", "I can help with that. First open the settings page. Then choose"
+        + " reset password.", 0), Heard.of(SENTENCES, MILLIS, 0));
   }
 }

@@ -30,21 +30,21 @@ class ResumePointTest {
   @Test
   void theWordInProgressIsHeardAgainFromItsStartNotFromAStopInsideIt() {
     // heard to 1,300 ms: in the third word (1,040 .. 1,440 ms), after the stop inside it (1,225 .. 1,255 ms)
-    int resume = VoiceSession.resumePoint(speech(), 1_300, "aaaa bbbb cccc dddd");
+    int resume = ResumeCut.at(speech(), 1_300, "aaaa bbbb cccc dddd");
     assertThat(resume).as("the quiet before the third word, not the stop inside it (ms)").isBetween(1_010, 1_050);
   }
 
   @Test
   void theStartWhenHardlyAnythingWasHeardAndTheEndWhenAllOfItWas() {
-    assertThat(VoiceSession.resumePoint(speech(), 150, "aaaa bbbb cccc dddd")).isZero();
-    assertThat(VoiceSession.resumePoint(speech(), 0, "aaaa bbbb cccc dddd")).isZero();
-    assertThat(VoiceSession.resumePoint(speech(), 99_999, "aaaa bbbb cccc dddd")).isEqualTo(2_080);
+    assertThat(ResumeCut.at(speech(), 150, "aaaa bbbb cccc dddd")).isZero();
+    assertThat(ResumeCut.at(speech(), 0, "aaaa bbbb cccc dddd")).isZero();
+    assertThat(ResumeCut.at(speech(), 99_999, "aaaa bbbb cccc dddd")).isEqualTo(2_080);
   }
 
   @Test
   void neverLaterThanWhatWasHeard() {
     for (int heard = 0; heard < 2_080; heard += 37) {
-      assertThat(VoiceSession.resumePoint(speech(), heard, "aaaa bbbb cccc dddd")).isLessThanOrEqualTo(heard);
+      assertThat(ResumeCut.at(speech(), heard, "aaaa bbbb cccc dddd")).isLessThanOrEqualTo(heard);
     }
   }
 }
