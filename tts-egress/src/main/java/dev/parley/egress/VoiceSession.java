@@ -39,19 +39,10 @@ final class VoiceSession implements AutoCloseable {
       Executors.newSingleThreadScheduledExecutor();
   private final Set<String> spoken = new HashSet<>();
   private String playingTurn;
-  private final List<String> heard = new ArrayList<>();
-  private final List<String> queued = new ArrayList<>();
-  private final List<Integer> queuedMs = new ArrayList<>();
-  /** Per queued sentence: its record's offset in the session's replies partition, and where its audio was cut in. */
-  private final List<Long> queuedOffsets = new ArrayList<>();
-  private final List<Integer> queuedFromMs = new ArrayList<>();
-  /** Offsets of reply sentences taken in and not yet played to their end (nor dropped by a barge-in). */
-  private final java.util.TreeSet<Long> pending = new java.util.TreeSet<>();
+  /** The playing turn's sentences against its audio, and what the caller is still owed (under this lock). */
+  private final PlayedSentences sentences = new PlayedSentences();
   /** The highest replies offset handled: a record at or below it (redelivered after a rebalance) is skipped. */
   private long handledUpTo = -1;
-  /** The last sentence played to its end, for the position. */
-  private long lastPlayedOffset = -1;
-  private long lastPlayedMs;
   /** A sentence the instance before this one had partly played: it resumes here, at this point of its audio. */
   private long resumeOffset = -1;
   private long resumeMs;
@@ -132,7 +123,7 @@ final class VoiceSession implements AutoCloseable {
    */
   synchronized void resumeFrom(ResumePoint resume) {
     handledUpTo = resume.sentenceDone() ? resume.replyOffset() : resume.replyOffset() - 1;
-    lastPlayedOffset = handledUpTo;
+    sentences.playedElsewhere(handledUpTo);
     if (!resume.sentenceDone() && resume.replyOffset() >= 0) {
       resumeOffset = resume.replyOffset();
       resumeMs = resume.audioMs();
@@ -184,7 +175,7 @@ final class VoiceSession implements AutoCloseable {
       if (interrupted.contains(chunk.getTurnId()) || !spoken.add(chunk.getTurnId() + "#" + chunk.getChunkIndex())) {
         return;
       }
-      pending.add(offset);
+      sentences.owe(offset);
     }
     synthesizing = true;
     dev.parley.speech.VoiceStyle now = style;
@@ -200,7 +191,7 @@ final class VoiceSession implements AutoCloseable {
       }
       synchronized (this) {
         if (interrupted.contains(chunk.getTurnId())) {
-          pending.remove(offset);
+          sentences.forgive(offset);
           synthesizing = false;
           return;
         }
@@ -208,17 +199,10 @@ final class VoiceSession implements AutoCloseable {
           played();
           playingTurn = chunk.getTurnId();
           playingStyle = now;
-          heard.clear();
-          queued.clear();
-          queuedMs.clear();
-          queuedOffsets.clear();
-          queuedFromMs.clear();
+          sentences.newTurn();
           playback.accept(event(PlaybackKind.STARTED, 0));
         }
-        queued.add(chunk.getText());
-        queuedMs.add(pcm.length / 96);
-        queuedOffsets.add(offset);
-        queuedFromMs.add(fromMs);
+        sentences.queue(chunk.getText(), pcm.length / 96, offset, fromMs);
         voice.write(pcm);
         LOG.info("session {}: turn {} sentence {}: {} ms of speech queued", sessionId, chunk.getTurnId(),
             chunk.getChunkIndex(), pcm.length / 96);
@@ -261,16 +245,16 @@ final class VoiceSession implements AutoCloseable {
     if (playingTurn != null && dropped > 0) {
       interrupted.add(playingTurn);
       lastInterrupted = playingTurn;
-      queuedOffsets.forEach(pending::remove); // never to be spoken: not owed to the caller after a crash either
+      sentences.dropQueued(); // never to be spoken: not owed to the caller after a crash either
       playback.accept(event(PlaybackKind.INTERRUPTED, dropped));
       playingTurn = null;
     }
   }
 
   private PlaybackEvent event(PlaybackKind kind, int droppedMillis) {
-    int total = queuedMs.stream().mapToInt(Integer::intValue).sum();
+    int total = sentences.queuedMs();
     int played = kind == PlaybackKind.STARTED ? 0 : Math.max(0, total - droppedMillis);
-    Heard split = kind == PlaybackKind.STARTED ? null : Heard.of(queued, queuedMs, played);
+    Heard split = kind == PlaybackKind.STARTED ? null : sentences.heard(played);
     return PlaybackEvent.newBuilder().setSessionId(sessionId).setTurnId(playingTurn == null ? "" : playingTurn)
         .setKind(kind).setAt(Instant.now()).setAudioMsPlayed(played)
         .setChunksPlayed(split == null ? 0 : split.sentencesStarted())
@@ -279,36 +263,23 @@ final class VoiceSession implements AutoCloseable {
         .setVoiceInstructions(playingStyle.isNone() ? null : playingStyle.instructions()).build();
   }
 
-  /** Moves the sentences whose audio has all been played out of {@link #pending} (holds this). */
+  /** The sentences whose audio has all been played out are no longer owed (holds this). */
   private void played() {
-    if (playingTurn == null) {
-      return;
-    }
-    int playedMs = playedMs();
-    int at = 0;
-    for (int i = 0; i < queuedMs.size(); i++) {
-      int length = queuedMs.get(i);
-      if (at + length <= playedMs) {
-        long offset = queuedOffsets.get(i);
-        pending.remove(offset);
-        if (offset > lastPlayedOffset) {
-          lastPlayedOffset = offset;
-          lastPlayedMs = queuedFromMs.get(i) + length;
-        }
-      }
-      at += length;
+    if (playingTurn != null) {
+      sentences.settle(playedMs());
     }
   }
 
+
   /** How much of the playing turn's queued audio has been played out, in ms (holds this). */
   private int playedMs() {
-    return queuedMs.stream().mapToInt(Integer::intValue).sum() - voice.queuedMillis();
+    return sentences.queuedMs() - voice.queuedMillis();
   }
 
   /** The lowest replies offset this session still owes the caller (Long.MAX_VALUE when none): commits stop there. */
   synchronized long firstUnplayed() {
     played();
-    return pending.isEmpty() ? Long.MAX_VALUE : pending.first();
+    return sentences.firstOwed();
   }
 
   /**
@@ -317,23 +288,10 @@ final class VoiceSession implements AutoCloseable {
    */
   synchronized dev.parley.events.VoicePosition position(String instance, boolean always) {
     played();
-    long offset = lastPlayedOffset;
-    long ms = lastPlayedMs;
-    boolean done = true;
-    if (playingTurn != null) {
-      int playedMs = playedMs();
-      int at = 0;
-      for (int i = 0; i < queuedMs.size(); i++) {
-        int length = queuedMs.get(i);
-        if (playedMs < at + length) {
-          offset = queuedOffsets.get(i);
-          ms = queuedFromMs.get(i) + (long) (playedMs - at);
-          done = false;
-          break;
-        }
-        at += length;
-      }
-    }
+    PlayedSentences.Position at = sentences.position(playingTurn != null, playingTurn != null ? playedMs() : 0);
+    long offset = at.offset();
+    long ms = at.ms();
+    boolean done = at.done();
     String now = offset + "/" + ms + "/" + done + "/" + lastInterrupted;
     long time = System.currentTimeMillis();
     if (!always && now.equals(lastSentPosition) && time - lastSentAt < Standbys.QUIET_EVERY_MS) {
