@@ -77,10 +77,12 @@ public final class ConfigService implements AutoCloseable {
     });
     scheduler.scheduleWithFixedDelay(reconciler::run, 5, 5, TimeUnit.SECONDS);
 
-    AdminApi api = new AdminApi(agents, rules, reconciler, new Resolver(agents, rules),
-        new CallerTokens(config.livekitApiKey(), config.livekitApiSecret(), config.agentName(), config.tokenTtlSeconds()),
-        new RateLimiter(config.tokenRequestsPerMinute(), clock), new ApiKeys(config.adminApiKey(),
-        config.readOnlyApiKey(), config.tenantKeys()), config.livekitUrl(), afterWrite.apply(reconciler::run));
+    ApiKeys keys = new ApiKeys(config.adminApiKey(), config.readOnlyApiKey(), config.tenantKeys());
+    AdminApi api = new AdminApi(agents, rules, reconciler, new Resolver(agents, rules), keys,
+        afterWrite.apply(reconciler::run));
+    TokenApi tokens = new TokenApi(new CallerTokens(config.livekitApiKey(), config.livekitApiSecret(),
+        config.agentName(), config.tokenTtlSeconds()), new RateLimiter(config.tokenRequestsPerMinute(), clock), keys,
+        config.livekitUrl());
     String spec = resource("openapi.yaml");
     String docs = resource("docs.html");
     Javalin app = Javalin.create(javalin -> {
@@ -92,8 +94,9 @@ public final class ConfigService implements AutoCloseable {
         javalin.staticFiles.add(config.webDir(), io.javalin.http.staticfiles.Location.EXTERNAL);
       }
     });
-    AdminApi.registerErrors(app);
+    ApiHttp.registerErrors(app);
     api.register(app);
+    tokens.register(app);
     OfflineResponderHolder llm = new OfflineResponderHolder();
     new InsightsApi(config.bootstrapServers(), agents, llm::get).register(app);
     app.get("/health", ctx -> {

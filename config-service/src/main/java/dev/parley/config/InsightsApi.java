@@ -48,9 +48,9 @@ final class InsightsApi {
   }
 
   void register(Javalin app) {
-    app.get(AdminApi.PREFIX + "/sessions/{session_id}/replay", ctx -> limited(() -> replay(ctx)));
-    app.get(AdminApi.PREFIX + "/analytics", ctx -> limited(() -> analytics(ctx)));
-    app.post(AdminApi.PREFIX + "/whatif", ctx -> limited(() -> whatIf(ctx)));
+    app.get(ApiHttp.PREFIX + "/sessions/{session_id}/replay", ctx -> limited(() -> replay(ctx)));
+    app.get(ApiHttp.PREFIX + "/analytics", ctx -> limited(() -> analytics(ctx)));
+    app.post(ApiHttp.PREFIX + "/whatif", ctx -> limited(() -> whatIf(ctx)));
     app.exception(SessionNotFoundException.class, (e, ctx) -> ctx.status(404).json(Map.of("error", "not_found",
         "message", e.getMessage())));
   }
@@ -101,7 +101,7 @@ final class InsightsApi {
   }
 
   private void whatIf(Context ctx) {
-    JsonNode body = AdminApi.jsonBody(ctx);
+    JsonNode body = ApiHttp.jsonBody(ctx);
     JsonNode agentNode = body.get("agent_id");
     if (agentNode == null || !agentNode.isTextual() || !TopicNames.isValidAgentId(agentNode.asText())) {
       throw new InvalidConfigException(new FieldError("agent_id", "is required: the agent whose version to replay"));
@@ -182,14 +182,14 @@ final class InsightsApi {
   /** Runs {@code work} if fewer than two insights requests are running, else answers 503 with Retry-After. */
   private void limited(Runnable work) {
     if (!running.tryAcquire()) {
-      throw new AdminApi.ApiError(503, "busy", "two session reads are already running; retry shortly");
+      throw new ApiHttp.ApiError(503, "busy", "two session reads are already running; retry shortly");
     }
     try {
       work.run();
     } catch (IllegalStateException e) { // Kafka unreachable, or the LLM provider not configured
-      throw new AdminApi.ApiError(503, "unavailable", e.getMessage());
+      throw new ApiHttp.ApiError(503, "unavailable", e.getMessage());
     } catch (IllegalArgumentException e) {
-      throw new AdminApi.ApiError(400, "bad_request", e.getMessage());
+      throw new ApiHttp.ApiError(400, "bad_request", e.getMessage());
     } finally {
       running.release();
     }

@@ -179,8 +179,8 @@ class RoutingAndTokenIT {
     assertThat(metadata.at("/user_details/tier").asText()).isEqualTo("premium");
     assertThat(metadata.has("tenant_id")).isFalse();
     assertThat(jwt.getClaim("roomConfig").toString()).as("the room dispatches the agent").contains("parley");
-    assertThat(AdminApi.identityFor("  Zoë  O'Brien-Smith ")).matches("zoe-o-brien-smith-[0-9a-f]{6}");
-    assertThat(AdminApi.identityFor("日本語")).matches("caller-[0-9a-f]{6}");
+    assertThat(TokenApi.identityFor("  Zoë  O'Brien-Smith ")).matches("zoe-o-brien-smith-[0-9a-f]{6}");
+    assertThat(TokenApi.identityFor("日本語")).matches("caller-[0-9a-f]{6}");
   }
 
   @Test
