@@ -3,6 +3,7 @@ package dev.parley.ingress;
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.agentconfig.AgentConfigs;
+import dev.parley.agentconfig.PinnedConfigs;
 import dev.parley.events.RoutingDecision;
 import dev.parley.schemas.Topics;
 import java.time.Duration;
@@ -32,13 +33,12 @@ final class SessionAgents implements AutoCloseable {
 
   private final Map<String, Pinned> agentOf = new ConcurrentHashMap<>();
   private final Map<String, Boolean> watched = new ConcurrentHashMap<>();
-  private final Map<String, Boolean> noted = new ConcurrentHashMap<>();
-  private final AgentConfigs configs;
+  private final PinnedConfigs configs;
   private final AutoCloseable source;
   private volatile boolean running = true;
 
   SessionAgents(AgentConfigs configs, AutoCloseable source) {
-    this.configs = configs;
+    this.configs = new PinnedConfigs(configs, log);
     this.source = source;
   }
 
@@ -80,12 +80,7 @@ final class SessionAgents implements AutoCloseable {
   /** The config of the agent {@code sessionId} was routed to, at the routed version, once known. */
   Optional<AgentConfig> configOf(String sessionId) {
     Pinned pinned = agentOf.get(sessionId);
-    return pinned == null ? Optional.empty() : configs.find(pinned.agentId(), pinned.version()).map(found -> {
-      if (found.note() != null && noted.putIfAbsent(pinned.agentId() + "@" + pinned.version(), true) == null) {
-        log.warn("agent {}: {}", pinned.agentId(), found.note());
-      }
-      return found.config();
-    });
+    return pinned == null ? Optional.empty() : configs.at(pinned.agentId(), pinned.version());
   }
 
   private void follow(KafkaConsumer<String, byte[]> consumer) {

@@ -2,11 +2,10 @@ package dev.parley.egress;
 
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigs;
+import dev.parley.agentconfig.PinnedConfigs;
 import dev.parley.speech.SpeechProviders;
 import dev.parley.speech.TextToSpeech;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,25 +16,20 @@ import org.slf4j.LoggerFactory;
 final class AgentVoices implements VoiceSession.Voices {
   private static final Logger LOG = LoggerFactory.getLogger(AgentVoices.class);
 
-  private final AgentConfigs configs;
+  private final PinnedConfigs configs;
   private final SpeechProviders providers;
   private final TextToSpeech fallback;
-  private final Map<String, Boolean> noted = new ConcurrentHashMap<>();
 
   AgentVoices(AgentConfigs configs, SpeechProviders providers, TextToSpeech fallback) {
-    this.configs = configs;
+    this.configs = new PinnedConfigs(configs, LOG);
     this.providers = providers;
     this.fallback = fallback;
   }
 
   private Optional<AgentConfig.VoiceConfig> voiceConfig(String agentId, int version) {
-    return configs.find(agentId, version).map(found -> {
-      if (found.note() != null && noted.putIfAbsent(agentId + "@" + version, true) == null) {
-        LOG.warn("agent {}: {}", agentId, found.note());
-      }
-      return found.config().voiceConfig();
-    });
+    return configs.at(agentId, version).map(AgentConfig::voiceConfig);
   }
+
 
   @Override
   public TextToSpeech of(String agentId, int version) {
