@@ -57,7 +57,8 @@ class LocalStackIT {
           "--api-port", String.valueOf(API), "--livekit-port", String.valueOf(LIVEKIT)), repo, dir.resolve("up.log"),
           Map.of("PARLEY_WEB_DIR", web.resolve("dist").toString()));
       try {
-        awaitLine(up, dir.resolve("up.log"), "Parley local stack is up.", Duration.ofMinutes(4));
+        // the launcher gives the local model up to 240 s to read the agents' instructions, after ~1 min of start-up
+        awaitLine(up, dir.resolve("up.log"), "Parley local stack is up.", Duration.ofMinutes(6));
 
         long demoStart = System.nanoTime();
         String demoOut = demo(ns, java, classpath, repo, dir.resolve("demo.log"));

@@ -6,6 +6,7 @@ import dev.parley.llm.SessionHistory;
 import dev.parley.llm.TurnResponder;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +18,11 @@ import org.slf4j.LoggerFactory;
  */
 final class Prewarm implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Prewarm.class);
+  /**
+   * One agent at a time: the local model shares two cores, so four agents read at once took four times as long
+   * each, ran into the warm-up timeout and read again (48-78 s for four seed agents, over 3 minutes once).
+   */
+  private static final ReentrantLock ONE_AT_A_TIME = new ReentrantLock(true);
   private final String agentId;
   private final AgentConfigCache configs;
   private final TurnResponder responder;
@@ -52,19 +58,25 @@ final class Prewarm implements Runnable {
         || config.promptConfig().greeting() == null) {
       return;
     }
-    long start = System.nanoTime();
-    // several agents start at once on two cores: a first try can run out of time while the others read
-    for (int attempt = 1; attempt <= 3 && running.getAsBoolean(); attempt++) {
-      try {
-        responder.warmOrFail(config, List.of(new SessionHistory.Exchange("prewarm", "",
-            config.promptConfig().greeting())));
-        log.info("{}: local model ready, instructions and greeting cached in {} ms", agentId,
-            (System.nanoTime() - start) / 1_000_000);
-        return;
-      } catch (RuntimeException e) {
-        log.warn("{}: reading the instructions into the local model's cache failed (attempt {} of 3): {}",
-            agentId, attempt, e.getMessage());
+    long queued = System.nanoTime();
+    ONE_AT_A_TIME.lock();
+    try {
+      long start = System.nanoTime();
+      // a live call's turn may share the cores meanwhile: a first try can run out of time
+      for (int attempt = 1; attempt <= 3 && running.getAsBoolean(); attempt++) {
+        try {
+          responder.warmOrFail(config, List.of(new SessionHistory.Exchange("prewarm", "",
+              config.promptConfig().greeting())));
+          log.info("{}: local model ready, instructions and greeting cached in {} ms (after {} ms waiting for other"
+              + " agents' turn)", agentId, (System.nanoTime() - start) / 1_000_000, (start - queued) / 1_000_000);
+          return;
+        } catch (RuntimeException e) {
+          log.warn("{}: reading the instructions into the local model's cache failed (attempt {} of 3): {}",
+              agentId, attempt, e.getMessage());
+        }
       }
+    } finally {
+      ONE_AT_A_TIME.unlock();
     }
   }
 }
