@@ -87,6 +87,16 @@ function agentJoined(current, timeoutMs) {
   });
 }
 
+// Tokens come from config-service; the console that serves this page says where it is (same origin when absent).
+let tokenUrlPromise;
+function tokenUrl() {
+  tokenUrlPromise ??= fetch('/console.json')
+    .then((r) => (r.ok ? r.json() : {}))
+    .then((c) => c.token_url || '/api/v1/livekit/token')
+    .catch(() => '/api/v1/livekit/token');
+  return tokenUrlPromise;
+}
+
 async function start(agent) {
   setState('connecting', `Connecting to ${agent.label}…`);
   $('transcript').replaceChildren();
@@ -98,7 +108,7 @@ async function start(agent) {
   const email = $('email').value.trim();
   const id = `web-${Math.random().toString(36).slice(2, 10)}`;
   try {
-    const response = await fetch('/api/v1/livekit/token', {
+    const response = await fetch(await tokenUrl(), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({

@@ -5,9 +5,12 @@ import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.agentconfig.FieldError;
 import dev.parley.agentconfig.InvalidConfigException;
-import dev.parley.config.ApiKeys.Role;
 import dev.parley.routing.RoutingRules;
 import dev.parley.schemas.TopicNames;
+import dev.parley.webapi.ApiHttp;
+import dev.parley.webapi.ApiKeys.Role;
+import dev.parley.webapi.ApiKeys;
+import dev.parley.webapi.NotFoundException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
@@ -70,14 +73,8 @@ final class AdminApi {
     if (ctx.path().equals(PREFIX + "/livekit/token")) {
       return;
     }
-    Role role = keys.roleOf(ctx);
     boolean read = ctx.method() == HandlerType.GET || ctx.path().equals(PREFIX + "/routing/resolve");
-    if (role == Role.NONE) {
-      throw new ApiHttp.ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer <key> or X-API-Key)");
-    }
-    if (!read && role != Role.ADMIN) {
-      throw new ApiHttp.ApiError(403, "forbidden", "this key is read-only; changes need the admin key");
-    }
+    keys.require(ctx, read ? Role.READ_ONLY : Role.ADMIN);
   }
 
   private void create(Context ctx) {

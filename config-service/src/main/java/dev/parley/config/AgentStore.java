@@ -12,6 +12,7 @@ import dev.parley.agentconfig.AgentConfigValidator;
 import dev.parley.agentconfig.FieldError;
 import dev.parley.agentconfig.InvalidConfigException;
 import dev.parley.config.VersionedDocuments.Version;
+import dev.parley.webapi.NotFoundException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;

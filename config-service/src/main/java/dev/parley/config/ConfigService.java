@@ -1,12 +1,14 @@
 package dev.parley.config;
 
-import dev.parley.livekit.CallerTokens;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.livekit.CallerTokens;
 import dev.parley.schemas.TopicProvisioner;
 import dev.parley.schemas.Topics;
+import dev.parley.webapi.ApiHttp;
+import dev.parley.webapi.ApiKeys;
 import io.javalin.Javalin;
 import io.javalin.json.JavalinJackson;
 import java.io.IOException;
@@ -90,15 +92,14 @@ public final class ConfigService implements AutoCloseable {
       javalin.http.maxRequestSize = 256 * 1024L;
       javalin.showJavalinBanner = false;
       javalin.staticFiles.enableWebjars();
-      if (!config.webDir().isEmpty()) {
-        javalin.staticFiles.add(config.webDir(), io.javalin.http.staticfiles.Location.EXTERNAL);
-      }
     });
     ApiHttp.registerErrors(app);
+    app.exception(ConflictException.class, (e, ctx) -> ApiHttp.error(ctx, e.status(),
+        e.status() == 412 ? "version_mismatch" : "conflict", e.getMessage(), List.of()));
+    app.exception(com.mongodb.MongoException.class, (e, ctx) -> ApiHttp.error(ctx, 503, "database_unavailable",
+        "the config database is not reachable; nothing was changed: " + e.getClass().getSimpleName(), List.of()));
     api.register(app);
     tokens.register(app);
-    OfflineResponderHolder llm = new OfflineResponderHolder();
-    new InsightsApi(config.bootstrapServers(), agents, llm::get).register(app);
     app.get("/health", ctx -> {
       db.runCommand(new org.bson.Document("ping", 1));
       ctx.result("UP");
@@ -108,18 +109,6 @@ public final class ConfigService implements AutoCloseable {
     app.start(config.host(), config.port());
     log.info("config-service listening on http://{}:{} (docs at /docs)", config.host(), app.port());
     return new ConfigService(mongo, feed, scheduler, app);
-  }
-
-  /** The what-if LLM providers, set up on first use from the environment (OPENAI_*, PARLEY_LOCAL_*). */
-  private static final class OfflineResponderHolder {
-    private dev.parley.llm.OfflineResponder responder;
-
-    synchronized dev.parley.llm.OfflineResponder get() {
-      if (responder == null) {
-        responder = dev.parley.llm.OfflineResponder.from(System.getenv());
-      }
-      return responder;
-    }
   }
 
   public int port() {

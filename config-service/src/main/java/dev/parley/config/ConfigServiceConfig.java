@@ -5,7 +5,7 @@ import dev.parley.kit.Settings;
 /** config-service's settings, read once at start-up. */
 record ConfigServiceConfig(String bootstrapServers, String mongoUri, String database, String host, int port,
     String adminApiKey, String readOnlyApiKey, String livekitUrl, String livekitApiKey, String livekitApiSecret,
-    String agentName, int tokenTtlSeconds, int tokenRequestsPerMinute, short replicationFactor, String webDir,
+    String agentName, int tokenTtlSeconds, int tokenRequestsPerMinute, short replicationFactor,
     java.util.Map<String, String> tenantKeys) {
 
   static ConfigServiceConfig from(Settings settings) {
@@ -24,14 +24,8 @@ record ConfigServiceConfig(String bootstrapServers, String mongoUri, String data
         settings.integer("PARLEY_TOKEN_TTL_SECONDS", 600, 30, 86_400, "lifetime of issued LiveKit tokens"),
         settings.integer("PARLEY_TOKEN_RATE_PER_MINUTE", 30, 1, 100_000, "token requests per client per minute"),
         (short) settings.integer("PARLEY_REPLICATION_FACTOR", 1, 1, 5, "replication factor of created topics"),
-        settings.string("PARLEY_WEB_DIR", "", "folder of the built agent-picker page (web/dist), served at /"),
         tenantKeys(settings.list("PARLEY_TENANT_KEYS", "tenant=key pairs, comma-separated: a token request with a"
             + " tenant's key gets that tenant (and only it)")));
-    if (!config.webDir().isEmpty() && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(config.webDir(),
-        "index.html"))) {
-      throw new IllegalStateException("config-service configuration is invalid:\n  PARLEY_WEB_DIR: no index.html in "
-          + config.webDir() + " (build it with: cd web && npm ci && npm run build)");
-    }
     if (config.adminApiKey() != null && config.adminApiKey().length() < 16) {
       throw new IllegalStateException("config-service configuration is invalid:\n  PARLEY_ADMIN_API_KEY: "
           + "must be at least 16 characters");

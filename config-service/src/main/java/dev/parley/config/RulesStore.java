@@ -3,6 +3,7 @@ package dev.parley.config;
 import com.mongodb.client.MongoDatabase;
 import dev.parley.config.VersionedDocuments.Version;
 import dev.parley.routing.RoutingRules;
+import dev.parley.webapi.NotFoundException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;

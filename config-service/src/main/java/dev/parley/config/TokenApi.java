@@ -5,8 +5,11 @@ import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.agentconfig.FieldError;
 import dev.parley.agentconfig.InvalidConfigException;
 import dev.parley.livekit.CallerTokens;
+import dev.parley.webapi.ApiHttp;
+import dev.parley.webapi.ApiKeys;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -29,8 +32,22 @@ final class TokenApi {
   }
 
   void register(Javalin app) {
+    for (String path : List.of(ApiHttp.PREFIX + "/livekit/token", "/api/livekit/token")) {
+      // callers' pages are served elsewhere (console, a customer's site): any origin may ask, as no cookie or
+      // ambient credential is involved; the per-address rate limit still holds
+      app.before(path, TokenApi::allowAnyOrigin);
+      app.options(path, ctx -> ctx.status(204).header("Access-Control-Allow-Methods", "POST, OPTIONS")
+          .header("Access-Control-Allow-Headers", "Content-Type, Authorization, X-API-Key")
+          .header("Access-Control-Max-Age", "600"));
+    }
     app.post(ApiHttp.PREFIX + "/livekit/token", this::token);
     app.post("/api/livekit/token", this::seedToken); // the seed system's frontend, unchanged
+  }
+
+  private static void allowAnyOrigin(Context ctx) {
+    if (ctx.header("Origin") != null) {
+      ctx.header("Access-Control-Allow-Origin", "*");
+    }
   }
 
   private void token(Context ctx) {

@@ -8,6 +8,7 @@ import dev.parley.localstack.junit.FerretDbExtension;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
 import dev.parley.localstack.junit.TestMongo;
+import dev.parley.webapi.Api;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

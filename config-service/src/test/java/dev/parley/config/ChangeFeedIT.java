@@ -12,6 +12,7 @@ import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
 import dev.parley.localstack.junit.TestMongo;
 import dev.parley.schemas.Topics;
+import dev.parley.webapi.Api;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

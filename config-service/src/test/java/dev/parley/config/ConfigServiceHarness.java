@@ -3,6 +3,7 @@ package dev.parley.config;
 import dev.parley.kit.Settings;
 import dev.parley.localstack.junit.TestKafka;
 import dev.parley.localstack.junit.TestMongo;
+import dev.parley.webapi.Api;
 import java.util.HashMap;
 import java.util.Map;
 

@@ -12,6 +12,8 @@ import dev.parley.localstack.junit.FerretDbExtension;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
 import dev.parley.localstack.junit.TestMongo;
+import dev.parley.webapi.Api;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -156,6 +158,27 @@ class RoutingAndTokenIT {
     assertThat(metadata.get("purpose").asText()).isEqualTo("support");
     assertThat(jwt.getClaim("roomConfig").toString()).contains("parley");
     assertThat(response.json().get("url").asText()).startsWith("ws://");
+  }
+
+  /** The agent-picker page is served by the console, another origin: browsers may ask for tokens, nothing else. */
+  @Test
+  void browsersOnAnotherOriginMayAskForTokensButNotCallTheAdminApi() {
+    String page = "http://127.0.0.1:8090";
+    for (String path : List.of("/api/v1/livekit/token", "/api/livekit/token")) {
+      Api.Response preflight = api.call("OPTIONS", path, null, null, "Origin", page,
+          "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type");
+      assertThat(preflight.status()).as(path).isEqualTo(204);
+      assertThat(preflight.header("Access-Control-Allow-Origin")).isEqualTo("*");
+      assertThat(preflight.header("Access-Control-Allow-Methods")).contains("POST");
+      assertThat(preflight.header("Access-Control-Allow-Headers")).containsIgnoringCase("content-type");
+    }
+    Api.Response token = api.call("POST", "/api/v1/livekit/token", "{\"room_name\":\"cors-1\",\"identity\":\"c1\"}",
+        null, "Origin", page);
+    assertThat(token.status()).isEqualTo(200);
+    assertThat(token.header("Access-Control-Allow-Origin")).isEqualTo("*");
+    Api.Response admin = api.call("GET", "/api/v1/agents/list", null, Api.ADMIN_KEY, "Origin", page);
+    assertThat(admin.status()).isEqualTo(200);
+    assertThat(admin.header("Access-Control-Allow-Origin")).as("the Admin API is not opened to pages").isNull();
   }
 
   /** The seed system's frontend, unchanged: its path, its body, its "John Doe". */

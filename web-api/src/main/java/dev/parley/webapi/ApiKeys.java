@@ -1,23 +1,26 @@
-package dev.parley.config;
+package dev.parley.webapi;
 
 import io.javalin.http.Context;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
-/** The Admin API's two roles: read-only and admin. Keys come as {@code Authorization: Bearer <key>} or {@code X-API-Key}. */
-final class ApiKeys {
-  enum Role { NONE, READ_ONLY, ADMIN }
+/**
+ * The API's two roles, read-only and admin, and tenants' token keys. Keys come as {@code Authorization: Bearer <key>}
+ * or {@code X-API-Key}, compared in constant time.
+ */
+public final class ApiKeys {
+  public enum Role { NONE, READ_ONLY, ADMIN }
 
   private final byte[] admin;
   private final byte[] readOnly;
   /** Tenant keys: only for asking for callers' tokens on that tenant's behalf (no Admin API role). */
   private final java.util.Map<String, byte[]> tenants;
 
-  ApiKeys(String admin, String readOnly) {
+  public ApiKeys(String admin, String readOnly) {
     this(admin, readOnly, java.util.Map.of());
   }
 
-  ApiKeys(String admin, String readOnly, java.util.Map<String, String> tenantKeys) {
+  public ApiKeys(String admin, String readOnly, java.util.Map<String, String> tenantKeys) {
     this.admin = admin.getBytes(StandardCharsets.UTF_8);
     this.readOnly = readOnly == null || readOnly.isBlank() ? null : readOnly.getBytes(StandardCharsets.UTF_8);
     java.util.Map<String, byte[]> keys = new java.util.LinkedHashMap<>();
@@ -25,12 +28,12 @@ final class ApiKeys {
     this.tenants = java.util.Map.copyOf(keys);
   }
 
-  boolean hasTenantKeys() {
+  public boolean hasTenantKeys() {
     return !tenants.isEmpty();
   }
 
   /** The tenant whose key the request carries, or null. */
-  String tenantOf(Context ctx) {
+  public String tenantOf(Context ctx) {
     String key = keyOf(ctx);
     if (key == null) {
       return null;
@@ -49,7 +52,7 @@ final class ApiKeys {
     return key == null || key.isEmpty() ? null : key;
   }
 
-  Role roleOf(Context ctx) {
+  public Role roleOf(Context ctx) {
     String key = keyOf(ctx);
     if (key == null) {
       return Role.NONE;
@@ -62,5 +65,17 @@ final class ApiKeys {
       return Role.READ_ONLY;
     }
     return Role.NONE;
+  }
+
+  /** Lets a request through with the {@code needed} role, or answers 401 (no key) or 403 (read-only key). */
+  public void require(Context ctx, Role needed) {
+    Role role = roleOf(ctx);
+    if (role == Role.NONE) {
+      throw new ApiHttp.ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer <key> or"
+          + " X-API-Key)");
+    }
+    if (needed == Role.ADMIN && role != Role.ADMIN) {
+      throw new ApiHttp.ApiError(403, "forbidden", "this key is read-only; changes need the admin key");
+    }
   }
 }

@@ -1,4 +1,4 @@
-package dev.parley.config;
+package dev.parley.webapi;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,13 +13,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** How config-service's HTTP routes read requests and answer errors: one JSON error shape, the status per cause. */
-final class ApiHttp {
-  static final String PREFIX = "/api/v1";
+/**
+ * How Parley's HTTP APIs read requests and answer errors: one JSON error shape
+ * ({@code {"error", "message", "details"}}), the status per cause. A service maps its own exceptions with
+ * {@link #error} after {@link #registerErrors}.
+ */
+public final class ApiHttp {
+  public static final String PREFIX = "/api/v1";
 
   private ApiHttp() {}
 
-  static String body(Context ctx) {
+  public static String body(Context ctx) {
     String body = ctx.body();
     if (body.isBlank()) {
       throw new InvalidConfigException(new FieldError("$", "a JSON body is required"));
@@ -27,7 +31,7 @@ final class ApiHttp {
     return body;
   }
 
-  static JsonNode jsonBody(Context ctx) {
+  public static JsonNode jsonBody(Context ctx) {
     try {
       JsonNode node = AgentConfigJson.MAPPER.readTree(body(ctx));
       if (node == null || !node.isObject()) {
@@ -39,7 +43,7 @@ final class ApiHttp {
     }
   }
 
-  static String requiredText(JsonNode body, String field, Pattern pattern, String rule) {
+  public static String requiredText(JsonNode body, String field, Pattern pattern, String rule) {
     JsonNode value = body.get(field);
     if (value == null || !value.isTextual() || !pattern.matcher(value.asText()).matches()) {
       throw new InvalidConfigException(new FieldError(field, "is required: " + rule));
@@ -47,12 +51,12 @@ final class ApiHttp {
     return value.asText();
   }
 
-  static int intQuery(Context ctx, String name, int defaultValue, int min, int max) {
+  public static int intQuery(Context ctx, String name, int defaultValue, int min, int max) {
     String raw = ctx.queryParam(name);
     return raw == null ? defaultValue : intParam(raw, name, min, max);
   }
 
-  static int intParam(String raw, String name, int min, int max) {
+  public static int intParam(String raw, String name, int min, int max) {
     try {
       int value = Integer.parseInt(raw);
       if (value < min || value > max) {
@@ -65,26 +69,22 @@ final class ApiHttp {
   }
 
   /** An error with its HTTP status and machine-readable code. */
-  static final class ApiError extends RuntimeException {
+  public static final class ApiError extends RuntimeException {
     final int status;
     final String code;
 
-    ApiError(int status, String code, String message) {
+    public ApiError(int status, String code, String message) {
       super(message);
       this.status = status;
       this.code = code;
     }
   }
 
-  static void registerErrors(Javalin app) {
+  public static void registerErrors(Javalin app) {
     app.exception(InvalidConfigException.class, (e, ctx) -> error(ctx, 400, "validation_failed", e.getMessage(),
         e.errors()));
     app.exception(ApiError.class, (e, ctx) -> error(ctx, e.status, e.code, e.getMessage(), List.of()));
     app.exception(NotFoundException.class, (e, ctx) -> error(ctx, 404, "not_found", e.getMessage(), List.of()));
-    app.exception(ConflictException.class, (e, ctx) -> error(ctx, e.status(),
-        e.status() == 412 ? "version_mismatch" : "conflict", e.getMessage(), List.of()));
-    app.exception(com.mongodb.MongoException.class, (e, ctx) -> error(ctx, 503, "database_unavailable",
-        "the config database is not reachable; nothing was changed: " + e.getClass().getSimpleName(), List.of()));
     app.exception(Exception.class, (e, ctx) -> {
       org.slf4j.LoggerFactory.getLogger(ApiHttp.class).error("unexpected error on {} {}", ctx.method(), ctx.path(), e);
       error(ctx, 500, "internal_error", "unexpected error; see the service log", List.of());
@@ -98,7 +98,8 @@ final class ApiHttp {
         "request body too large", List.of()));
   }
 
-  private static void error(Context ctx, int status, String code, String message, List<FieldError> details) {
+  /** Answers {@code status} with the one error shape. */
+  public static void error(Context ctx, int status, String code, String message, List<FieldError> details) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("error", code);
     body.put("message", message);

@@ -1,8 +1,10 @@
-package dev.parley.config;
+package dev.parley.console;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
+import dev.parley.agentconfig.AgentConfigCache;
+import dev.parley.agentconfig.AgentConfigs;
 import dev.parley.agentconfig.FieldError;
 import dev.parley.agentconfig.InvalidConfigException;
 import dev.parley.insights.Analytics;
@@ -15,6 +17,10 @@ import dev.parley.insights.TimeArg;
 import dev.parley.insights.WhatIf;
 import dev.parley.llm.OfflineResponder;
 import dev.parley.schemas.TopicNames;
+import dev.parley.webapi.ApiHttp;
+import dev.parley.webapi.ApiKeys.Role;
+import dev.parley.webapi.ApiKeys;
+import dev.parley.webapi.NotFoundException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import java.time.Duration;
@@ -30,27 +36,40 @@ import java.util.regex.Pattern;
 
 /**
  * Sessions read back from the topics: a session's timeline, per-agent analytics over a time range,
- * and what-if replay of recorded sessions through a stored config version. Reads need a read key;
- * what-if calls the LLM, so it needs the admin key. At most two of these run at once.
+ * and what-if replay of recorded sessions through a config version read from the versions topic. Reads need a
+ * read key; what-if calls the LLM, so it needs the admin key. At most two of these run at once.
  */
 final class InsightsApi {
   static final int MAX_WHATIF_SESSIONS = 20;
   private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9_.:#-]{1,200}");
   private final String bootstrapServers;
-  private final AgentStore agents;
+  /** How long what-if waits for a version published a moment ago to reach this process. */
+  private static final Duration NEW_VERSION_WAIT = Duration.ofSeconds(3);
+  private final AgentConfigs configs;
+  private final ApiKeys keys;
   private final Supplier<OfflineResponder> responder;
   private final Semaphore running = new Semaphore(2);
 
-  InsightsApi(String bootstrapServers, AgentStore agents, Supplier<OfflineResponder> responder) {
+  InsightsApi(String bootstrapServers, AgentConfigs configs, ApiKeys keys, Supplier<OfflineResponder> responder) {
     this.bootstrapServers = bootstrapServers;
-    this.agents = agents;
+    this.configs = configs;
+    this.keys = keys;
     this.responder = responder;
   }
 
   void register(Javalin app) {
-    app.get(ApiHttp.PREFIX + "/sessions/{session_id}/replay", ctx -> limited(() -> replay(ctx)));
-    app.get(ApiHttp.PREFIX + "/analytics", ctx -> limited(() -> analytics(ctx)));
-    app.post(ApiHttp.PREFIX + "/whatif", ctx -> limited(() -> whatIf(ctx)));
+    app.get(ApiHttp.PREFIX + "/sessions/{session_id}/replay", ctx -> {
+      keys.require(ctx, Role.READ_ONLY);
+      limited(() -> replay(ctx));
+    });
+    app.get(ApiHttp.PREFIX + "/analytics", ctx -> {
+      keys.require(ctx, Role.READ_ONLY);
+      limited(() -> analytics(ctx));
+    });
+    app.post(ApiHttp.PREFIX + "/whatif", ctx -> {
+      keys.require(ctx, Role.ADMIN);
+      limited(() -> whatIf(ctx));
+    });
     app.exception(SessionNotFoundException.class, (e, ctx) -> ctx.status(404).json(Map.of("error", "not_found",
         "message", e.getMessage())));
   }
@@ -111,8 +130,11 @@ final class InsightsApi {
       throw new InvalidConfigException(new FieldError("version", "is required: a version number of the agent"));
     }
     String agentId = agentNode.asText();
-    AgentConfig candidate = agents.version(agentId, versionNode.asInt()).orElseThrow(() -> new NotFoundException(
-        "agent '" + agentId + "' has no version " + versionNode.asInt())).withDefaults();
+    int version = versionNode.asInt();
+    AgentConfig candidate = configs.findWaiting(agentId, version, NEW_VERSION_WAIT)
+        .filter(found -> found.note() == null).map(AgentConfigCache.Found::config)
+        .orElseThrow(() -> new NotFoundException("agent '" + agentId + "' has no version " + version
+            + " (as published on the versions topic)")).withDefaults();
     List<WhatIf.Result> results = new ArrayList<>();
     try (SessionLog log = new SessionLog(bootstrapServers)) {
       List<String> ids = sessionIds(body, log, agentId);

@@ -1,17 +1,20 @@
-package dev.parley.config;
+package dev.parley.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.insights.SessionWriter;
+import dev.parley.kit.Settings;
+import dev.parley.llm.StandInLlmServer;
 import dev.parley.localstack.FreePorts;
 import dev.parley.localstack.JavaProcess;
-import dev.parley.localstack.junit.FerretDbExtension;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
-import dev.parley.localstack.junit.TestMongo;
-import dev.parley.llm.StandInLlmServer;
+import dev.parley.webapi.Api;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,35 +24,45 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The session replay, analytics and what-if endpoints over generated sessions on the real broker. */
-@ExtendWith({KafkaBrokerExtension.class, FerretDbExtension.class})
+/**
+ * The console's session replay, analytics and what-if endpoints over generated sessions on the real broker, with the
+ * agent's config versions read from the topics (no database), and the page's settings.
+ */
+@ExtendWith(KafkaBrokerExtension.class)
 class InsightsApiIT {
 
   @Test
-  void replayAnalyticsAndWhatIfOverRest(TestKafka kafka, TestMongo mongo) throws Exception {
+  void replayAnalyticsAndWhatIfOverRest(TestKafka kafka) throws Exception {
     String run = UUID.randomUUID().toString().substring(0, 8);
     String agent = "api-support-" + run;
     String session = "api-s-" + run;
     long t = Instant.now().minusSeconds(60).toEpochMilli();
+    int llmPort = FreePorts.pick();
+    // version 1 as recorded; version 2 (the what-if candidate) on the stand-in model with new instructions
+    AgentConfig v1 = SessionWriter.seed("support-agent-v1", agent);
+    ObjectNode candidate = AgentConfigJson.tree(v1);
+    candidate.put("version", 2).with("prompt_config").put("instructions", "Be brief.");
+    candidate.with("llm_config").put("provider", "openai-compatible")
+        .put("base_url", "http://127.0.0.1:" + llmPort + "/v1").put("model", "stand-in");
     try (SessionWriter w = new SessionWriter(kafka, List.of(agent))) {
+      w.config(v1);
+      w.config(AgentConfigJson.fromTree(candidate));
       w.oneTurnSession(session, agent, t, "My password reset email never came", 4, "Let me resend it.",
           "{\"issue_category\":\"technical\",\"sentiment\":\"negative\",\"priority\":2,\"issue_resolved\":false,"
           + "\"escalation_needed\":false}");
     }
-    int llmPort = FreePorts.pick();
     try (JavaProcess llm = JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
         Path.of("target", "it-logs", "insights-" + run, "llm.log"), String.valueOf(llmPort), "0")
         .awaitLog("STANDIN_READY", Duration.ofSeconds(30));
-        ConfigService service = ConfigServiceHarness.start(kafka, mongo, mongo.freshDatabase(), 5)) {
+        Console service = Console.start(ConsoleConfig.from(new Settings(Map.of(
+            "PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(), "PARLEY_CONSOLE_PORT", "0",
+            "PARLEY_ADMIN_API_KEY", Api.ADMIN_KEY, "PARLEY_READONLY_API_KEY", Api.READ_KEY,
+            "PARLEY_TOKEN_URL", "http://127.0.0.1:18080/api/v1/livekit/token"))))) {
       Api api = new Api(service.port());
-      var config = AgentConfigJson.tree(SessionWriter.seed("support-agent-v1", agent));
-      config.remove("version");
-      config.remove("status");
-      config.with("llm_config").put("provider", "openai-compatible")
-          .put("base_url", "http://127.0.0.1:" + llmPort + "/v1").put("model", "stand-in");
-      assertThat(api.post("/api/v1/agents/config", config.toString()).status()).isEqualTo(201);
-      assertThat(api.patch("/api/v1/agents/config/" + agent, "{\"prompt_config\":{\"instructions\":\"Be brief.\"}}")
-          .status()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(30)).until(() -> api.call("GET", "/health", null, null).status() == 200);
+      assertThat(api.call("GET", "/console.json", null, null).json().get("token_url").asText())
+          .as("the page asks config-service for tokens where the settings say")
+          .isEqualTo("http://127.0.0.1:18080/api/v1/livekit/token");
 
       // replay
       Api.Response replay = api.call("GET", "/api/v1/sessions/" + session + "/replay", null, Api.READ_KEY);
