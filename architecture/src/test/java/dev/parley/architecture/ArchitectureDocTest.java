@@ -24,7 +24,7 @@ class ArchitectureDocTest {
   private static final Map<String, String> ALIASES = new LinkedHashMap<>();
 
   static {
-    for (String service : List.of("config-service", "router-stream", "llm-processor", "ingress-worker",
+    for (String service : List.of("config-service", "console", "router-stream", "llm-processor", "ingress-worker",
         "tts-egress")) {
       ALIASES.put(service, service);
     }

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Parley's layering as rules: contracts ({@code schemas}) at the bottom, libraries above them, the five services
+ * Parley's layering as rules: contracts ({@code schemas}) at the bottom, libraries above them, the six services
  * above those, the launcher and the bench on top. Each rule says why it exists; the build fails with that reason and
  * the offending dependency when main code breaks it.
  */
@@ -24,6 +24,7 @@ final class ParleyRules {
   /** Each service's package, and the module (artifact) its classes must come from. */
   static final Map<String, String> SERVICES = Map.of(
       "dev.parley.config", "config-service",
+      "dev.parley.console", "console",
       "dev.parley.router", "router-stream",
       "dev.parley.processor", "llm-processor",
       "dev.parley.ingress", "ingress-worker",
@@ -40,6 +41,7 @@ final class ParleyRules {
       Map.entry("dev.parley.livekit", "livekit-client"),
       Map.entry("dev.parley.llm", "llm"),
       Map.entry("dev.parley.insights", "insights"),
+      Map.entry("dev.parley.webapi", "web-api"),
       Map.entry("dev.parley.localstack", "local-stack"));
 
   private ParleyRules() {}

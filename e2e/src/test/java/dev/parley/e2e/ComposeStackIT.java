@@ -59,6 +59,7 @@ class ComposeStackIT {
   private final String project = "parley-it-" + UUID.randomUUID().toString().substring(0, 6);
   private final int kafkaPort = FreePorts.pick();
   private final int configPort = FreePorts.pick();
+  private final int consolePort = FreePorts.pick();
   private final int livekitPort = FreePorts.pick();
   private final Path logs = Path.of("target", "e2e-logs", project).toAbsolutePath();
 
@@ -86,10 +87,18 @@ class ComposeStackIT {
       JSON.readTree(list.body()).path("items").forEach(a -> agents.add(a.path("agent_id").asText()));
       assertThat(agents).contains("support-agent-v1", "sales-agent-v1", "onboarding-agent-v1",
           "pte-interview-agent-v1");
+      // the page, from the console's container, asks config-service's published port for tokens
+      await().atMost(Duration.ofMinutes(2)).ignoreExceptions().until(() -> HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + consolePort + "/health")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
       HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + configPort + "/")).build(), HttpResponse.BodyHandlers.ofString());
+          URI.create("http://127.0.0.1:" + consolePort + "/")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(page.statusCode()).isEqualTo(200);
       assertThat(page.body()).contains("<html");
+      HttpResponse<String> pageSettings = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create("http://127.0.0.1:" + consolePort + "/console.json")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(JSON.readTree(pageSettings.body()).path("token_url").asText())
+          .isEqualTo("http://127.0.0.1:" + configPort + "/api/v1/livekit/token");
 
       // 2. parley chat, from this machine, answered by the containers (the offline model, no key), once both support
       // processors have read the agent's instructions into their own llama-server (four of them start at once on two
@@ -277,6 +286,7 @@ class ComposeStackIT {
     }
     env.put("KAFKA_HOST_PORT", String.valueOf(kafkaPort));
     env.put("CONFIG_HOST_PORT", String.valueOf(configPort));
+    env.put("CONSOLE_HOST_PORT", String.valueOf(consolePort));
     env.put("LIVEKIT_HOST_PORT", String.valueOf(livekitPort));
     env.put("LIVEKIT_PUBLIC_URL", "ws://127.0.0.1:" + livekitPort);
     env.put("PARLEY_ADMIN_API_KEY", ADMIN_KEY);

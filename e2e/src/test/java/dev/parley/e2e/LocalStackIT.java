@@ -35,6 +35,7 @@ class LocalStackIT {
   private static final int KAFKA = 19092;
   private static final int MONGO = 27117;
   private static final int API = 18080;
+  private static final int CONSOLE = 18090;
   private static final int LIVEKIT = 17880;
 
   @Test
@@ -54,7 +55,8 @@ class LocalStackIT {
     try (NetworkNamespace ns = NetworkNamespace.create("parley-up-" + run)) {
       Process up = start(ns, List.of(java, "-cp", classpath, "dev.parley.launcher.ParleyCli", "up", "--data-dir",
           dir.resolve("stack").toString(), "--kafka-port", String.valueOf(KAFKA), "--mongo-port", String.valueOf(MONGO),
-          "--api-port", String.valueOf(API), "--livekit-port", String.valueOf(LIVEKIT)), repo, dir.resolve("up.log"),
+          "--api-port", String.valueOf(API), "--console-port", String.valueOf(CONSOLE), "--livekit-port",
+          String.valueOf(LIVEKIT)), repo, dir.resolve("up.log"),
           Map.of("PARLEY_WEB_DIR", web.resolve("dist").toString()));
       try {
         // the launcher gives the local model up to 240 s to read the agents' instructions, after ~1 min of start-up
@@ -86,7 +88,7 @@ class LocalStackIT {
         Path wav = speech(dir.resolve("caller.wav"));
         Path png = artifacts.resolve("agent-picker.png");
         Process browser = start(ns, List.of("node", web.resolve("test/call.mjs").toString(),
-            "http://127.0.0.1:" + API + "/", wav.toString(), png.toString()), web, dir.resolve("browser.log"),
+            "http://127.0.0.1:" + CONSOLE + "/", wav.toString(), png.toString()), web, dir.resolve("browser.log"),
             Map.of());
         assertThat(browser.waitFor(6, TimeUnit.MINUTES)).as("browser call finished").isTrue();
         List<String> lines = Files.readAllLines(dir.resolve("browser.log"));

@@ -45,6 +45,10 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--api-port", description = "Admin API port on 127.0.0.1 (default: ${DEFAULT-VALUE}).")
   int apiPort = 8080;
 
+  @Option(names = "--console-port", description = "Console port on 127.0.0.1: the agent-picker page, session replay,"
+      + " analytics and what-if (default: ${DEFAULT-VALUE}).")
+  int consolePort = 8090;
+
   @Option(names = "--livekit-port", description = "LiveKit server port on 127.0.0.1; ICE/TCP and UDP use the next two"
       + " (default: ${DEFAULT-VALUE}).")
   int livekitPort = 7880;
@@ -155,9 +159,11 @@ final class UpCommand implements Callable<Integer> {
     env.put("LIVEKIT_API_SECRET", LiveKitServer.API_SECRET);
     env.putAll(Defaults.localModels(environment));
     Path web = Path.of("web", "dist");
-    if (environment.get("PARLEY_WEB_DIR") == null && Files.exists(web.resolve("index.html"))) {
-      env.put("PARLEY_WEB_DIR", web.toAbsolutePath().toString());
+    if (environment.get("PARLEY_WEB_DIR") == null && Files.exists(web.resolve("index.html")) && fileAgents == null) {
+      env.put("PARLEY_WEB_DIR", web.toAbsolutePath().toString()); // the page needs config-service for its tokens
     }
+    env.put("PARLEY_CONSOLE_PORT", String.valueOf(consolePort));
+    env.put("PARLEY_TOKEN_URL", "http://127.0.0.1:" + apiPort + "/api/v1/livekit/token");
 
     if (fileAgents != null) {
       progress.step("publishing the file's agents to " + Topics.AGENT_CONFIGS.name());
@@ -169,6 +175,10 @@ final class UpCommand implements Callable<Integer> {
     } else {
       startAdminApi(progress, env, logs, adminKey);
     }
+    progress.step("console (agent-picker page, session replay, analytics, what-if) on 127.0.0.1:" + consolePort);
+    ServiceProcess console = service("console", "dev.parley.console.ConsoleMain", env, logs);
+    console.awaitHealthy("http://127.0.0.1:" + consolePort + "/health", Duration.ofSeconds(90));
+    progress.done("log " + console.log());
     startPipeline(progress, env, logs, livekit, broker, mongo);
   }
 
@@ -255,10 +265,12 @@ final class UpCommand implements Callable<Integer> {
     if (mongo != null) {
       System.out.println("  Admin API         http://127.0.0.1:" + apiPort + "/api/v1   (key in " + keyFile() + ")");
       System.out.println("  API docs          http://127.0.0.1:" + apiPort + "/docs");
-      System.out.println("  Talk to an agent  http://127.0.0.1:" + apiPort + "/   (the agent-picker page)");
+      System.out.println("  Talk to an agent  http://127.0.0.1:" + consolePort + "/   (the agent-picker page)");
     } else {
       System.out.println("  Agents            from " + agentsFile + " (no database, no Admin API)");
     }
+    System.out.println("  Sessions          http://127.0.0.1:" + consolePort + "/docs   (replay, analytics, what-if;"
+        + " same key)");
     System.out.println("  LiveKit           " + livekit.wsUrl() + "   (keys devkey / secret; agent name 'parley')");
     System.out.println("  Kafka bootstrap   " + broker.bootstrapServers());
     if (mongo != null) {
