@@ -7,14 +7,11 @@ import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.livekit.CallerTokens;
 import dev.parley.schemas.TopicProvisioner;
 import dev.parley.schemas.Topics;
+import dev.parley.webapi.ApiDocs;
 import dev.parley.webapi.ApiHttp;
 import dev.parley.webapi.ApiKeys;
 import io.javalin.Javalin;
 import io.javalin.json.JavalinJackson;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -85,8 +82,6 @@ public final class ConfigService implements AutoCloseable {
     TokenApi tokens = new TokenApi(new CallerTokens(config.livekitApiKey(), config.livekitApiSecret(),
         config.agentName(), config.tokenTtlSeconds()), new RateLimiter(config.tokenRequestsPerMinute(), clock), keys,
         config.livekitUrl());
-    String spec = resource("openapi.yaml");
-    String docs = resource("docs.html");
     Javalin app = Javalin.create(javalin -> {
       javalin.jsonMapper(new JavalinJackson(AgentConfigJson.MAPPER, false));
       javalin.http.maxRequestSize = 256 * 1024L;
@@ -104,8 +99,7 @@ public final class ConfigService implements AutoCloseable {
       db.runCommand(new org.bson.Document("ping", 1));
       ctx.result("UP");
     });
-    app.get("/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(spec));
-    app.get("/docs", ctx -> ctx.contentType("text/html").result(docs));
+    ApiDocs.serve(app, ConfigService.class, "Parley Admin API");
     app.start(config.host(), config.port());
     log.info("config-service listening on http://{}:{} (docs at /docs)", config.host(), app.port());
     return new ConfigService(mongo, feed, scheduler, app);
@@ -113,14 +107,6 @@ public final class ConfigService implements AutoCloseable {
 
   public int port() {
     return app.port();
-  }
-
-  private static String resource(String name) {
-    try (InputStream in = ConfigService.class.getResourceAsStream("/public/" + name)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   @Override

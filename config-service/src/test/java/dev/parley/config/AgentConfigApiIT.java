@@ -268,7 +268,8 @@ class AgentConfigApiIT {
 
     assertThat(docs.status()).isEqualTo(200);
     assertThat(docs.body()).contains("/openapi.yaml").doesNotContain("https://");
-    assertThat(spec.body()).contains("/api/v1/agents/config/{agent_id}/versions/{version}");
+    assertThat(spec.body()).contains("/api/v1/agents/config/{agent_id}/versions/{version}")
+        .as("sessions are the console's").doesNotContain("/api/v1/whatif");
     assertThat(bundle.status()).isEqualTo(200);
     assertThat(api.call("GET", "/health", null, null).body()).isEqualTo("UP");
   }

@@ -3,15 +3,12 @@ package dev.parley.console;
 import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.llm.OfflineResponder;
+import dev.parley.webapi.ApiDocs;
 import dev.parley.webapi.ApiHttp;
 import dev.parley.webapi.ApiKeys;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -36,8 +33,6 @@ public final class Console implements AutoCloseable {
     AgentConfigCache configs = new AgentConfigCache(config.bootstrapServers(), "console");
     ApiKeys keys = new ApiKeys(config.adminApiKey(), config.readOnlyApiKey());
     OfflineResponderHolder llm = new OfflineResponderHolder();
-    String spec = resource("openapi.yaml");
-    String docs = resource("docs.html");
     Javalin app = Javalin.create(javalin -> {
       javalin.jsonMapper(new JavalinJackson(AgentConfigJson.MAPPER, false));
       javalin.http.maxRequestSize = 64 * 1024L;
@@ -56,8 +51,7 @@ public final class Console implements AutoCloseable {
       }
       ctx.result("UP");
     });
-    app.get("/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(spec));
-    app.get("/docs", ctx -> ctx.contentType("text/html").result(docs));
+    ApiDocs.serve(app, Console.class, "Parley console API");
     app.start(config.host(), config.port());
     log.info("console listening on http://{}:{} (page at /, API docs at /docs; tokens from {})", config.host(),
         app.port(), config.tokenUrl());
@@ -78,14 +72,6 @@ public final class Console implements AutoCloseable {
 
   public int port() {
     return app.port();
-  }
-
-  private static String resource(String name) {
-    try (InputStream in = Console.class.getResourceAsStream("/public/" + name)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   @Override

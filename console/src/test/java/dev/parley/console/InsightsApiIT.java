@@ -63,6 +63,11 @@ class InsightsApiIT {
       assertThat(api.call("GET", "/console.json", null, null).json().get("token_url").asText())
           .as("the page asks config-service for tokens where the settings say")
           .isEqualTo("http://127.0.0.1:18080/api/v1/livekit/token");
+      assertThat(api.call("GET", "/openapi.yaml", null, null).body()).contains("/api/v1/whatif")
+          .doesNotContain("/api/v1/agents/config");
+      assertThat(api.call("GET", "/docs", null, null).body()).contains("Parley console API", "swagger-ui-bundle.js");
+      assertThat(api.call("GET", "/webjars/swagger-ui/5.17.14/swagger-ui-bundle.js", null, null).status())
+          .as("Swagger UI from the jar, no network").isEqualTo(200);
 
       // replay
       Api.Response replay = api.call("GET", "/api/v1/sessions/" + session + "/replay", null, Api.READ_KEY);

@@ -79,6 +79,8 @@ class HotUpdateIT {
         "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").toAbsolutePath().normalize().toString()));
     env.put("PARLEY_LLAMA_SERVER", System.getenv().getOrDefault("PARLEY_LLAMA_SERVER", Path.of("..", ".parley", "bin",
         "llama-server").toAbsolutePath().normalize().toString()));
+    int routerStatus = FreePorts.pick();
+    env.put("PARLEY_ROUTER_HEALTH_PORT", String.valueOf(routerStatus));
     Map<String, String> configEnv = new HashMap<>(env);
     configEnv.putAll(Map.of("PARLEY_MONGODB_URI", mongo.uri(), "PARLEY_MONGODB_DATABASE", mongo.freshDatabase(),
         "PARLEY_CONFIG_PORT", String.valueOf(port), "PARLEY_ADMIN_API_KEY", ADMIN_KEY));
@@ -114,9 +116,13 @@ class HotUpdateIT {
       assertThat(AgentConfigJson.MAPPER.readTree(patched.body()).get("version").asInt()).isEqualTo(2);
 
       String after = run + "-after";
-      // config-service has published version 2 when the PATCH returns; router-stream's global store reads it
-      // from the topic within milliseconds; two seconds leave room on a loaded machine
-      Thread.sleep(2000);
+      // config-service has published version 2 when the PATCH returns; router-stream's global store reads it from the
+      // topic, and its /status says which version new sessions get
+      long published = System.nanoTime();
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+          .until(() -> RouterStatus.agentVersion(routerStatus, agent) == 2);
+      System.out.printf("hot update: the router routes new sessions with version 2 %d ms after the PATCH returned%n",
+          (System.nanoTime() - published) / 1_000_000);
       start(kafka, after, agent);
       assertThat(replies.awaitTurn(after + "#greeting").getSystemResponse())
           .isEqualTo("Hello, this is the second version of support.");

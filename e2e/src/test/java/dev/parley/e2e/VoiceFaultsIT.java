@@ -564,13 +564,20 @@ class VoiceFaultsIT {
    */
   @Test
   void aRunningPeerRoutesTheCallWhenTheRouterHoldingItIsKilled(TestKafka kafka) throws Exception {
-    Stack stack = Stack.start(kafka, "rp", Map.of("PARLEY_ROUTER_INSTANCE_ID", "router-a"));
+    int statusA = FreePorts.pick();
+    int statusB = FreePorts.pick();
+    Stack stack = Stack.start(kafka, "rp", Map.of("PARLEY_ROUTER_INSTANCE_ID", "router-a",
+        "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(statusA)));
     try {
       JavaProcess first = stack.services.stream().filter(p -> p.name().equals("router-stream")).findFirst()
           .orElseThrow();
       JavaProcess peer = stack.start("router-stream-b", RouterMain.class, "-> RUNNING", Map.of(
-          "PARLEY_ROUTER_INSTANCE_ID", "router-b", "PARLEY_ROUTER_STATE_DIR", stack.dir.resolve("router-b").toString()));
-      Thread.sleep(3000); // the two share the partitions (and each keeps a standby of the other's)
+          "PARLEY_ROUTER_INSTANCE_ID", "router-b", "PARLEY_ROUTER_STATE_DIR", stack.dir.resolve("router-b").toString(),
+          "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(statusB)));
+      // the two share the partitions, and each keeps a standby of the other's
+      await("both routers run tasks and keep standbys").atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(200)).until(() -> List.of(statusA, statusB).stream().allMatch(port ->
+              RouterStatus.runsTasks(port) && RouterStatus.of(port).path("standby_tasks").size() > 0));
       Ears ears = new Ears();
       String room = "router-peer-" + stack.run;
       Load load = Load.start(kafka, stack, 24);

@@ -35,12 +35,9 @@ final class CallSession implements RoomListener {
   private volatile long listeningSince;
   /** This instance left the call to another listener: the session goes on without it. */
   private volatile boolean steppedDown;
-  /** Another listener took over while a turn was being heard here: leave once that turn is transcribed. */
-  private volatile String stepDownAfterTurn;
+  private final StepDown stepDown;
   /** The session this job continues (its listener crashed), or null for a new call. */
   private final String resumes;
-  static final String CONTROL_TOPIC = "parley-control";
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   CallSession(Job job, IngressConfig config, Producer<String, byte[]> producer, Ears ears,
       dev.parley.speech.VoiceActivity vad, ExecutorService sttPool, Consumer<CallSession> onEnd) {
@@ -51,7 +48,8 @@ final class CallSession implements RoomListener {
     this.ears = ears;
     this.onEnd = onEnd;
     this.events = new CallEvents(sessionId, producer);
-    this.turns = new CallerTurns(sessionId, config, ears, vad, sttPool, events, () -> ended, this::leaveIfAsked);
+    this.stepDown = new StepDown(sessionId, this::leave);
+    this.turns = new CallerTurns(sessionId, config, ears, vad, sttPool, events, () -> ended, stepDown::turnDone);
   }
 
   String sessionId() {
@@ -81,21 +79,11 @@ final class CallSession implements RoomListener {
     return steppedDown;
   }
 
-  /**
-   * Another instance listens to this call too and began later: this one had been taken for dead (it was only slow)
-   * and the call was dispatched again. This one leaves, without ending the session; a turn it is hearing is
-   * transcribed and published first (the other heard only its end; the same turn number is answered once).
-   */
+  /** Another instance listens to this call too and began later: this one leaves it ({@link StepDown}), the session goes on. */
   void stepDown(String successor) {
-    if (ended || stepDownAfterTurn != null) {
-      return;
+    if (!ended) {
+      stepDown.ask(successor, turns::ifInTurn);
     }
-    if (turns.ifInTurn(() -> stepDownAfterTurn = successor)) {
-      log.info("session {}: {} listens to this call too; leaving it once the turn being heard is transcribed",
-          sessionId, successor);
-      return;
-    }
-    leave(successor);
   }
 
   /** For a resumed session: the next turn is numbered after those the listener before published. */
@@ -120,11 +108,6 @@ final class CallSession implements RoomListener {
     }
     onEnd.accept(this);
   }
-
-  /** The caller was speaking when the listener before this one died: those words are gone. */
-  private volatile boolean wordsLost;
-  /** A turn is being heard (between speech start and the turn's end, under detector's lock). */
-  private boolean inTurn;
 
   boolean resumed() {
     return resumes != null;
@@ -162,19 +145,19 @@ final class CallSession implements RoomListener {
     log.info("session {} started for {} in room {}", sessionId, identity, job.room());
   }
 
-  /** The caller may end the session from the page ({@code end_session} on {@value #CONTROL_TOPIC}): the agent then summarizes it. */
+  /** The caller may end the session from the page ({@link CallerControl}); nobody else in the room may. */
   @Override
   public void onData(String fromIdentity, String topic, byte[] payload) {
-    if (!CONTROL_TOPIC.equals(topic) || caller == null || !caller.equals(fromIdentity)) {
+    if (caller == null || !caller.equals(fromIdentity)) {
       return;
     }
-    try {
-      if ("end_session".equals(JSON.readTree(payload).path("type").asText())) {
+    switch (CallerControl.of(topic, payload)) {
+      case END_SESSION -> {
         log.info("session {}: the caller ended the call", sessionId);
         end("caller_ended");
       }
-    } catch (java.io.IOException e) {
-      log.info("session {}: ignored an unreadable control message from the caller", sessionId);
+      case UNREADABLE -> log.info("session {}: ignored an unreadable control message from the caller", sessionId);
+      case NONE -> { }
     }
   }
 
@@ -196,14 +179,6 @@ final class CallSession implements RoomListener {
   @Override
   public void onDisconnected(String reason) {
     end("room_closed: " + reason);
-  }
-
-  /** A successor asked this listener to leave while it heard a turn: that turn is out (or had no words), so it leaves. */
-  private void leaveIfAsked() {
-    String successor = stepDownAfterTurn;
-    if (successor != null) {
-      leave(successor);
-    }
   }
 
   synchronized void end(String reason) {

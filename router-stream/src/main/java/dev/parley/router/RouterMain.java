@@ -25,7 +25,7 @@ public final class RouterMain {
     RouterConfig config;
     int healthPort;
     try {
-      healthPort = settings.integer("PARLEY_ROUTER_HEALTH_PORT", -1, -1, 65535, "port of GET /health (-1: off)");
+      healthPort = settings.integer("PARLEY_ROUTER_HEALTH_PORT", -1, -1, 65535, "port of GET /health and GET /status (-1: off)");
       config = RouterConfig.from(settings);
     } catch (IllegalStateException e) {
       System.err.println(e.getMessage());
@@ -42,7 +42,8 @@ public final class RouterMain {
     new TopicProvisioner(admin, config.replicationFactor()).ensure(topics);
 
     RouterStream router = RouterStream.start(config, admin);
-    HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort, router::health);
+    HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort, router::health)
+        .serve("/status", "application/json", router::status);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       router.close(Duration.ofSeconds(15));
       admin.close(Duration.ofSeconds(5));

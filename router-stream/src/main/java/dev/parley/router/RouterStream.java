@@ -1,11 +1,22 @@
 package dev.parley.router;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.parley.events.AgentConfigSnapshot;
+import dev.parley.events.RoutingRulesSnapshot;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.ThreadMetadata;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RouterStream implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RouterStream.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final KafkaStreams streams;
   private final CountDownLatch running = new CountDownLatch(1);
   private final CountDownLatch stopped = new CountDownLatch(1);
@@ -64,6 +76,38 @@ public final class RouterStream implements AutoCloseable {
   /** "UP", or "DOWN" with the Kafka Streams state, for /health. */
   public String health() {
     return streams.state() == KafkaStreams.State.RUNNING ? "UP" : "DOWN " + streams.state();
+  }
+
+  /**
+   * What this router is doing, as JSON for {@code GET /status}: its Kafka Streams state, the tasks it runs and keeps
+   * warm copies of (standbys), and the agent config version and rules version it routes new sessions with.
+   */
+  public String status() {
+    ObjectNode status = JSON.createObjectNode().put("state", streams.state().name());
+    ArrayNode active = status.putArray("active_tasks");
+    ArrayNode standby = status.putArray("standby_tasks");
+    for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
+      thread.activeTasks().forEach(task -> active.add(task.taskId().toString()));
+      thread.standbyTasks().forEach(task -> standby.add(task.taskId().toString()));
+    }
+    ObjectNode agents = status.putObject("agents");
+    ObjectNode rules = status.putObject("rules");
+    try {
+      ReadOnlyKeyValueStore<String, AgentConfigSnapshot> configs = streams.store(StoreQueryParameters.fromNameAndType(
+          RouterTopology.STORES.agents(), QueryableStoreTypes.<String, AgentConfigSnapshot>keyValueStore()));
+      try (KeyValueIterator<String, AgentConfigSnapshot> all = configs.all()) {
+        all.forEachRemaining(entry -> agents.putObject(entry.key).put("version", entry.value.getVersion())
+            .put("status", entry.value.getStatus().name().toLowerCase(java.util.Locale.ROOT)));
+      }
+      ReadOnlyKeyValueStore<String, RoutingRulesSnapshot> rulesStore = streams.store(StoreQueryParameters
+          .fromNameAndType(RouterTopology.STORES.rules(), QueryableStoreTypes.<String, RoutingRulesSnapshot>keyValueStore()));
+      try (KeyValueIterator<String, RoutingRulesSnapshot> all = rulesStore.all()) {
+        all.forEachRemaining(entry -> rules.put(entry.key, entry.value.getVersion()));
+      }
+    } catch (InvalidStateStoreException e) { // not running yet, or rebalancing: the stores are not readable now
+      status.put("stores", "not readable while " + streams.state() + ": " + e.getMessage());
+    }
+    return status.toString();
   }
 
   public void close(Duration timeout) {

@@ -3,22 +3,29 @@ package dev.parley.router;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.events.AgentConfigSnapshot;
 import dev.parley.events.ConfigStatus;
 import dev.parley.events.RoutedEvent;
 import dev.parley.events.RoutingRulesSnapshot;
-import dev.parley.routing.RoutingRules;
 import dev.parley.events.SessionEvent;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.UserEvent;
 import dev.parley.events.UserTurn;
 import dev.parley.kit.TurnDeduplicator;
+import dev.parley.localstack.FreePorts;
 import dev.parley.localstack.JavaProcess;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
+import dev.parley.routing.RoutingRules;
 import dev.parley.schemas.AvroSerde;
 import dev.parley.schemas.TopicProvisioner;
 import dev.parley.schemas.Topics;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,12 +66,24 @@ class RouterFailoverIT {
     String run = "r" + UUID.randomUUID().toString().substring(0, 8);
     prepare(kafka, run);
     Map<String, Object> producerConfig = producerConfig(kafka);
+    int statusPort = FreePorts.pick();
     Map<String, String> env = Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
         "PARLEY_ROUTER_APP_ID", "router-failover-" + run,
         "PARLEY_ROUTER_STATE_DIR", dir.resolve("state").toString(),
-        "PARLEY_ROUTER_INSTANCE_ID", "router-0");
+        "PARLEY_ROUTER_INSTANCE_ID", "router-0",
+        "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(statusPort));
     Path log = dir.resolve("router.log");
     JavaProcess router = JavaProcess.start("router-stream", RouterMain.class.getName(), env, log);
+    // what an operator sees: running, its tasks, and the version of each agent and of the rules new sessions get
+    JsonNode status = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+        .until(() -> status(statusPort), s -> "RUNNING".equals(s.path("state").asText())
+            && agentsByPurpose.values().stream().allMatch(agent -> s.path("agents").has(agent)));
+    assertThat(status.path("active_tasks")).as("a lone router runs every task").hasSizeGreaterThanOrEqualTo(6);
+    for (String agent : agentsByPurpose.values()) {
+      assertThat(status.at("/agents/" + agent + "/version").asInt()).as(agent).isEqualTo(1);
+      assertThat(status.at("/agents/" + agent + "/status").asText()).isEqualTo("active");
+    }
+    assertThat(status.at("/rules/" + run).asInt()).as("the run's tenant rules").isEqualTo(1);
 
     // Sessions: SESSIONS_PER_AGENT per purpose, all talking at once, turn by turn.
     Map<String, String> expectedAgent = expectedAgents(run);
@@ -179,6 +198,18 @@ class RouterFailoverIT {
       assertThat(worst).as("the longest a turn waited for the surviving router").isLessThanOrEqualTo(4_000);
     } finally {
       routers.values().forEach(JavaProcess::close);
+    }
+  }
+
+  /** The router's GET /status, or an empty object while it does not answer. */
+  private static JsonNode status(int port) {
+    try {
+      HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+          "http://127.0.0.1:" + port + "/status")).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return new ObjectMapper().readTree(response.body());
+    } catch (Exception e) {
+      return new ObjectMapper().createObjectNode();
     }
   }
 

@@ -41,9 +41,14 @@ public final class HealthServer implements AutoCloseable {
 
   /** Also serves {@code GET path} with the supplier's text (for example {@code /metrics} in Prometheus format). */
   public HealthServer serve(String path, Supplier<String> body) {
+    return serve(path, "text/plain; version=0.0.4; charset=utf-8", body);
+  }
+
+  /** Also serves {@code GET path} with the supplier's body as {@code contentType} (a JSON {@code /status}, say). */
+  public HealthServer serve(String path, String contentType, Supplier<String> body) {
     server.createContext(path, exchange -> {
       byte[] bytes = body.get().getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      exchange.getResponseHeaders().set("Content-Type", contentType);
       exchange.sendResponseHeaders(200, bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);

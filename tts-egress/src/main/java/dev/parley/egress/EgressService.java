@@ -1,18 +1,7 @@
 package dev.parley.egress;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfigCache;
-import dev.parley.events.AgentReply;
-import dev.parley.events.AgentReplyChunk;
-import dev.parley.events.AgentTurn;
-import dev.parley.events.Escalation;
 import dev.parley.events.PlaybackEvent;
-import dev.parley.events.SessionEnded;
-import dev.parley.events.SessionStarted;
-import dev.parley.events.SessionSummary;
-import dev.parley.events.UserEvent;
-import dev.parley.events.UserSpeechStarted;
 import dev.parley.kit.Instance;
 import dev.parley.kit.SessionConsumer;
 import dev.parley.schemas.Topics;
@@ -40,11 +29,11 @@ import org.slf4j.LoggerFactory;
  * tts-egress as a {@link SessionConsumer} stage: reads sessions, user events, replies, summaries and escalations
  * (co-partitioned by session id, so one instance owns all of a session's traffic) and hands each to the session's
  * voice ({@link LiveVoices}); voices join their rooms beside the loop ({@link PendingVoices}); sessions that move
- * here are taken over ({@link Takeover}); offsets go only as far as each caller has heard.
+ * here are taken over ({@link Takeover}); what each record means for a voice is {@link VoiceEvents}; offsets go only
+ * as far as each caller has heard.
  */
 public final class EgressService implements SessionConsumer.Stage, Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EgressService.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** How often offsets are committed: as far as each session's caller has heard. */
   static final long COMMIT_EVERY_MS = 200;
   private final EgressConfig config;
@@ -59,6 +48,7 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
   /** Voices waiting in the rooms of a silent peer's sessions, for when the group hands them here. */
   private final Standbys standbys;
   private final Takeover takeover;
+  private final VoiceEvents events;
 
   EgressService(EgressConfig config, TextToSpeech tts, SpeechProviders providers) {
     this.config = config;
@@ -75,6 +65,7 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
     this.pending = new PendingVoices(roomVoices::join);
     this.standbys = new Standbys(instance, config.bootstrapServers(), roomVoices::joinAsStandby, voices::holds);
     this.takeover = new Takeover(config, standbys, roomVoices::rooms, roomVoices::joinAsStandby);
+    this.events = new VoiceEvents(voices, pending);
   }
 
   @Override
@@ -88,7 +79,7 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
 
   @Override
   public void accept(ConsumerRecord<String, byte[]> record, long polledAtMs) {
-    handle(record);
+    events.handle(record);
   }
 
   /** Between polls: voices that joined their rooms are handed what arrived for them meanwhile. */
@@ -96,60 +87,11 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
   public void afterPoll(SessionConsumer.Control control) {
     pending.admit(voices.live(), record -> {
       try {
-        handle(record);
+        events.handle(record);
       } catch (RuntimeException e) {
         consumer.deadLetterOrLog(record, e);
       }
     });
-  }
-
-  private void handle(ConsumerRecord<String, byte[]> record) {
-    String session = record.key();
-    if (pending.holdIfJoining(record)) { // handled once its voice is in the room
-      return;
-    }
-    String topic = record.topic();
-    if (topic.equals(Topics.SESSIONS.name())) {
-      Object event = Topics.SESSIONS.valueSerde().deserializer().deserialize(null, record.value()).getEvent();
-      if (event instanceof SessionStarted started && started.getRoomName().isBlank()) {
-        pending.startTextOnly(session); // a text-only session: no room, so nothing to say it into
-      } else if (event instanceof SessionStarted started && !voices.holds(session)) {
-        pending.start(session, started.getRoomName());
-      } else if (event instanceof SessionEnded) {
-        voices.ended(session);
-      }
-    } else if (topic.equals(Topics.SESSION_SUMMARIES.name())) {
-      SessionSummary summary = Topics.SESSION_SUMMARIES.valueSerde().deserializer().deserialize(null, record.value());
-      voices.summary(session, voice -> voice.summary(summary, fields(summary.getFinalFields())));
-    } else if (topic.equals(Topics.ESCALATIONS.name())) {
-      Escalation escalation = Topics.ESCALATIONS.valueSerde().deserializer().deserialize(null, record.value());
-      VoiceSession voice = voices.get(session);
-      if (voice != null) {
-        voice.escalation(escalation);
-      }
-    } else if (topic.equals(Topics.USER_TURNS.name())) {
-      UserEvent event = Topics.USER_TURNS.valueSerde().deserializer().deserialize(null, record.value());
-      VoiceSession voice = voices.get(session);
-      if (voice != null && event.getEvent() instanceof UserSpeechStarted && voice.newUserEvent(record.timestamp())) {
-        voice.interrupt();
-      }
-    } else {
-      reply(record, session);
-    }
-  }
-
-  private void reply(ConsumerRecord<String, byte[]> record, String session) {
-    AgentReply reply = Topics.AGENT_REPLIES.valueSerde().deserializer().deserialize(null, record.value());
-    VoiceSession voice = voices.get(session);
-    if (voice == null && !voices.isEnding(session) && !pending.isTextOnly(session)) {
-      pending.holdEarly(record);
-    } else if (voice != null && voice.accept(record.offset())) {
-      if (reply.getEvent() instanceof AgentReplyChunk chunk) {
-        voice.chunk(chunk, record.offset());
-      } else if (reply.getEvent() instanceof AgentTurn turn) {
-        voice.turn(turn, fields(turn.getStructuredFields()));
-      }
-    }
   }
 
   /**
@@ -214,14 +156,6 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
   private static Set<Integer> sessionPartitions(Collection<TopicPartition> partitions) {
     return partitions.stream().filter(p -> p.topic().equals(Topics.SESSIONS.name()))
         .map(TopicPartition::partition).collect(Collectors.toSet());
-  }
-
-  private static ObjectNode fields(String json) {
-    try {
-      return (ObjectNode) JSON.readTree(json);
-    } catch (Exception e) {
-      return JSON.createObjectNode();
-    }
   }
 
   private void publish(PlaybackEvent event) {
