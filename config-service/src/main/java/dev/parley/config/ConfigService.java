@@ -95,6 +95,8 @@ public final class ConfigService implements AutoCloseable {
         "the config database is not reachable; nothing was changed: " + e.getClass().getSimpleName(), List.of()));
     api.register(app);
     tokens.register(app);
+    app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(
+        dev.parley.kit.ServiceMetrics.scrape().orElse("# no metrics registry installed (embedded)\n")));
     app.get("/health", ctx -> {
       db.runCommand(new org.bson.Document("ping", 1));
       ctx.result("UP");

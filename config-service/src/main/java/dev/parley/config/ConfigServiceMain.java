@@ -26,6 +26,7 @@ public final class ConfigServiceMain {
       System.exit(2);
       return;
     }
+    dev.parley.kit.ServiceMetrics.install("config-service");
     ConfigService service = ConfigService.start(config);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -45,6 +45,8 @@ public final class Console implements AutoCloseable {
     ApiHttp.registerErrors(app);
     new InsightsApi(config.bootstrapServers(), configs, keys, llm::get).register(app);
     app.get("/console.json", ctx -> ctx.json(Map.of("token_url", config.tokenUrl())));
+    app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(
+        dev.parley.kit.ServiceMetrics.scrape().orElse("# no metrics registry installed (embedded)\n")));
     app.get("/health", ctx -> {
       if (!configs.awaitCaughtUp(Duration.ZERO)) {
         throw new ApiHttp.ApiError(503, "starting", "still reading the agent config versions from Kafka");

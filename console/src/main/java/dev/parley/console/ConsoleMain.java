@@ -16,6 +16,7 @@ public final class ConsoleMain {
       System.exit(2);
       return;
     }
+    dev.parley.kit.ServiceMetrics.install("console");
     Console console = Console.start(config);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

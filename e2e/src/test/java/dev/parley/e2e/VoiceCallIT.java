@@ -15,6 +15,7 @@ import dev.parley.insights.Stage;
 import dev.parley.livekit.AudioPublication;
 import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.RoomParticipant;
+import dev.parley.localstack.FreePorts;
 import dev.parley.localstack.HeadlessChromium;
 import dev.parley.localstack.JavaProcess;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
@@ -37,8 +38,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -68,6 +72,10 @@ class VoiceCallIT {
   private String run;
   private String agent;
   private String agentName;
+
+  /** Each service's /health and /metrics port. */
+  private static final Map<String, Integer> METRICS_PORTS = new LinkedHashMap<>(Map.of("ingress-worker", 0,
+      "router-stream", 0, "llm-processor", 0, "tts-egress", 0));
 
   @BeforeEach
   void startPipeline(TestKafka kafka, TestLiveKit livekit) throws Exception {
@@ -99,6 +107,13 @@ class VoiceCallIT {
           .toString();
     }
     env.put("PARLEY_LOCAL_MODEL", model);
+    for (String service : METRICS_PORTS.keySet()) {
+      METRICS_PORTS.put(service, FreePorts.pick());
+    }
+    env.put("PARLEY_ROUTER_HEALTH_PORT", String.valueOf(METRICS_PORTS.get("router-stream")));
+    env.put("PARLEY_PROCESSOR_HEALTH_PORT", String.valueOf(METRICS_PORTS.get("llm-processor")));
+    env.put("PARLEY_EGRESS_HEALTH_PORT", String.valueOf(METRICS_PORTS.get("tts-egress")));
+    env.put("PARLEY_INGRESS_HEALTH_PORT", String.valueOf(METRICS_PORTS.get("ingress-worker")));
     String server = System.getenv("PARLEY_LLAMA_SERVER");
     env.put("PARLEY_LLAMA_SERVER", server != null ? server
         : Path.of("..", ".parley", "bin", "llama-server").toAbsolutePath().normalize().toString());
@@ -216,6 +231,45 @@ class VoiceCallIT {
       Files.writeString(page, replay.toHtml());
       HeadlessChromium.screenshot(page.toUri().toString(), page.resolveSibling("voice-call-replay.png"), 1200, 1600);
     }
+    everyServiceServedTheCallsFigures();
+  }
+
+  /**
+   * After a real call: each service's /metrics has the figures docs/observability.md names, with its service label and
+   * the stages it measured, and every query of the Grafana dashboard reads a metric some service serves.
+   */
+  private void everyServiceServedTheCallsFigures() throws Exception {
+    Map<String, Scrape> scrapes = new LinkedHashMap<>();
+    for (Map.Entry<String, Integer> service : METRICS_PORTS.entrySet()) {
+      scrapes.put(service.getKey(), Scrape.of(service.getValue()));
+      assertThat(scrapes.get(service.getKey()).has("process_cpu_usage", "service=\"" + service.getKey() + "\""))
+          .as("%s labels its figures with its name", service.getKey()).isTrue();
+    }
+    assertThat(scrapes.get("ingress-worker").has("parley_stage_seconds_count", "stage=\"stt\"")).isTrue();
+    assertThat(scrapes.get("ingress-worker").has("parley_provider_calls_total", "kind=\"stt\"", "outcome=\"ok\""))
+        .isTrue();
+    assertThat(scrapes.get("ingress-worker").names()).contains("parley_sessions_live");
+    assertThat(scrapes.get("router-stream").has("parley_stage_seconds_count", "stage=\"route\"", agent)).isTrue();
+    for (String stage : List.of("llm_first_token", "llm_first_sentence", "llm_turn")) {
+      assertThat(scrapes.get("llm-processor").has("parley_stage_seconds_bucket", "stage=\"" + stage + "\"", agent))
+          .as(stage).isTrue();
+    }
+    assertThat(scrapes.get("llm-processor").has("parley_turns_total", agent, "outcome=\"ok\"")).isTrue();
+    assertThat(scrapes.get("llm-processor").has("parley_consumer_lag_records", "group=\"parley-llm-" + agent))
+        .isTrue();
+    for (String stage : List.of("tts_first_audio", "voice_to_voice")) {
+      assertThat(scrapes.get("tts-egress").has("parley_stage_seconds_count", "stage=\"" + stage + "\"", agent))
+          .as(stage).isTrue();
+    }
+    assertThat(scrapes.get("tts-egress").has("parley_provider_calls_total", "kind=\"tts\"")).isTrue();
+    assertThat(scrapes.get("tts-egress").names()).contains("parley_sessions_live", "parley_consumer_lag_records");
+    Set<String> served = new TreeSet<>();
+    scrapes.values().forEach(scrape -> served.addAll(scrape.names()));
+    // a counter nobody has counted yet (no dead letter, no provider error in this call) is not served: those two are
+    // declared by name in ServiceMetrics and checked there
+    Set<String> read = Scrape.dashboardMetrics(Path.of("..", "deploy", "grafana", "parley-turns.json"));
+    read.removeAll(List.of("parley_dead_letters_total"));
+    assertThat(served).as("metrics the dashboard reads").containsAll(read);
   }
 
   @Test

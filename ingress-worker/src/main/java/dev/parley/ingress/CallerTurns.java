@@ -3,6 +3,7 @@ package dev.parley.ingress;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.events.UserSpeechStopped;
 import dev.parley.events.UserTurn;
+import dev.parley.kit.ServiceMetrics;
 import dev.parley.schemas.TurnId;
 import dev.parley.speech.Pcm;
 import dev.parley.speech.SpeechToText;
@@ -248,12 +249,15 @@ final class CallerTurns implements TurnDetector.Listener {
       try {
         transcript = heard != null ? heard.finish() : stt.transcribe(pcm16k);
       } catch (RuntimeException e) { // a cloud engine down: the turn is still heard, offline
+        ServiceMetrics.providerCall("stt", stt.name(), false);
         log.warn("session {}: {} failed ({}); this turn is transcribed by {}", sessionId, stt.name(), e.getMessage(),
             ears.offline().name());
         stt = ears.offline();
         transcript = stt.transcribe(pcm16k);
       }
       SpeechToText heardBy = stt;
+      ServiceMetrics.providerCall("stt", stt.name(), true);
+      ServiceMetrics.stageMs(ServiceMetrics.STT, "", endOfSpeech, System.currentTimeMillis());
       log.info("session {}: turn {} ({} ms of speech; ended by {}) heard by {}, transcript {} ms after the turn ended,"
           + " {} words", sessionId, index, stoppedAtMillis - startedAtMillis, endedBy, stt.name(),
           System.currentTimeMillis() - endOfSpeech,

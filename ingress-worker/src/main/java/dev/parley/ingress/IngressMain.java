@@ -1,8 +1,10 @@
 package dev.parley.ingress;
 
 import dev.parley.kit.HealthServer;
+import dev.parley.kit.ServiceMetrics;
 import dev.parley.kit.Settings;
 import dev.parley.speech.PocketSphinxStt;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.CountDownLatch;
 
 /** Starts ingress-worker: registers with LiveKit as the Parley agent and serves the rooms it is given. */
@@ -14,7 +16,7 @@ public final class IngressMain {
     int healthPort;
     try {
       Settings settings = Settings.fromEnvironment();
-      healthPort = settings.integer("PARLEY_INGRESS_HEALTH_PORT", -1, -1, 65535, "port of GET /health (-1: off)");
+      healthPort = settings.integer("PARLEY_INGRESS_HEALTH_PORT", -1, -1, 65535, "port of GET /health and GET /metrics (-1: off)");
       config = IngressConfig.from(settings);
       dev.parley.livekit.RoomParticipant.requireWebRtc();
     } catch (IllegalStateException e) {
@@ -22,12 +24,14 @@ public final class IngressMain {
       System.exit(2);
       return;
     }
+    PrometheusMeterRegistry metrics = ServiceMetrics.install("ingress-worker");
     dev.parley.speech.SpeechToText offline = offlineEars(System.getenv("PARLEY_MOONSHINE_DIR"));
     IngressWorker worker = new IngressWorker(config, offline, new dev.parley.speech.SpeechProviders(System.getenv(),
         null, offline), endOfTurn(System.getenv("PARLEY_SMART_TURN_MODEL")));
     worker.start();
     HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort,
-        () -> worker.workerId() != null ? "UP worker " + worker.workerId() : "DOWN not registered with LiveKit");
+        () -> worker.workerId() != null ? "UP worker " + worker.workerId() : "DOWN not registered with LiveKit")
+        .serve("/metrics", metrics::scrape);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       worker.close();

@@ -46,6 +46,7 @@ public final class IngressWorker implements AutoCloseable {
     log.info("voice activity: {}", vads.description());
     this.orphans = new Orphans(config);
     this.agents = SessionAgents.following(config.bootstrapServers());
+    dev.parley.kit.ServiceMetrics.sessionsLive(() -> running.values().stream().filter(CallSession::listening).count());
     this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.LINGER_MS_CONFIG, 0),
         new StringSerializer(), new ByteArraySerializer());

@@ -1,13 +1,13 @@
 package dev.parley.launcher;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code parley} command. */
 @Command(name = "parley", mixinStandardHelpOptions = true, version = "parley 0.1.0",
     description = "Realtime voice AI agents over Kafka, on one machine.",
     subcommands = {UpCommand.class, ChatCommand.class, DemoCommand.class, ReplayCommand.class, AnalyticsCommand.class,
-        WhatIfCommand.class})
+        WhatIfCommand.class, StatusCommand.class})
 public final class ParleyCli {
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));

@@ -150,6 +150,8 @@ final class UpCommand implements Callable<Integer> {
         "PARLEY_ROUTER_INSTANCE_ID", "router-local",
         "PARLEY_ROUTER_HEALTH_PORT", String.valueOf(FreePorts.pick()),
         "PARLEY_PROCESSOR_HEALTH_PORT", String.valueOf(FreePorts.pick())));
+    env.put("PARLEY_EGRESS_HEALTH_PORT", String.valueOf(FreePorts.pick()));
+    env.put("PARLEY_INGRESS_HEALTH_PORT", String.valueOf(FreePorts.pick()));
     env.putAll(fromFiles); // keys from .env.local / .env reach every service, as the seed's own services read them
     if (fromFiles.containsKey("LIVEKIT_URL")) {
       System.out.println("  LIVEKIT_URL from a .env file is not used: parley up runs its own LiveKit server");
@@ -260,6 +262,21 @@ final class UpCommand implements Callable<Integer> {
           + processor.log() + ")");
     }
 
+    List<StatusCommand.Service> services = new ArrayList<>();
+    if (mongo != null) {
+      services.add(status("config-service", apiPort, logs));
+    }
+    services.add(status("console", consolePort, logs));
+    services.add(status("router-stream", Integer.parseInt(env.get("PARLEY_ROUTER_HEALTH_PORT")), logs));
+    services.add(status("llm-processor", Integer.parseInt(env.get("PARLEY_PROCESSOR_HEALTH_PORT")), logs));
+    services.add(status("tts-egress", Integer.parseInt(env.get("PARLEY_EGRESS_HEALTH_PORT")), logs));
+    services.add(status("ingress-worker", Integer.parseInt(env.get("PARLEY_INGRESS_HEALTH_PORT")), logs));
+    try {
+      StatusCommand.write(dataDir, services);
+    } catch (java.io.IOException e) {
+      System.out.println("  (cannot write " + dataDir.resolve(StatusCommand.FILE) + " for parley status: " + e + ")");
+    }
+
     System.out.println();
     System.out.println("Parley local stack is up.");
     if (mongo != null) {
@@ -277,9 +294,16 @@ final class UpCommand implements Callable<Integer> {
       System.out.println("  MongoDB (FerretDB) " + mongo.uri());
     }
     System.out.println("  Logs              " + logs.toAbsolutePath());
+    System.out.println("Each service's health, sessions, lag and last error: ./parley status");
     System.out.println("Try: ./parley chat " + (agentsFile == null ? "--purpose support" : "--agent " + firstFileAgent)
         + "   (then ./parley replay session <id> with the id it prints)");
     System.out.println("Press Ctrl-C to stop.");
+  }
+
+  private static StatusCommand.Service status(String name, int port, Path logs) {
+    String base = "http://127.0.0.1:" + port;
+    return new StatusCommand.Service(name, base + "/health", base + "/metrics", logs.resolve(name + ".log")
+        .toAbsolutePath().toString());
   }
 
   /** Restarts a service that died (a crash must not take the local stack down), saying so on the console. */

@@ -22,7 +22,7 @@ class DockerComposeFileTest {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   private static final Path COMPOSE = ROOT.resolve("docker-compose.yml");
   private static final List<String> SERVICES =
-      List.of("config-service", "router-stream", "llm-processor", "ingress-worker", "tts-egress");
+      List.of("config-service", "console", "router-stream", "llm-processor", "ingress-worker", "tts-egress");
 
   @Test
   void dockerComposeAcceptsTheFile() throws Exception {
@@ -55,6 +55,35 @@ class DockerComposeFileTest {
       assertThat(node.at("/deploy/replicas").asInt()).as("%s replicas", service).isPositive();
       assertThat(node.at("/environment/PARLEY_KAFKA_BOOTSTRAP").asText()).isEqualTo("kafka:19092");
     }
+  }
+
+  /** Prometheus (the optional observability profile) scrapes every Parley service at the port it serves /metrics on. */
+  @Test
+  void prometheusScrapesEveryServiceWhereItServesMetrics() throws Exception {
+    Result resolved = compose(Map.of("PARLEY_ADMIN_API_KEY", "test-key"), "--profile", "observability", "config");
+    assertThat(resolved.exitCode).as(resolved.output).isZero();
+    JsonNode services = new ObjectMapper(new YAMLFactory()).readTree(resolved.output).get("services");
+    assertThat(services.has("prometheus")).isTrue();
+    assertThat(services.has("grafana")).isTrue();
+    JsonNode scrape = new ObjectMapper(new YAMLFactory()).readTree(ROOT.resolve("deploy/prometheus/prometheus.yml")
+        .toFile()).at("/scrape_configs/0/dns_sd_configs");
+    Map<String, Integer> scraped = new java.util.HashMap<>();
+    scrape.forEach(target -> target.path("names").forEach(name -> scraped.put(name.asText(),
+        target.path("port").asInt())));
+    services.fields().forEachRemaining(service -> {
+      JsonNode env = service.getValue().path("environment");
+      if (!env.has("PARLEY_KAFKA_BOOTSTRAP") || service.getKey().equals("seed")) {
+        return; // not a Parley service (Kafka, MongoDB, LiveKit, Prometheus, Grafana), or the one-shot seeding job
+      }
+      int port = Map.of("config-service", 8080, "console", 8090).getOrDefault(service.getKey(), -1);
+      for (var setting = env.fields(); setting.hasNext(); ) {
+        var entry = setting.next();
+        if (entry.getKey().endsWith("_HEALTH_PORT")) { // the port of /health and /metrics
+          port = entry.getValue().asInt();
+        }
+      }
+      assertThat(scraped).as("Prometheus scrapes %s", service.getKey()).containsEntry(service.getKey(), port);
+    });
   }
 
   @Test

@@ -1,9 +1,9 @@
 package dev.parley.processor;
 
-import dev.parley.llm.Providers;
 import dev.parley.kit.HealthServer;
+import dev.parley.kit.ServiceMetrics;
 import dev.parley.kit.Settings;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
+import dev.parley.llm.Providers;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.CountDownLatch;
 
@@ -20,7 +20,7 @@ public final class ProcessorMain {
       System.exit(2);
       return;
     }
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrometheusMeterRegistry registry = ServiceMetrics.install("llm-processor");
     Processor processor = new Processor(config, new Providers(config.llm()), new ProcessorMetrics(registry));
     processor.start();
     HealthServer server = config.healthPort() < 0 ? null

@@ -1,7 +1,8 @@
 package dev.parley.processor;
 
-import dev.parley.llm.TurnResponder;
 import dev.parley.events.TurnOutcome;
+import dev.parley.kit.ServiceMetrics;
+import dev.parley.llm.TurnResponder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
@@ -15,7 +16,20 @@ final class ProcessorMetrics {
   }
 
   void turn(String agent, TurnResponder.Answer answer, long totalNanos) {
+    // the stage figures every service shares (parley_stage_seconds), beside the processor's own below
+    ServiceMetrics.turn(agent, answer.outcome().name().toLowerCase(java.util.Locale.ROOT));
+    ServiceMetrics.stage(ServiceMetrics.LLM_TURN, agent, Duration.ofNanos(totalNanos));
+    if (answer.firstChunkNanos() >= 0) {
+      ServiceMetrics.stage(ServiceMetrics.LLM_FIRST_SENTENCE, agent, Duration.ofNanos(answer.firstChunkNanos()));
+    }
+    if (answer.completion() != null) {
+      ServiceMetrics.providerCall("llm", answer.completion().model(), true);
+    } else if (answer.outcome() == TurnOutcome.FALLBACK) {
+      ServiceMetrics.providerCall("llm", "", false);
+    }
     if (answer.completion() != null && answer.completion().firstTokenNanos() >= 0) {
+      ServiceMetrics.stage(ServiceMetrics.LLM_FIRST_TOKEN, agent, Duration.ofNanos(answer.completion()
+          .firstTokenNanos()));
       timer("parley.llm.first_token", agent).record(Duration.ofNanos(answer.completion().firstTokenNanos()));
       registry.counter("parley.llm.tokens", "agent", agent, "kind", "prompt")
           .increment(answer.completion().promptTokens());

@@ -1,10 +1,12 @@
 package dev.parley.router;
 
 import dev.parley.kit.HealthServer;
+import dev.parley.kit.ServiceMetrics;
 import dev.parley.kit.Settings;
 import dev.parley.schemas.Topic;
 import dev.parley.schemas.TopicProvisioner;
 import dev.parley.schemas.Topics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +27,7 @@ public final class RouterMain {
     RouterConfig config;
     int healthPort;
     try {
-      healthPort = settings.integer("PARLEY_ROUTER_HEALTH_PORT", -1, -1, 65535, "port of GET /health and GET /status (-1: off)");
+      healthPort = settings.integer("PARLEY_ROUTER_HEALTH_PORT", -1, -1, 65535, "port of GET /health, /status and /metrics (-1: off)");
       config = RouterConfig.from(settings);
     } catch (IllegalStateException e) {
       System.err.println(e.getMessage());
@@ -41,9 +43,11 @@ public final class RouterMain {
     topics.add(Topics.deadLetters(Topics.ROUTING_RULES));
     new TopicProvisioner(admin, config.replicationFactor()).ensure(topics);
 
+    PrometheusMeterRegistry metrics = ServiceMetrics.install("router-stream");
     RouterStream router = RouterStream.start(config, admin);
+    router.bindMetrics(metrics);
     HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort, router::health)
-        .serve("/status", "application/json", router::status);
+        .serve("/status", "application/json", router::status).serve("/metrics", metrics::scrape);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       router.close(Duration.ofSeconds(15));
       admin.close(Duration.ofSeconds(5));

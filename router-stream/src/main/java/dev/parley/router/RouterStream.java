@@ -73,6 +73,11 @@ public final class RouterStream implements AutoCloseable {
     return streams.state() == KafkaStreams.State.ERROR;
   }
 
+  /** Kafka Streams' own figures (records lag, process rates, state stores) into {@code registry}. */
+  public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+    new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams).bindTo(registry);
+  }
+
   /** "UP", or "DOWN" with the Kafka Streams state, for /health. */
   public String health() {
     return streams.state() == KafkaStreams.State.RUNNING ? "UP" : "DOWN " + streams.state();

@@ -9,6 +9,8 @@ import dev.parley.events.RoutingRulesSnapshot;
 import dev.parley.events.SessionAssignment;
 import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionStarted;
+import dev.parley.events.UserTurn;
+import dev.parley.kit.ServiceMetrics;
 import dev.parley.routing.AgentDirectory;
 import dev.parley.routing.RouteDecision;
 import dev.parley.routing.Router;
@@ -166,6 +168,9 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
         .setEvent(event)
         .build();
     context.forward(new Record<>(session, new RouterOutput.Routed(routed), now));
+    if (event instanceof UserTurn turn && turn.getTranscribedAt() != null) { // from the transcript to its agent topic
+      ServiceMetrics.stageMs(ServiceMetrics.ROUTE, decision.getAgentId(), turn.getTranscribedAt().toEpochMilli(), now);
+    }
   }
 
   private void buffer(String session, SpecificRecord event) {

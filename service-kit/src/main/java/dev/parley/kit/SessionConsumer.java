@@ -1,5 +1,8 @@
 package dev.parley.kit;
 
+import dev.parley.schemas.Topic;
+import dev.parley.schemas.TopicProvisioner;
+import dev.parley.schemas.Topics;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -7,9 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import dev.parley.schemas.Topic;
-import dev.parley.schemas.TopicProvisioner;
-import dev.parley.schemas.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -128,12 +128,15 @@ public final class SessionConsumer implements Runnable, AutoCloseable {
   private volatile KafkaConsumer<String, byte[]> consumer;
   private volatile boolean running = true;
   private KafkaProducer<byte[], byte[]> deadLetters;
+  private final java.util.concurrent.atomic.AtomicLong lag;
+  private long lagMeasuredAt;
   private long committedAt;
 
   public SessionConsumer(Options options, Stage stage) {
     this.options = options;
     this.stage = stage;
     this.consumer = newConsumer(options.failoverMs());
+    this.lag = ServiceMetrics.consumerLag(options.groupId());
   }
 
   private KafkaConsumer<String, byte[]> newConsumer(int sessionTimeoutMs) {
@@ -221,6 +224,7 @@ public final class SessionConsumer implements Runnable, AutoCloseable {
         }
         stage.afterPoll(control);
         commitNow();
+        measureLag(polledAt);
       }
       leave(consumer.assignment(), true);
     } catch (WakeupException e) {
@@ -244,6 +248,19 @@ public final class SessionConsumer implements Runnable, AutoCloseable {
     consumer.close(Duration.ofSeconds(1));
     consumer = newConsumer(Failover.FALLBACK_MS);
     consumer.subscribe(options.topicNames(), rebalance);
+  }
+
+  /** Once a second: how many records the group's partitions here have that this instance has not read yet. */
+  private void measureLag(long now) {
+    if (now - lagMeasuredAt < 1000) {
+      return;
+    }
+    lagMeasuredAt = now;
+    long total = 0;
+    for (TopicPartition partition : consumer.assignment()) {
+      total += consumer.currentLag(partition).orElse(0);
+    }
+    lag.set(total);
   }
 
   private void commitNow() {
@@ -273,6 +290,7 @@ public final class SessionConsumer implements Runnable, AutoCloseable {
     try {
       deadLetterProducer().send(DeadLetters.of(record.topic(), record.partition(), record.offset(),
           record.timestamp(), key, record.value(), options.stage(), error)).get(30, TimeUnit.SECONDS);
+      ServiceMetrics.deadLetter(record.topic());
     } catch (Exception e) {
       throw new IllegalStateException("cannot dead-letter " + record.topic() + "@" + record.offset(), e);
     }

@@ -1,9 +1,11 @@
 package dev.parley.egress;
 
 import dev.parley.kit.HealthServer;
+import dev.parley.kit.ServiceMetrics;
 import dev.parley.kit.Settings;
 import dev.parley.speech.FreeTtsTts;
 import dev.parley.speech.SpeechProviders;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.CountDownLatch;
 
 /** Starts tts-egress: the agent's voice in every live session's room. */
@@ -15,7 +17,7 @@ public final class EgressMain {
     int healthPort;
     try {
       Settings settings = Settings.fromEnvironment();
-      healthPort = settings.integer("PARLEY_EGRESS_HEALTH_PORT", -1, -1, 65535, "port of GET /health (-1: off)");
+      healthPort = settings.integer("PARLEY_EGRESS_HEALTH_PORT", -1, -1, 65535, "port of GET /health and GET /metrics (-1: off)");
       config = EgressConfig.from(settings);
       dev.parley.livekit.RoomParticipant.requireWebRtc();
     } catch (IllegalStateException e) {
@@ -24,12 +26,13 @@ public final class EgressMain {
       return;
     }
     // FreeTTS, in-process, is the last resort; agents that name no voice speak with the default offline voice
+    PrometheusMeterRegistry metrics = ServiceMetrics.install("tts-egress");
     SpeechProviders providers = new SpeechProviders(System.getenv(), new FreeTtsTts(), null);
     EgressService service = new EgressService(config, providers.defaultVoice(), providers);
     Thread thread = new Thread(service, "egress");
     thread.start();
     HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort,
-        () -> thread.isAlive() ? "UP" : "DOWN consumer stopped");
+        () -> thread.isAlive() ? "UP" : "DOWN consumer stopped").serve("/metrics", metrics::scrape);
     CountDownLatch stop = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       service.close();

@@ -3,6 +3,7 @@ package dev.parley.egress;
 import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.events.PlaybackEvent;
 import dev.parley.kit.Instance;
+import dev.parley.kit.ServiceMetrics;
 import dev.parley.kit.SessionConsumer;
 import dev.parley.schemas.Topics;
 import dev.parley.speech.SpeechProviders;
@@ -66,6 +67,7 @@ public final class EgressService implements SessionConsumer.Stage, Runnable, Aut
     this.standbys = new Standbys(instance, config.bootstrapServers(), roomVoices::joinAsStandby, voices::holds);
     this.takeover = new Takeover(config, standbys, roomVoices::rooms, roomVoices::joinAsStandby);
     this.events = new VoiceEvents(voices, pending);
+    ServiceMetrics.sessionsLive(() -> voices.live().size());
   }
 
   @Override

@@ -11,6 +11,7 @@ import dev.parley.events.SessionStarted;
 import dev.parley.events.SessionSummary;
 import dev.parley.events.UserEvent;
 import dev.parley.events.UserSpeechStarted;
+import dev.parley.events.UserTurn;
 import dev.parley.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -58,6 +59,8 @@ final class VoiceEvents {
       VoiceSession voice = voices.get(session);
       if (voice != null && event.getEvent() instanceof UserSpeechStarted && voice.newUserEvent(record.timestamp())) {
         voice.interrupt();
+      } else if (voice != null && event.getEvent() instanceof UserTurn turn && turn.getSpeechStoppedAt() != null) {
+        voice.callerTurn(turn.getTurnId(), turn.getSpeechStoppedAt().toEpochMilli());
       }
     } else {
       reply(record, session);

@@ -1,14 +1,15 @@
 package dev.parley.egress;
 
-import dev.parley.schemas.Identities;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.events.AgentReplyChunk;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.PlaybackEvent;
 import dev.parley.events.PlaybackKind;
+import dev.parley.kit.ServiceMetrics;
 import dev.parley.livekit.AudioPublication;
 import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.RoomParticipant;
+import dev.parley.schemas.Identities;
 import dev.parley.speech.Pcm;
 import dev.parley.speech.TextToSpeech;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,6 +61,8 @@ final class VoiceSession implements AutoCloseable {
   static final String VOICE_FIELD = "voice_instructions";
   /** Turns cut off by the caller: their later sentences are not spoken. */
   private final Set<String> interrupted = new HashSet<>();
+  /** When the caller stopped speaking, by the turn id of what they said: voice to voice ends at its answer's audio. */
+  private final Map<String, Long> callerStoppedAt = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** Which voice speaks for an agent at a config version, and how fast; {@code fallback} speaks when it fails. */
   interface Voices {
@@ -73,8 +77,11 @@ final class VoiceSession implements AutoCloseable {
       TextToSpeech voice = of(chunk.getAgentId(), chunk.getConfigVersion());
       double speed = speedOf(chunk.getAgentId(), chunk.getConfigVersion());
       try {
-        return voice.synthesize(chunk.getText(), speed, style);
+        byte[] pcm = voice.synthesize(chunk.getText(), speed, style);
+        ServiceMetrics.providerCall("tts", voice.name(), true);
+        return pcm;
       } catch (RuntimeException e) {
+        ServiceMetrics.providerCall("tts", voice.name(), false);
         if (voice == fallback()) {
           throw e;
         }
@@ -169,6 +176,14 @@ final class VoiceSession implements AutoCloseable {
     });
   }
 
+  /** The caller finished a turn: its answer's first audio measures voice to voice from when they stopped speaking. */
+  void callerTurn(String turnId, long speechStoppedAtMs) {
+    if (callerStoppedAt.size() > 64) { // turns never answered (no words, or a session cut short)
+      callerStoppedAt.clear();
+    }
+    callerStoppedAt.put(turnId, speechStoppedAtMs);
+  }
+
   /** Speaks a sentence (the reply record at {@code offset}) after those already queued. */
   void chunk(AgentReplyChunk chunk, long offset) {
     synchronized (this) {
@@ -201,6 +216,13 @@ final class VoiceSession implements AutoCloseable {
           playingStyle = now;
           sentences.newTurn();
           playback.accept(event(PlaybackKind.STARTED, 0));
+          long audioAt = System.currentTimeMillis(); // the answer's first audio goes into the room now
+          ServiceMetrics.stageMs(ServiceMetrics.TTS_FIRST_AUDIO, chunk.getAgentId(), chunk.getCreatedAt().toEpochMilli(),
+              audioAt);
+          Long stopped = callerStoppedAt.remove(chunk.getTurnId());
+          if (stopped != null) {
+            ServiceMetrics.stageMs(ServiceMetrics.VOICE_TO_VOICE, chunk.getAgentId(), stopped, audioAt);
+          }
         }
         sentences.queue(chunk.getText(), pcm.length / 96, offset, fromMs);
         voice.write(pcm);
