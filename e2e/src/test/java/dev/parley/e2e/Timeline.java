@@ -55,6 +55,13 @@ record Timeline(String sessionId, SessionTimeline timeline) {
         .mapToLong(Recorded::timestamp).min().orElseThrow();
   }
 
+  /** When tts-egress cut the agent off (its first INTERRUPTED playback event), epoch ms. */
+  long firstInterruption() {
+    return timeline.events().stream().filter(r -> r.event() instanceof PlaybackEvent p
+        && p.getKind() == dev.parley.events.PlaybackKind.INTERRUPTED)
+        .mapToLong(r -> ((PlaybackEvent) r.event()).getAt().toEpochMilli()).min().orElseThrow();
+  }
+
   /** How long caller turn {@code index} waited between the user-turns topic and its agent's topic (ms). */
   long routingMs(int index) {
     return timeline.userTurns().get(index).stages().getOrDefault(Stage.ROUTING, -1L);

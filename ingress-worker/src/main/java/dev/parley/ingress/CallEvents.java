@@ -3,10 +3,10 @@ package dev.parley.ingress;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.parley.events.SessionEvent;
 import dev.parley.events.SessionStarted;
+import dev.parley.events.UserEvent;
 import dev.parley.livekit.Job;
 import dev.parley.livekit.Participant;
 import dev.parley.routing.SessionMetadata;
-import dev.parley.events.UserEvent;
 import dev.parley.schemas.Topics;
 import java.time.Instant;
 import java.util.Map;
@@ -18,6 +18,8 @@ final class CallEvents {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final String sessionId;
   private final Producer<String, byte[]> producer;
+  /** The call's room, once joined: the caller starting to speak is also said there, to the agent's voice. */
+  private volatile dev.parley.livekit.RoomParticipant room;
 
   CallEvents(String sessionId, Producer<String, byte[]> producer) {
     this.sessionId = sessionId;
@@ -56,9 +58,31 @@ final class CallEvents {
         .serialize(null, new SessionEvent(event))));
   }
 
+  void room(dev.parley.livekit.RoomParticipant joined) {
+    room = joined;
+  }
+
   /** A {@code UserSpeechStarted}, {@code UserSpeechStopped} or {@code UserTurn}. */
   void user(Object event) {
-    producer.send(new ProducerRecord<>(Topics.USER_TURNS.name(), sessionId, Topics.USER_TURNS.valueSerde()
-        .serializer().serialize(null, new UserEvent(event))));
+    if (event instanceof dev.parley.events.UserSpeechStarted started && room != null) {
+      try { // first, and beside Kafka: the voice stops on whichever arrives first
+        room.sendData(dev.parley.schemas.BargeIn.TOPIC, dev.parley.schemas.BargeIn.payload(sessionId,
+            started.getStartedAt().toEpochMilli()));
+      } catch (RuntimeException e) { // the room going away: Kafka still carries it
+        org.slf4j.LoggerFactory.getLogger(CallEvents.class).debug("session {}: barge-in not sent to the room: {}",
+            sessionId, e.getMessage());
+      }
+    }
+    user(event, null);
+  }
+
+  /** The same, continuing {@code trace} (the turn's span) in the record's headers. */
+  void user(Object event, io.opentelemetry.api.trace.Span trace) {
+    ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.USER_TURNS.name(), sessionId,
+        Topics.USER_TURNS.valueSerde().serializer().serialize(null, new UserEvent(event)));
+    if (trace != null) {
+      dev.parley.kit.Tracing.into(trace, record.headers());
+    }
+    producer.send(record);
   }
 }

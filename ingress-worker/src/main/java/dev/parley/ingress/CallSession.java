@@ -2,8 +2,8 @@ package dev.parley.ingress;
 
 import dev.parley.events.SessionEnded;
 import dev.parley.livekit.Job;
-import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.Participant;
+import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.RoomParticipant;
 import dev.parley.speech.TurnDetector;
 import java.time.Duration;
@@ -117,6 +117,7 @@ final class CallSession implements RoomListener {
     // subscribe to callers' microphones only: never to an agent's voice, so the agent never hears itself
     room = RoomParticipant.join(job.url(), job.token(), this, config.loopbackOnly(), Duration.ofSeconds(20),
         Participant::caller);
+    events.room(room);
     job.running();
     room.participants().forEach(identity -> {
       Participant present = room.participant(identity);

@@ -4,11 +4,15 @@ import dev.parley.events.UserSpeechStarted;
 import dev.parley.events.UserSpeechStopped;
 import dev.parley.events.UserTurn;
 import dev.parley.kit.ServiceMetrics;
+import dev.parley.kit.Tracing;
 import dev.parley.schemas.TurnId;
 import dev.parley.speech.Pcm;
 import dev.parley.speech.SpeechToText;
 import dev.parley.speech.TurnDetector;
 import dev.parley.speech.VoiceActivity;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.context.Context;
 import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -272,12 +276,20 @@ final class CallerTurns implements TurnDetector.Listener {
       } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
         // the draft was lost; the turn is what counts
       }
-      events.user((UserTurn.newBuilder().setSessionId(sessionId).setTurnId(TurnId.line(sessionId, index).toString())
+      // the turn's trace begins when the caller's turn ended; its stt span is the wait for the words
+      String turnId = TurnId.line(sessionId, index).toString();
+      Span trace = Tracing.span("caller turn", Context.root(), Instant.ofEpochMilli(endOfSpeech), SpanKind.PRODUCER);
+      trace.setAttribute("parley.session", sessionId);
+      trace.setAttribute("parley.turn", turnId);
+      Tracing.span("stt " + heardBy.name(), Context.root().with(trace), Instant.ofEpochMilli(endOfSpeech),
+          SpanKind.INTERNAL).end();
+      events.user((UserTurn.newBuilder().setSessionId(sessionId).setTurnId(turnId)
           .setTurnIndex(index).setTranscript(transcript.text()).setConfidence(transcript.confidence())
           .setSpeechStartedAt(Instant.ofEpochMilli(startedAtMillis))
           .setSpeechStoppedAt(Instant.ofEpochMilli(stoppedAtMillis)).setTranscribedAt(Instant.now())
           .setSttProvider(heardBy.name()).setSttLatencyMs((int) (System.currentTimeMillis() - endOfSpeech))
-          .setLanguage("en-US").build()));
+          .setLanguage("en-US").build()), trace);
+      trace.end();
       afterTurn.run();
     });
   }

@@ -3,6 +3,7 @@ package dev.parley.ingress;
 import dev.parley.kit.HealthServer;
 import dev.parley.kit.ServiceMetrics;
 import dev.parley.kit.Settings;
+import dev.parley.kit.Tracing;
 import dev.parley.speech.PocketSphinxStt;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.CountDownLatch;
@@ -25,6 +26,7 @@ public final class IngressMain {
       return;
     }
     PrometheusMeterRegistry metrics = ServiceMetrics.install("ingress-worker");
+    Tracing.install("ingress-worker", System.getenv());
     dev.parley.speech.SpeechToText offline = offlineEars(System.getenv("PARLEY_MOONSHINE_DIR"));
     IngressWorker worker = new IngressWorker(config, offline, new dev.parley.speech.SpeechProviders(System.getenv(),
         null, offline), endOfTurn(System.getenv("PARLEY_SMART_TURN_MODEL")));

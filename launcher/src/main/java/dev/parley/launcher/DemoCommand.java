@@ -1,6 +1,5 @@
 package dev.parley.launcher;
 
-import dev.parley.schemas.TurnId;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
@@ -14,9 +13,10 @@ import dev.parley.livekit.CallerTokens;
 import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.RoomParticipant;
 import dev.parley.llm.ReplyValidator;
+import dev.parley.schemas.TurnId;
 import dev.parley.speech.FreeTtsTts;
-import dev.parley.speech.TextToSpeech;
 import dev.parley.speech.Pcm;
+import dev.parley.speech.TextToSpeech;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -244,7 +244,9 @@ final class DemoCommand implements Callable<Integer> {
     RuntimeException last = null;
     for (int attempt = 1; attempt <= 3; attempt++) {
       try {
-        return RoomParticipant.join(livekitUrl, token, caller, true, Duration.ofSeconds(20));
+        // 45 s: three attempts of 15 s; with 20 s a loaded machine (a whole compose stack on two cores) gave up on a
+        // first attempt 6.5 s in, and the caller joining again had missed the greeting meanwhile
+        return RoomParticipant.join(livekitUrl, token, caller, true, Duration.ofSeconds(45));
       } catch (RuntimeException e) {
         last = e;
         out.println("  (joining failed: " + e.getMessage() + "; attempt " + attempt + " of 3)");

@@ -7,6 +7,7 @@ import dev.parley.kit.SessionConsumer;
 import dev.parley.llm.TurnResponder;
 import dev.parley.schemas.AvroSerde;
 import dev.parley.schemas.Topics;
+import io.opentelemetry.api.trace.Span;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,6 +48,7 @@ final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseabl
   private final SessionConsumer consumer;
   /** Per session, when the record being handled was received (the lane handles one record at a time). */
   private final Map<String, byte[]> receivedAt = new ConcurrentHashMap<>();
+  private final TurnTraces traces;
   /** Partitions lost while busy (late heartbeats): their turns belong to the new owner, nothing more is published. */
   private final Set<Integer> fenced = ConcurrentHashMap.newKeySet();
   /** When each partition was last assigned here (epoch ms): turns received soon after may be another's, finished. */
@@ -63,13 +65,15 @@ final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseabl
     this.bootstrap = new HistoryBootstrap(config.bootstrapServers(), config.historyLookback());
     this.executor = new KeyedExecutor(pool);
     this.memory = new SessionMemory(config.historyExchanges(), config.historyChars());
+    this.traces = new TurnTraces(agentId);
     ReadAheads readAheads = new ReadAheads(java.util.concurrent.Executors.newCachedThreadPool(r -> {
       Thread thread = new Thread(r, "read-ahead");
       thread.setDaemon(true);
       return thread;
     }));
     this.answerer = new TurnAnswerer(agentId, configs, responder, memory, readAheads, metrics,
-        new KafkaReplies(agentId, config.bootstrapServers(), instanceName, producer, receivedAt, fenced, assignedAt));
+        new KafkaReplies(agentId, config.bootstrapServers(), instanceName, producer, receivedAt, traces, fenced,
+            assignedAt));
     this.prewarm = new Prewarm(agentId, configs, responder, () -> running);
     this.consumer = new SessionConsumer(new SessionConsumer.Options(config.bootstrapServers(), "parley-llm-" + agentId,
         List.of(Topics.agent(agentId)), "earliest", config.failoverMs(),
@@ -103,7 +107,12 @@ final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseabl
         throw new IllegalArgumentException("routed record without session key or value");
       }
       receivedAt.put(session, polledAt);
-      answerer.handle(session, event);
+      Span span = traces.begin(session, record.headers(), event);
+      try {
+        answerer.handle(session, event);
+      } finally {
+        traces.end(session, span);
+      }
       if (event.getEvent() instanceof SessionEnded) {
         receivedAt.remove(session);
       }

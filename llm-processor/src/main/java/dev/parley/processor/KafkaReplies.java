@@ -35,16 +35,19 @@ final class KafkaReplies implements TurnAnswerer.Replies {
   private final byte[] instanceName;
   private final Producer<byte[], byte[]> producer;
   private final Map<String, byte[]> receivedAt;
+  private final TurnTraces traces;
   private final Set<Integer> fenced;
   private final Map<Integer, Long> assignedAt;
 
   KafkaReplies(String agentId, String bootstrapServers, byte[] instanceName, Producer<byte[], byte[]> producer,
-      Map<String, byte[]> receivedAt, Set<Integer> fenced, Map<Integer, Long> assignedAt) {
+      Map<String, byte[]> receivedAt, TurnTraces traces, Set<Integer> fenced,
+      Map<Integer, Long> assignedAt) {
     this.agentId = agentId;
     this.bootstrapServers = bootstrapServers;
     this.instanceName = instanceName;
     this.producer = producer;
     this.receivedAt = receivedAt;
+    this.traces = traces;
     this.fenced = fenced;
     this.assignedAt = assignedAt;
   }
@@ -61,6 +64,7 @@ final class KafkaReplies implements TurnAnswerer.Replies {
     if (received != null) {
       record.headers().add(Topics.REPLY_RECEIVED_AT_HEADER, received);
     }
+    traces.into(session, record.headers());
     return producer.send(record);
   }
 

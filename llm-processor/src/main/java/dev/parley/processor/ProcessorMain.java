@@ -3,6 +3,7 @@ package dev.parley.processor;
 import dev.parley.kit.HealthServer;
 import dev.parley.kit.ServiceMetrics;
 import dev.parley.kit.Settings;
+import dev.parley.kit.Tracing;
 import dev.parley.llm.Providers;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.CountDownLatch;
@@ -21,6 +22,7 @@ public final class ProcessorMain {
       return;
     }
     PrometheusMeterRegistry registry = ServiceMetrics.install("llm-processor");
+    Tracing.install("llm-processor", System.getenv());
     Processor processor = new Processor(config, new Providers(config.llm()), new ProcessorMetrics(registry));
     processor.start();
     HealthServer server = config.healthPort() < 0 ? null

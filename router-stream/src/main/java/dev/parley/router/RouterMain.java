@@ -3,6 +3,7 @@ package dev.parley.router;
 import dev.parley.kit.HealthServer;
 import dev.parley.kit.ServiceMetrics;
 import dev.parley.kit.Settings;
+import dev.parley.kit.Tracing;
 import dev.parley.schemas.Topic;
 import dev.parley.schemas.TopicProvisioner;
 import dev.parley.schemas.Topics;
@@ -44,6 +45,8 @@ public final class RouterMain {
     new TopicProvisioner(admin, config.replicationFactor()).ensure(topics);
 
     PrometheusMeterRegistry metrics = ServiceMetrics.install("router-stream");
+
+    Tracing.install("router-stream", System.getenv());
     RouterStream router = RouterStream.start(config, admin);
     router.bindMetrics(metrics);
     HealthServer health = healthPort < 0 ? null : HealthServer.start("0.0.0.0", healthPort, router::health)

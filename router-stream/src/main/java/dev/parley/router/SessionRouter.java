@@ -11,17 +11,22 @@ import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.UserTurn;
 import dev.parley.kit.ServiceMetrics;
+import dev.parley.kit.Tracing;
 import dev.parley.routing.AgentDirectory;
 import dev.parley.routing.RouteDecision;
 import dev.parley.routing.Router;
 import dev.parley.routing.RoutingRules;
 import dev.parley.routing.SessionMetadata;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -80,14 +85,14 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
       if (record.value() instanceof SessionStarted started) {
         RoutingDecision decision = decide(started, List.of());
         assignment = assign(session, decision);
-        route(session, decision, record.value());
+        route(session, decision, record.value(), record.headers());
         flushPending(session, decision);
       } else {
         buffer(session, record.value());
       }
       return;
     }
-    route(session, assignment.getDecision(), record.value());
+    route(session, assignment.getDecision(), record.value(), record.headers());
     if (record.value() instanceof SessionEnded) {
       assignment.setEndedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()));
       assignments.put(session, assignment);
@@ -159,6 +164,11 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
   }
 
   private void route(String session, RoutingDecision decision, Object event) {
+    route(session, decision, event, null);
+  }
+
+  /** Forwards {@code event} to its agent's topic; a user turn's trace goes on with a span of its own. */
+  private void route(String session, RoutingDecision decision, Object event, Headers from) {
     long now = context.currentSystemTimeMs();
     RoutedEvent routed = RoutedEvent.newBuilder()
         .setSessionId(session)
@@ -167,10 +177,16 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
         .setRoutedAt(Instant.ofEpochMilli(now))
         .setEvent(event)
         .build();
-    context.forward(new Record<>(session, new RouterOutput.Routed(routed), now));
+    Headers out = new RecordHeaders();
     if (event instanceof UserTurn turn && turn.getTranscribedAt() != null) { // from the transcript to its agent topic
       ServiceMetrics.stageMs(ServiceMetrics.ROUTE, decision.getAgentId(), turn.getTranscribedAt().toEpochMilli(), now);
+      Span span = Tracing.span("route", Tracing.from(from), SpanKind.CONSUMER);
+      span.setAttribute("parley.agent", decision.getAgentId());
+      span.setAttribute("parley.config_version", decision.getConfigVersion());
+      span.end();
+      Tracing.into(span, out);
     }
+    context.forward(new Record<>(session, new RouterOutput.Routed(routed), now, out));
   }
 
   private void buffer(String session, SpecificRecord event) {

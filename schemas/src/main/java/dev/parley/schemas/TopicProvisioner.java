@@ -23,7 +23,7 @@ public final class TopicProvisioner {
   private final Admin admin;
   private final short replicationFactor;
 
-  private static final int VERIFY_ATTEMPTS = 8;
+  private static final int VERIFY_ATTEMPTS = 20;
 
   public TopicProvisioner(Admin admin, short replicationFactor) {
     this.admin = admin;
@@ -75,7 +75,7 @@ public final class TopicProvisioner {
         if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || attempt == VERIFY_ATTEMPTS) {
           throw e;
         }
-        Thread.sleep(250L * attempt);
+        Thread.sleep(Math.min(2_000L, 250L * attempt)); // ~30 s in all: a whole stack starting on two cores
       }
     }
     int actual = described.get(topic.name()).partitions().size();

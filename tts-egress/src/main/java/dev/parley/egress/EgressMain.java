@@ -3,6 +3,7 @@ package dev.parley.egress;
 import dev.parley.kit.HealthServer;
 import dev.parley.kit.ServiceMetrics;
 import dev.parley.kit.Settings;
+import dev.parley.kit.Tracing;
 import dev.parley.speech.FreeTtsTts;
 import dev.parley.speech.SpeechProviders;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -27,6 +28,7 @@ public final class EgressMain {
     }
     // FreeTTS, in-process, is the last resort; agents that name no voice speak with the default offline voice
     PrometheusMeterRegistry metrics = ServiceMetrics.install("tts-egress");
+    Tracing.install("tts-egress", System.getenv());
     SpeechProviders providers = new SpeechProviders(System.getenv(), new FreeTtsTts(), null);
     EgressService service = new EgressService(config, providers.defaultVoice(), providers);
     Thread thread = new Thread(service, "egress");

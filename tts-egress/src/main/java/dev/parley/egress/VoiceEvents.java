@@ -12,6 +12,7 @@ import dev.parley.events.SessionSummary;
 import dev.parley.events.UserEvent;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.events.UserTurn;
+import dev.parley.kit.Tracing;
 import dev.parley.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -74,7 +75,7 @@ final class VoiceEvents {
       pending.holdEarly(record);
     } else if (voice != null && voice.accept(record.offset())) {
       if (reply.getEvent() instanceof AgentReplyChunk chunk) {
-        voice.chunk(chunk, record.offset());
+        voice.chunk(chunk, record.offset(), Tracing.from(record.headers()));
       } else if (reply.getEvent() instanceof AgentTurn turn) {
         voice.turn(turn, fields(turn.getStructuredFields()));
       }

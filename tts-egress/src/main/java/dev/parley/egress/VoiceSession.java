@@ -9,6 +9,7 @@ import dev.parley.kit.ServiceMetrics;
 import dev.parley.livekit.AudioPublication;
 import dev.parley.livekit.RoomListener;
 import dev.parley.livekit.RoomParticipant;
+import dev.parley.schemas.BargeIn;
 import dev.parley.schemas.Identities;
 import dev.parley.speech.Pcm;
 import dev.parley.speech.TextToSpeech;
@@ -97,7 +98,14 @@ final class VoiceSession implements AutoCloseable {
     this.sessionId = sessionId;
     this.voices = voices;
     this.playback = playback;
-    this.room = RoomParticipant.join(url, token, new RoomListener() { }, loopbackOnly, Duration.ofSeconds(20));
+    this.room = RoomParticipant.join(url, token, new RoomListener() {
+      @Override
+      public void onData(String from, String topic, byte[] payload) { // the listener heard the caller start speaking
+        if (BargeIn.TOPIC.equals(topic) && Identities.isListener(from) && BargeIn.isFor(payload, sessionId)) {
+          interrupt("the room", BargeIn.startedAt(payload));
+        }
+      }
+    }, loopbackOnly, Duration.ofSeconds(20));
     this.messages = new RoomMessages(sessionId, (topic, bytes) -> room.sendData(topic, bytes));
     this.voice = room.publishAudio("agent-voice", Duration.ofSeconds(10));
     LOG.info("session {}: speaking in room {} as {} (track {})", sessionId, room.roomName(), room.identity(),
@@ -186,6 +194,11 @@ final class VoiceSession implements AutoCloseable {
 
   /** Speaks a sentence (the reply record at {@code offset}) after those already queued. */
   void chunk(AgentReplyChunk chunk, long offset) {
+    chunk(chunk, offset, io.opentelemetry.context.Context.root());
+  }
+
+  /** The same; {@code trace} is the turn's trace the sentence's record carried (its first audio is a span of it). */
+  void chunk(AgentReplyChunk chunk, long offset, io.opentelemetry.context.Context trace) {
     synchronized (this) {
       if (interrupted.contains(chunk.getTurnId()) || !spoken.add(chunk.getTurnId() + "#" + chunk.getChunkIndex())) {
         return;
@@ -223,6 +236,10 @@ final class VoiceSession implements AutoCloseable {
           if (stopped != null) {
             ServiceMetrics.stageMs(ServiceMetrics.VOICE_TO_VOICE, chunk.getAgentId(), stopped, audioAt);
           }
+          io.opentelemetry.api.trace.Span speak = dev.parley.kit.Tracing.span("first audio", trace,
+              chunk.getCreatedAt(), io.opentelemetry.api.trace.SpanKind.CONSUMER);
+          speak.setAttribute("parley.voice", voices.of(chunk.getAgentId(), chunk.getConfigVersion()).name());
+          speak.end();
         }
         sentences.queue(chunk.getText(), pcm.length / 96, offset, fromMs);
         voice.write(pcm);
@@ -262,9 +279,17 @@ final class VoiceSession implements AutoCloseable {
 
   /** Barge-in: the caller started speaking; drop everything queued and record what was lost. */
   synchronized void interrupt() {
+    interrupt("Kafka", -1);
+  }
+
+  /** The caller spoke over the agent, as {@code heardFrom} said ({@code startedAt}: when they began, -1: unknown). */
+  synchronized void interrupt(String heardFrom, long startedAt) {
     played();
     int dropped = voice.clear();
     if (playingTurn != null && dropped > 0) {
+      LOG.info("session {}: the caller spoke over turn {} ({} ms after they began, heard from {}): {} ms of its"
+          + " speech dropped", sessionId, playingTurn, startedAt < 0 ? "?" : System.currentTimeMillis() - startedAt,
+          heardFrom, dropped);
       interrupted.add(playingTurn);
       lastInterrupted = playingTurn;
       sentences.dropQueued(); // never to be spoken: not owed to the caller after a crash either
