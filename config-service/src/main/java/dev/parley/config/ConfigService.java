@@ -10,6 +10,7 @@ import dev.parley.schemas.Topics;
 import dev.parley.webapi.ApiDocs;
 import dev.parley.webapi.ApiHttp;
 import dev.parley.webapi.ApiKeys;
+import dev.parley.webapi.MetricsRoute;
 import io.javalin.Javalin;
 import io.javalin.json.JavalinJackson;
 import java.time.Clock;
@@ -95,8 +96,7 @@ public final class ConfigService implements AutoCloseable {
         "the config database is not reachable; nothing was changed: " + e.getClass().getSimpleName(), List.of()));
     api.register(app);
     tokens.register(app);
-    app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(
-        dev.parley.kit.ServiceMetrics.scrape().orElse("# no metrics registry installed (embedded)\n")));
+    MetricsRoute.serve(app);
     app.get("/health", ctx -> {
       db.runCommand(new org.bson.Document("ping", 1));
       ctx.result("UP");

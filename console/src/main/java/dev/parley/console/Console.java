@@ -6,6 +6,7 @@ import dev.parley.llm.OfflineResponder;
 import dev.parley.webapi.ApiDocs;
 import dev.parley.webapi.ApiHttp;
 import dev.parley.webapi.ApiKeys;
+import dev.parley.webapi.MetricsRoute;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.json.JavalinJackson;
@@ -45,8 +46,7 @@ public final class Console implements AutoCloseable {
     ApiHttp.registerErrors(app);
     new InsightsApi(config.bootstrapServers(), configs, keys, llm::get).register(app);
     app.get("/console.json", ctx -> ctx.json(Map.of("token_url", config.tokenUrl())));
-    app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(
-        dev.parley.kit.ServiceMetrics.scrape().orElse("# no metrics registry installed (embedded)\n")));
+    MetricsRoute.serve(app);
     app.get("/health", ctx -> {
       if (!configs.awaitCaughtUp(Duration.ZERO)) {
         throw new ApiHttp.ApiError(503, "starting", "still reading the agent config versions from Kafka");

@@ -61,9 +61,9 @@ final class StatusCommand implements Callable<Integer> {
     out.printf("%-16s %-6s %-9s %-9s %s%n", "SERVICE", "HEALTH", "SESSIONS", "LAG", "LAST ERROR OR WARNING");
     boolean allUp = true;
     for (JsonNode service : AgentConfigJson.MAPPER.readTree(file.toFile())) {
-      String health = health(service.path("health").asText());
+      String health = get(service.path("health").asText()) != null ? "UP" : "DOWN";
       allUp &= health.equals("UP");
-      String metrics = get(service.path("metrics").asText());
+      String metrics = java.util.Objects.requireNonNullElse(get(service.path("metrics").asText()), "");
       out.printf("%-16s %-6s %-9s %-9s %s%n", service.path("name").asText(), health,
           sum(metrics, "parley_sessions_live"), sum(metrics, "parley_consumer_lag_records"),
           lastProblem(Path.of(service.path("log").asText())));
@@ -74,32 +74,20 @@ final class StatusCommand implements Callable<Integer> {
     return allUp ? 0 : 1;
   }
 
-  private static String health(String url) {
-    try {
-      HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3))
-          .build(), HttpResponse.BodyHandlers.ofString());
-      return response.statusCode() == 200 ? "UP" : "DOWN";
-    } catch (IOException e) {
-      return "DOWN";
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "?";
-    }
-  }
-
+  /** The body of a 200 answer to {@code GET url}; null when the service does not answer so (or no url). */
   private static String get(String url) {
     if (url.isEmpty()) {
-      return "";
+      return null;
     }
     try {
       HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(3))
           .build(), HttpResponse.BodyHandlers.ofString());
-      return response.statusCode() == 200 ? response.body() : "";
+      return response.statusCode() == 200 ? response.body() : null;
     } catch (IOException e) {
-      return "";
+      return null;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return "";
+      return null;
     }
   }
 

@@ -12,7 +12,6 @@ import dev.parley.events.SessionSummary;
 import dev.parley.events.UserEvent;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.events.UserTurn;
-import dev.parley.kit.Tracing;
 import dev.parley.schemas.Topics;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -75,7 +74,7 @@ final class VoiceEvents {
       pending.holdEarly(record);
     } else if (voice != null && voice.accept(record.offset())) {
       if (reply.getEvent() instanceof AgentReplyChunk chunk) {
-        voice.chunk(chunk, record.offset(), Tracing.from(record.headers()));
+        voice.chunk(chunk, record.offset(), record.headers());
       } else if (reply.getEvent() instanceof AgentTurn turn) {
         voice.turn(turn, fields(turn.getStructuredFields()));
       }

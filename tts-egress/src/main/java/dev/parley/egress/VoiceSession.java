@@ -194,11 +194,14 @@ final class VoiceSession implements AutoCloseable {
 
   /** Speaks a sentence (the reply record at {@code offset}) after those already queued. */
   void chunk(AgentReplyChunk chunk, long offset) {
-    chunk(chunk, offset, io.opentelemetry.context.Context.root());
+    chunk(chunk, offset, null);
   }
 
-  /** The same; {@code trace} is the turn's trace the sentence's record carried (its first audio is a span of it). */
-  void chunk(AgentReplyChunk chunk, long offset, io.opentelemetry.context.Context trace) {
+  /**
+   * The same; {@code headers} are the sentence record's, whose trace context the turn's first audio continues (read
+   * only for a turn's first sentence).
+   */
+  void chunk(AgentReplyChunk chunk, long offset, org.apache.kafka.common.header.Headers headers) {
     synchronized (this) {
       if (interrupted.contains(chunk.getTurnId()) || !spoken.add(chunk.getTurnId() + "#" + chunk.getChunkIndex())) {
         return;
@@ -236,9 +239,11 @@ final class VoiceSession implements AutoCloseable {
           if (stopped != null) {
             ServiceMetrics.stageMs(ServiceMetrics.VOICE_TO_VOICE, chunk.getAgentId(), stopped, audioAt);
           }
-          io.opentelemetry.api.trace.Span speak = dev.parley.kit.Tracing.span("first audio", trace,
-              chunk.getCreatedAt(), io.opentelemetry.api.trace.SpanKind.CONSUMER);
-          speak.setAttribute("parley.voice", voices.of(chunk.getAgentId(), chunk.getConfigVersion()).name());
+          io.opentelemetry.api.trace.Span speak = dev.parley.kit.Tracing.span("first audio",
+              dev.parley.kit.Tracing.from(headers), chunk.getCreatedAt(), io.opentelemetry.api.trace.SpanKind.CONSUMER);
+          if (speak.isRecording()) { // tracing on: which voice spoke (a lookup not worth making otherwise)
+            speak.setAttribute("parley.voice", voices.of(chunk.getAgentId(), chunk.getConfigVersion()).name());
+          }
           speak.end();
         }
         sentences.queue(chunk.getText(), pcm.length / 96, offset, fromMs);
