@@ -42,6 +42,7 @@ final class ParleyRules {
       Map.entry("dev.parley.llm", "llm"),
       Map.entry("dev.parley.insights", "insights"),
       Map.entry("dev.parley.webapi", "web-api"),
+      Map.entry("dev.parley.connect", "connect"),
       Map.entry("dev.parley.localstack", "local-stack"));
 
   private ParleyRules() {}

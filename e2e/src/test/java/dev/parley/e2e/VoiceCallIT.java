@@ -239,12 +239,14 @@ class VoiceCallIT {
       Files.writeString(page, replay.toHtml());
       HeadlessChromium.screenshot(page.toUri().toString(), page.resolveSibling("voice-call-replay.png"), 1200, 1600);
       everyServiceServedTheCallsFigures();
-      theCallersTurnIsOneTraceAcrossTheFourServices(timeline.sessionId());
+      String traceId = theCallersTurnIsOneTraceAcrossTheFourServices(timeline.sessionId());
+      assertThat(replay.userTurns().get(0).traceId()).as("parley replay names the turn's trace").isEqualTo(traceId);
+      assertThat(replay.toText()).contains("trace:  " + traceId);
     }
   }
 
   /** The caller's turn: one trace, each service's span the child of the one before it, joined by record headers. */
-  private void theCallersTurnIsOneTraceAcrossTheFourServices(String session) {
+  private String theCallersTurnIsOneTraceAcrossTheFourServices(String session) {
     OtlpReceiver.Span turn = await("the caller turn's span").atMost(Duration.ofSeconds(30)).until(() -> traces.spans
         .stream().filter(s -> s.name().equals("caller turn")).findFirst(), java.util.Optional::isPresent).get();
     await("the turn's spans from every service").atMost(Duration.ofSeconds(30)).until(() -> traces.spans.stream()
@@ -263,6 +265,7 @@ class VoiceCallIT {
     assertThat(traces.spans).filteredOn(s -> s.traceId().equals(turn.traceId()) && s.name().startsWith("stt "))
         .singleElement().satisfies(stt -> assertThat(stt.parentSpanId()).isEqualTo(turn.spanId()));
     System.out.printf("trace %s of session %s: %s%n", turn.traceId(), session, byName.keySet());
+    return turn.traceId();
   }
 
   /**

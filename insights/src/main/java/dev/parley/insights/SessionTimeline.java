@@ -138,6 +138,7 @@ public final class SessionTimeline {
         Turn t = turn(u.getTurnId(), r.timestamp());
         t.user = u;
         t.userTurnAt = r.timestamp();
+        t.traceId = r.traceId();
       } else if (e instanceof AgentReplyChunk c) {
         Turn t = turn(c.getTurnId(), r.timestamp());
         if (t.firstChunkAt < 0 || r.timestamp() < t.firstChunkAt) {
@@ -175,6 +176,7 @@ public final class SessionTimeline {
     private final long firstSeen;
     UserTurn user;
     long userTurnAt = -1;
+    String traceId;
     long routedAt = -1;
     long firstChunkAt = -1;
     int chunks;
@@ -197,6 +199,11 @@ public final class SessionTimeline {
 
     public UserTurn user() {
       return user;
+    }
+
+    /** The OpenTelemetry trace of this caller turn (its spans in every service), or null when ingress did not trace. */
+    public String traceId() {
+      return traceId;
     }
 
     public AgentTurn agent() {
@@ -304,6 +311,7 @@ public final class SessionTimeline {
         turn.put("confidence", t.user.getConfidence());
         turn.put("speech_started_at", t.user.getSpeechStartedAt().toString());
         turn.put("speech_stopped_at", t.user.getSpeechStoppedAt().toString());
+        turn.put("trace_id", t.traceId);
       }
       if (t.agent != null) {
         turn.put("agent", t.agent.getSystemResponse());
@@ -368,6 +376,9 @@ public final class SessionTimeline {
           .append("]\n");
       if (t.user != null) {
         out.append("  caller: ").append(t.user.getTranscript()).append('\n');
+        if (t.traceId != null) {
+          out.append("  trace:  ").append(t.traceId).append('\n');
+        }
       }
       if (t.agent != null) {
         out.append("  agent:  ").append(t.agent.getSystemResponse()).append('\n');

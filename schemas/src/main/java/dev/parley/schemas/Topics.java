@@ -138,6 +138,21 @@ public final class Topics {
         VOICE_POSITIONS, LISTENERS, AGENT_CONFIGS, AGENT_CONFIG_VERSIONS, ROUTING_RULES);
   }
 
+  /**
+   * The serde of the values of the topic named {@code topicName}: a catalogue topic, a per-agent topic or a
+   * dead-letter topic; empty for a topic the pipeline does not write.
+   */
+  public static java.util.Optional<AvroSerde<?>> valueSerdeOf(String topicName) {
+    if (topicName.endsWith(DEAD_LETTER_SUFFIX)) {
+      return java.util.Optional.of(AvroSerde.of(DeadLetter.class));
+    }
+    if (agentIdOf(topicName) != null) {
+      return java.util.Optional.of(AvroSerde.of(RoutedEvent.class));
+    }
+    return all().stream().filter(t -> t.name().equals(topicName)).findFirst()
+        .filter(t -> t.valueSerde() instanceof AvroSerde<?>).map(t -> (AvroSerde<?>) t.valueSerde());
+  }
+
   /** The topic of one agent's routed events: {@code parley.agent.<agent-id>.v1}. */
   public static Topic<String, RoutedEvent> agent(String agentId) {
     if (!TopicNames.isValidAgentId(agentId)) {

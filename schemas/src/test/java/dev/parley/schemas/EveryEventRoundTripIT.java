@@ -30,11 +30,8 @@ class EveryEventRoundTripIT {
     String session = "s-" + UUID.randomUUID();
     Topic<String, ?> agentTopic = Topics.agent("support-agent-v1");
     Topic<byte[], ?> deadLetters = Topics.deadLetters(Topics.USER_TURNS);
-    List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
-    topics.add(agentTopic);
-    topics.add(deadLetters);
     try (Admin admin = kafka.admin()) {
-      new TopicProvisioner(admin, (short) 1).ensure(topics);
+      SampleEvents.createEveryTopic(admin, agentTopic, deadLetters);
     }
 
     Map<Topic<?, ?>, List<Object>> sent = new HashMap<>();

@@ -27,13 +27,20 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Map;
 
-/** One fully populated record of every event type, for a given session. */
-final class SampleEvents {
+/** One fully populated record of every event type, for a given session (shared with other modules' tests). */
+public final class SampleEvents {
   private static final Instant T0 = Instant.now().truncatedTo(ChronoUnit.MILLIS);
 
   private SampleEvents() {}
 
-  static SessionStarted sessionStarted(String session) {
+  /** Creates every catalogue topic and the given derived ones (a per-agent topic, a dead-letter topic...). */
+  public static void createEveryTopic(org.apache.kafka.clients.admin.Admin admin, Topic<?, ?>... derived) {
+    java.util.List<Topic<?, ?>> topics = new java.util.ArrayList<>(Topics.all());
+    topics.addAll(java.util.List.of(derived));
+    new TopicProvisioner(admin, (short) 1).ensure(topics);
+  }
+
+  public static SessionStarted sessionStarted(String session) {
     return SessionStarted.newBuilder().setSessionId(session).setRoomName("room-" + session)
         .setRoomSid("RM_1").setParticipantIdentity("caller-1").setParticipantSid("PA_1").setTenantId("acme")
         .setUserId("user-7").setRoomMetadata("{\"purpose\":\"support\"}").setParticipantMetadata("{}")
@@ -41,39 +48,39 @@ final class SampleEvents {
         .setStartedAt(T0).build();
   }
 
-  static UserTurn userTurn(String session) {
+  public static UserTurn userTurn(String session) {
     return UserTurn.newBuilder().setSessionId(session).setTurnId(session + "-t0").setTurnIndex(0)
         .setTranscript("My account login isn't working").setConfidence(0.93).setSpeechStartedAt(T0)
         .setSpeechStoppedAt(T0.plusMillis(1800)).setTranscribedAt(T0.plusMillis(2100)).setSttProvider("pocketsphinx")
         .setSttLatencyMs(300).setLanguage("en-US").build();
   }
 
-  static SessionEvent[] sessionEvents(String session) {
+  public static SessionEvent[] sessionEvents(String session) {
     return new SessionEvent[] {
         new SessionEvent(sessionStarted(session)),
         new SessionEvent(SessionEnded.newBuilder().setSessionId(session).setReason("caller_left")
             .setEndedAt(T0.plusSeconds(60)).build())};
   }
 
-  static UserEvent[] userEvents(String session) {
+  public static UserEvent[] userEvents(String session) {
     return new UserEvent[] {
         new UserEvent(new UserSpeechStarted(session, "sp-1", T0)),
         new UserEvent(new UserSpeechStopped(session, "sp-1", T0, T0.plusMillis(1800), null, null)),
         new UserEvent(userTurn(session))};
   }
 
-  static RoutingDecision routingDecision(String session) {
+  public static RoutingDecision routingDecision(String session) {
     return RoutingDecision.newBuilder().setSessionId(session).setAgentId("support-agent-v1").setConfigVersion(3)
         .setStrategy(RoutingStrategy.PURPOSE).setRuleId("purpose:support").setReason("purpose 'support' maps to support-agent-v1")
         .setRulesVersion(2).setDecidedAt(T0.plusMillis(5)).build();
   }
 
-  static RoutedEvent routedEvent(String session) {
+  public static RoutedEvent routedEvent(String session) {
     return RoutedEvent.newBuilder().setSessionId(session).setAgentId("support-agent-v1").setConfigVersion(3)
         .setRoutedAt(T0.plusMillis(2105)).setEvent(userTurn(session)).build();
   }
 
-  static AgentReply[] agentReplies(String session) {
+  public static AgentReply[] agentReplies(String session) {
     AgentReplyChunk chunk = AgentReplyChunk.newBuilder().setSessionId(session).setTurnId(session + "-t0")
         .setAgentId("support-agent-v1").setConfigVersion(3).setChunkIndex(0)
         .setText("I'm sorry to hear that, let's get you back in.").setCreatedAt(T0.plusMillis(2400)).build();
@@ -87,41 +94,41 @@ final class SampleEvents {
     return new AgentReply[] {new AgentReply(chunk), new AgentReply(turn)};
   }
 
-  static PlaybackEvent playback(String session) {
+  public static PlaybackEvent playback(String session) {
     return PlaybackEvent.newBuilder().setSessionId(session).setTurnId(session + "-t0")
         .setKind(PlaybackKind.INTERRUPTED).setAt(T0.plusMillis(3500)).setAudioMsPlayed(1200).setChunksPlayed(1)
         .setHeardText("I'm sorry to hear that,").setUnheardText("let's get you back in.").build();
   }
 
-  static dev.parley.events.VoicePosition voicePosition(String session) {
+  public static dev.parley.events.VoicePosition voicePosition(String session) {
     return dev.parley.events.VoicePosition.newBuilder().setSessionId(session).setInstance("tts-egress@host-1").setRoomName("room-1")
         .setReplyOffset(41).setAudioMs(1_240).setSentenceDone(false).setInterruptedTurnId(session + "-t0")
         .setAt(T0.plusMillis(3600)).build();
   }
 
-  static dev.parley.events.ListenerHeartbeat listener(String session) {
+  public static dev.parley.events.ListenerHeartbeat listener(String session) {
     return dev.parley.events.ListenerHeartbeat.newBuilder().setSessionId(session).setInstance("ingress-worker@host-2")
         .setRoomName("room-1").setAt(T0.plusMillis(3700)).setListeningSince(T0.plusMillis(1200)).build();
   }
 
-  static SessionSummary summary(String session) {
+  public static SessionSummary summary(String session) {
     return SessionSummary.newBuilder().setSessionId(session).setAgentId("support-agent-v1").setConfigVersion(4)
         .setSummary("The caller could not log in; a password reset link was sent.")
         .setFinalFields("{\"issue_category\":\"account\",\"issue_resolved\":true}").setUserTurns(2)
         .setEndReason("caller_ended").setOutcome(TurnOutcome.OK).setCreatedAt(T0.plusMillis(9000)).build();
   }
 
-  static AgentConfigSnapshot agentConfig(String agentId) {
+  public static AgentConfigSnapshot agentConfig(String agentId) {
     return AgentConfigSnapshot.newBuilder().setAgentId(agentId).setTenantId("acme").setVersion(4)
         .setStatus(ConfigStatus.ACTIVE).setConfigJson("{\"agent_id\":\"" + agentId + "\"}").setUpdatedAt(T0).build();
   }
 
-  static RoutingRulesSnapshot routingRules(String rulesId) {
+  public static RoutingRulesSnapshot routingRules(String rulesId) {
     return RoutingRulesSnapshot.newBuilder().setRulesId(rulesId).setVersion(2)
         .setRulesJson("{\"default_agent\":\"support-agent-v1\"}").setUpdatedAt(T0).build();
   }
 
-  static DeadLetter deadLetter(String session) {
+  public static DeadLetter deadLetter(String session) {
     return DeadLetter.newBuilder().setOriginTopic("parley.user-turns.v1").setOriginPartition(2).setOriginOffset(41)
         .setOriginTimestamp(T0).setKey(ByteBuffer.wrap(session.getBytes(StandardCharsets.UTF_8)))
         .setValue(ByteBuffer.wrap(new byte[] {1, 2, 3})).setStage("router-stream")
