@@ -21,6 +21,7 @@ public record AgentConfig(
     @JsonProperty("llm_config") LlmConfig llmConfig,
     @JsonProperty("voice_config") VoiceConfig voiceConfig,
     @JsonProperty("stt_config") SttConfig sttConfig,
+    @JsonProperty("tools") List<ToolConfig> tools,
     @JsonProperty("version") Integer version,
     @JsonProperty("status") String status,
     @JsonProperty("created_at") Instant createdAt,
@@ -79,6 +80,47 @@ public record AgentConfig(
   public record SttConfig(@JsonProperty("provider") String provider, @JsonProperty("language") String language,
       @JsonProperty("endpointing_ms") Integer endpointingMs) {}
 
+  /**
+   * A tool the agent may call: what it does (for the model), the JSON Schema of its arguments, and how the tool runner
+   * reaches it. Header values may name secrets as {@code ${secret:NAME}}; the runner reads them from its environment
+   * ({@code PARLEY_SECRET_NAME}), so no secret is stored in a config.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record ToolConfig(@JsonProperty("name") String name, @JsonProperty("description") String description,
+      @JsonProperty("parameters") com.fasterxml.jackson.databind.JsonNode parameters,
+      @JsonProperty("http") HttpBinding http, @JsonProperty("waiting_line") String waitingLine) {}
+
+  /**
+   * How a tool is called: {@code url} may hold {@code {argument}} placeholders, filled (URL-encoded) from the call's
+   * arguments; the rest of the arguments go as a JSON body for POST, PUT and PATCH. Each attempt waits at most
+   * {@code timeout_ms} (default 5000); a timeout, a refused connection or a 5xx answer is retried {@code retries} times
+   * (default 1).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record HttpBinding(@JsonProperty("method") String method, @JsonProperty("url") String url,
+      @JsonProperty("headers") java.util.Map<String, String> headers,
+      @JsonProperty("timeout_ms") Integer timeoutMs, @JsonProperty("retries") Integer retries) {
+
+    public static final int DEFAULT_TIMEOUT_MS = 5000;
+    public static final int DEFAULT_RETRIES = 1;
+
+    @JsonIgnore
+    public int timeoutOrDefault() {
+      return timeoutMs == null ? DEFAULT_TIMEOUT_MS : timeoutMs;
+    }
+
+    @JsonIgnore
+    public int retriesOrDefault() {
+      return retries == null ? DEFAULT_RETRIES : retries;
+    }
+  }
+
+  /** The tool called {@code name}, if this config has one. */
+  public java.util.Optional<ToolConfig> tool(String name) {
+    return tools == null ? java.util.Optional.empty()
+        : tools.stream().filter(t -> t != null && name.equals(t.name())).findFirst();
+  }
+
   @JsonIgnore
   public boolean isActive() {
     return !ARCHIVED.equals(status);
@@ -87,7 +129,7 @@ public record AgentConfig(
   /** A copy with the server-managed fields set. */
   public AgentConfig withServerFields(int newVersion, String newStatus, Instant created, Instant updated) {
     return new AgentConfig(agentId, tenantId, name, description, promptConfig, schemaConfig, llmConfig, voiceConfig,
-        sttConfig, newVersion, newStatus, created, updated);
+        sttConfig, tools, newVersion, newStatus, created, updated);
   }
 
   /** A copy with defaults filled in for the optional sections. */
@@ -102,7 +144,7 @@ public record AgentConfig(
         new VoiceConfig(or(voice.provider(), "local"), or(voice.voice(), voice.provider() == null
             || voice.provider().equals("local") ? "slt" : ""), or(voice.speed(), 1.0)),
         new SttConfig(or(stt.provider(), "local"), or(stt.language(), "en-US"), or(stt.endpointingMs(), 600)),
-        version, status, createdAt, updatedAt);
+        tools, version, status, createdAt, updatedAt);
   }
 
   private static <T> T or(T value, T fallback) {

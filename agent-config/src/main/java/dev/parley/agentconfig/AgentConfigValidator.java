@@ -60,6 +60,7 @@ public final class AgentConfigValidator {
     llm(errors, config.llmConfig());
     voice(errors, config.voiceConfig());
     stt(errors, config.sttConfig());
+    tools(errors, config.tools());
     if (config.status() != null && !List.of(AgentConfig.ACTIVE, AgentConfig.ARCHIVED).contains(config.status())) {
       errors.add(new FieldError("status", "must be 'active' or 'archived'"));
     }
@@ -186,6 +187,139 @@ public final class AgentConfigValidator {
       if (stt.endpointingMs() != null && (stt.endpointingMs() < 100 || stt.endpointingMs() > 5000)) {
         errors.add(new FieldError("stt_config.endpointing_ms", "must be between 100 and 5000"));
       }
+    }
+  }
+
+  /** Names the built-in actions keep for themselves. */
+  public static final List<String> RESERVED_TOOL_NAMES = List.of("end_call", "handoff", "escalate");
+  public static final List<String> TOOL_METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE");
+  public static final List<String> PARAMETER_TYPES = List.of("string", "integer", "number", "boolean", "array",
+      "object");
+  static final int MAX_TOOLS = 20;
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^{}]*)}");
+  private static final Pattern SECRET = Pattern.compile("\\$\\{secret:([^}]*)}");
+  private static final Pattern SECRET_NAME = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
+  private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}");
+
+  private static void tools(List<FieldError> errors, List<AgentConfig.ToolConfig> tools) {
+    if (tools == null) {
+      return;
+    }
+    if (tools.size() > MAX_TOOLS) {
+      errors.add(new FieldError("tools", "at most " + MAX_TOOLS + " tools"));
+    }
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < tools.size(); i++) {
+      String at = "tools[" + i + "]";
+      AgentConfig.ToolConfig tool = tools.get(i);
+      if (tool == null) {
+        errors.add(new FieldError(at, "must be an object"));
+        continue;
+      }
+      if (blank(tool.name()) || !IDENTIFIER.matcher(tool.name()).matches()) {
+        errors.add(new FieldError(at + ".name", "is required: lowercase letters, digits and '_', starting with a letter"));
+      } else if (RESERVED_TOOL_NAMES.contains(tool.name())) {
+        errors.add(new FieldError(at + ".name", "'" + tool.name() + "' is a built-in action's name " + RESERVED_TOOL_NAMES));
+      } else if (!names.add(tool.name())) {
+        errors.add(new FieldError(at + ".name", "'" + tool.name() + "' is used twice"));
+      }
+      text(errors, at + ".description", tool.description(), true, 1000);
+      text(errors, at + ".waiting_line", tool.waitingLine(), false, 200);
+      Set<String> parameters = parameters(errors, at + ".parameters", tool.parameters());
+      http(errors, at + ".http", tool.http(), parameters);
+    }
+  }
+
+  /** Checks a tool's arguments schema (a JSON Schema object); returns its property names. */
+  private static Set<String> parameters(List<FieldError> errors, String at,
+      com.fasterxml.jackson.databind.JsonNode schema) {
+    Set<String> names = new HashSet<>();
+    if (schema == null || schema.isNull()) {
+      return names;
+    }
+    if (!schema.isObject() || !"object".equals(schema.path("type").asText())) {
+      errors.add(new FieldError(at, "must be a JSON Schema object: {\"type\": \"object\", \"properties\": {...}}"));
+      return names;
+    }
+    com.fasterxml.jackson.databind.JsonNode properties = schema.path("properties");
+    if (!properties.isMissingNode() && !properties.isObject()) {
+      errors.add(new FieldError(at + ".properties", "must be an object of named argument schemas"));
+      return names;
+    }
+    properties.fields().forEachRemaining(e -> {
+      names.add(e.getKey());
+      String type = e.getValue().path("type").asText("");
+      if (!IDENTIFIER.matcher(e.getKey()).matches()) {
+        errors.add(new FieldError(at + ".properties." + e.getKey(), "argument names are lowercase letters, digits"
+            + " and '_'"));
+      } else if (!PARAMETER_TYPES.contains(type)) {
+        errors.add(new FieldError(at + ".properties." + e.getKey() + ".type", "must be one of " + PARAMETER_TYPES));
+      }
+    });
+    com.fasterxml.jackson.databind.JsonNode required = schema.path("required");
+    if (!required.isMissingNode()) {
+      if (!required.isArray()) {
+        errors.add(new FieldError(at + ".required", "must be a list of argument names"));
+      } else {
+        required.forEach(r -> {
+          if (!names.contains(r.asText())) {
+            errors.add(new FieldError(at + ".required", "'" + r.asText() + "' is not one of the properties " + names));
+          }
+        });
+      }
+    }
+    return names;
+  }
+
+  private static void http(List<FieldError> errors, String at, AgentConfig.HttpBinding http, Set<String> arguments) {
+    if (http == null) {
+      errors.add(new FieldError(at, "is required: {method, url}"));
+      return;
+    }
+    if (http.method() == null || !TOOL_METHODS.contains(http.method())) {
+      errors.add(new FieldError(at + ".method", "must be one of " + TOOL_METHODS));
+    }
+    if (blank(http.url())) {
+      errors.add(new FieldError(at + ".url", "is required"));
+    } else {
+      java.util.regex.Matcher placeholder = PLACEHOLDER.matcher(http.url());
+      while (placeholder.find()) {
+        if (!arguments.contains(placeholder.group(1))) {
+          errors.add(new FieldError(at + ".url", "{" + placeholder.group(1) + "} names no argument in parameters"
+              + ".properties " + arguments));
+        }
+      }
+      try {
+        URI uri = URI.create(PLACEHOLDER.matcher(http.url()).replaceAll("x"));
+        if (!List.of("http", "https").contains(String.valueOf(uri.getScheme())) || uri.getHost() == null) {
+          throw new IllegalArgumentException();
+        }
+      } catch (IllegalArgumentException e) {
+        errors.add(new FieldError(at + ".url", "must be an http(s) URL, with {argument} placeholders if any"));
+      }
+    }
+    if (http.headers() != null) {
+      http.headers().forEach((name, value) -> {
+        if (!HEADER_NAME.matcher(name).matches()) {
+          errors.add(new FieldError(at + ".headers", "'" + name + "' is not a header name"));
+        } else if (value == null || value.length() > 1000) {
+          errors.add(new FieldError(at + ".headers." + name, "must be a text of at most 1000 characters"));
+        } else {
+          java.util.regex.Matcher secret = SECRET.matcher(value);
+          while (secret.find()) {
+            if (!SECRET_NAME.matcher(secret.group(1)).matches()) {
+              errors.add(new FieldError(at + ".headers." + name, "${secret:" + secret.group(1) + "}: a secret's name"
+                  + " is upper-case letters, digits and '_' (the tool runner reads PARLEY_SECRET_<NAME>)"));
+            }
+          }
+        }
+      });
+    }
+    if (http.timeoutMs() != null && (http.timeoutMs() < 100 || http.timeoutMs() > 30_000)) {
+      errors.add(new FieldError(at + ".timeout_ms", "must be between 100 and 30000"));
+    }
+    if (http.retries() != null && (http.retries() < 0 || http.retries() > 5)) {
+      errors.add(new FieldError(at + ".retries", "must be between 0 and 5"));
     }
   }
 

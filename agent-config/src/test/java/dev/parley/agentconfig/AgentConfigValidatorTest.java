@@ -46,6 +46,58 @@ class AgentConfigValidatorTest {
     });
   }
 
+  private static final String ORDER_TOOL = "{\"name\":\"order_status\",\"description\":\"Looks an order up\","
+      + "\"parameters\":{\"type\":\"object\",\"properties\":{\"order_id\":{\"type\":\"string\"}},"
+      + "\"required\":[\"order_id\"]},\"http\":{\"method\":\"GET\",\"url\":\"https://shop.example/orders/{order_id}\","
+      + "\"headers\":{\"X-Api-Key\":\"${secret:SHOP_KEY}\"},\"timeout_ms\":2000,\"retries\":2},"
+      + "\"waiting_line\":\"Let me look that up.\"}";
+
+  @Test
+  void aWellFormedToolIsValidAndReadBack() throws Exception {
+    AgentConfig config = patched("{\"tools\":[" + ORDER_TOOL + "]}");
+    assertThat(AgentConfigValidator.validate(config)).isEmpty();
+    AgentConfig.ToolConfig tool = config.tool("order_status").orElseThrow();
+    assertThat(tool.http().url()).isEqualTo("https://shop.example/orders/{order_id}");
+    assertThat(tool.http().headers()).containsEntry("X-Api-Key", "${secret:SHOP_KEY}");
+    assertThat(tool.waitingLine()).isEqualTo("Let me look that up.");
+    assertThat(AgentConfigJson.read(AgentConfigJson.write(config)).tools()).isEqualTo(config.tools());
+    assertThat(config.tool("nope")).isEmpty();
+  }
+
+  /** Each row: one tool (a patch of the order tool), the field and the rule the error names. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "{\"name\":\"Order Status\"}                                  | tools[0].name                  | lowercase letters",
+      "{\"name\":\"end_call\"}                                      | tools[0].name                  | built-in action",
+      "{\"description\":null}                                        | tools[0].description           | is required",
+      "{\"parameters\":{\"type\":\"string\"}}                       | tools[0].parameters            | JSON Schema object",
+      "{\"parameters\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"uuid\"}}}} | tools[0].parameters.properties.id.type | must be one of",
+      "{\"parameters\":{\"type\":\"object\",\"required\":[\"x\"]}} | tools[0].parameters.required   | 'x' is not one of the properties",
+      "{\"http\":null}                                               | tools[0].http                  | is required",
+      "{\"http\":{\"method\":\"FETCH\"}}                            | tools[0].http.method           | must be one of",
+      "{\"http\":{\"url\":\"ftp://shop.example/x\"}}                 | tools[0].http.url              | http(s) URL",
+      "{\"http\":{\"url\":\"https://shop.example/{order}\"}}         | tools[0].http.url              | {order} names no argument",
+      "{\"http\":{\"headers\":{\"X-Api-Key\":\"${secret:shop key}\"}}} | tools[0].http.headers.X-Api-Key | PARLEY_SECRET_",
+      "{\"http\":{\"headers\":{\"Bad Header\":\"x\"}}}              | tools[0].http.headers          | is not a header name",
+      "{\"http\":{\"timeout_ms\":60000}}                             | tools[0].http.timeout_ms       | between 100 and 30000",
+      "{\"http\":{\"retries\":9}}                                    | tools[0].http.retries          | between 0 and 5"})
+  void everyBrokenToolRuleNamesItsField(String toolPatch, String field, String rule) throws Exception {
+    JsonNode tool = AgentConfigJson.mergePatch(AgentConfigJson.MAPPER.readTree(ORDER_TOOL),
+        AgentConfigJson.MAPPER.readTree(toolPatch));
+    List<FieldError> errors = AgentConfigValidator.validate(patched("{\"tools\":[" + tool + "]}"));
+
+    assertThat(errors).anySatisfy(e -> {
+      assertThat(e.field()).isEqualTo(field);
+      assertThat(e.rule()).contains(rule);
+    });
+  }
+
+  @Test
+  void twoToolsWithOneNameAreRefused() throws Exception {
+    assertThat(AgentConfigValidator.validate(patched("{\"tools\":[" + ORDER_TOOL + "," + ORDER_TOOL + "]}")))
+        .anySatisfy(e -> assertThat(e.rule()).contains("'order_status' is used twice"));
+  }
+
   @Test
   void schemaFieldRulesAreChecked() throws Exception {
     String fields = "{\"schema_config\":{\"fields\":["
@@ -110,14 +162,14 @@ class AgentConfigValidatorTest {
   @Test
   void defaultsFillTheOptionalSections() {
     AgentConfig bare = new AgentConfig("a", "t", "n", null, new AgentConfig.PromptConfig("i", null),
-        new AgentConfig.SchemaConfig("s", List.of()), null, null, null, null, null, null, null).withDefaults();
+        new AgentConfig.SchemaConfig("s", List.of()), null, null, null, null, null, null, null, null).withDefaults();
 
     assertThat(bare.llmConfig().provider()).isEqualTo("local");
     assertThat(bare.voiceConfig().speed()).isEqualTo(1.0);
     assertThat(bare.voiceConfig().voice()).as("the default offline voice").isEqualTo("slt");
     AgentConfig cloud = new AgentConfig("a", "t", "n", null, new AgentConfig.PromptConfig("i", null),
         new AgentConfig.SchemaConfig("s", List.of()), null, new AgentConfig.VoiceConfig("openai", null, null), null,
-        null, null, null, null).withDefaults();
+        null, null, null, null, null).withDefaults();
     assertThat(cloud.voiceConfig().voice()).as("a cloud voice's own default").isEmpty();
     assertThat(bare.sttConfig().endpointingMs()).isEqualTo(600);
     assertThat(AgentConfigValidator.validate(bare)).isEmpty();

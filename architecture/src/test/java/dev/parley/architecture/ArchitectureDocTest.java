@@ -25,7 +25,7 @@ class ArchitectureDocTest {
 
   static {
     for (String service : List.of("config-service", "console", "router-stream", "llm-processor", "ingress-worker",
-        "tts-egress")) {
+        "tts-egress", "tool-runner")) {
       ALIASES.put(service, service);
     }
     ALIASES.put("session replay", "insights");

@@ -28,7 +28,8 @@ final class ParleyRules {
       "dev.parley.router", "router-stream",
       "dev.parley.processor", "llm-processor",
       "dev.parley.ingress", "ingress-worker",
-      "dev.parley.egress", "tts-egress");
+      "dev.parley.egress", "tts-egress",
+      "dev.parley.toolrunner", "tool-runner");
 
   /** Libraries services build on; none of them may reach up into a service or the launcher. */
   static final Map<String, String> LIBRARIES = Map.ofEntries(

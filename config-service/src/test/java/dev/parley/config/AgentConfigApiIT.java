@@ -162,6 +162,35 @@ class AgentConfigApiIT {
   }
 
   @Test
+  void aToolIsStoredWithTheConfigAndBadToolsGet400NamingTheField() {
+    String tool = "{\"name\":\"order_status\",\"description\":\"Looks an order up\",\"parameters\":{\"type\":"
+        + "\"object\",\"properties\":{\"order_id\":{\"type\":\"string\"}},\"required\":[\"order_id\"]},\"http\":"
+        + "{\"method\":\"GET\",\"url\":\"https://shop.example/orders/{order_id}\",\"headers\":{\"X-Api-Key\":"
+        + "\"${secret:SHOP_KEY}\"}}}";
+    String withTool = SUPPORT.replaceFirst("\\{", "{\"tools\": [" + java.util.regex.Matcher.quoteReplacement(tool)
+        + "], ");
+
+    Api.Response created = api.post("/api/v1/agents/config", withTool);
+    assertThat(created.status()).isEqualTo(201);
+    assertThat(api.get("/api/v1/agents/config/support-agent-v1").json().at("/tools/0/http/url").asText())
+        .isEqualTo("https://shop.example/orders/{order_id}");
+
+    Api.Response placeholder = api.patch("/api/v1/agents/config/support-agent-v1", "{\"tools\":["
+        + tool.replace("{order_id}", "{order}") + "]}");
+    Api.Response noHttp = api.patch("/api/v1/agents/config/support-agent-v1", "{\"tools\":[{\"name\":\"x\","
+        + "\"description\":\"y\"}]}");
+    Api.Response builtIn = api.patch("/api/v1/agents/config/support-agent-v1", "{\"tools\":["
+        + tool.replace("order_status", "handoff") + "]}");
+    assertThat(List.of(placeholder, noHttp, builtIn)).allSatisfy(r -> assertThat(r.status()).isEqualTo(400));
+    assertThat(placeholder.json().at("/details/0/field").asText()).isEqualTo("tools[0].http.url");
+    assertThat(placeholder.json().at("/details/0/rule").asText()).contains("{order} names no argument");
+    assertThat(noHttp.json().at("/details/0/field").asText()).isEqualTo("tools[0].http");
+    assertThat(builtIn.json().at("/details/0/rule").asText()).contains("built-in action");
+    assertThat(api.get("/api/v1/agents/config/support-agent-v1").json().get("version").asInt())
+        .as("no bad version stored").isEqualTo(1);
+  }
+
+  @Test
   void deleteArchivesTheAgentAndKeepsItsHistory() {
     api.post("/api/v1/agents/config", SUPPORT);
 

@@ -59,6 +59,8 @@ class ConnectReadsEveryTopicIT {
     sent.put(Topics.AGENT_CONFIG_VERSIONS, SampleEvents.agentConfig("connect-" + session.substring(2, 10)));
     sent.put(Topics.ROUTING_RULES, SampleEvents.routingRules("tenant-" + session));
     sent.put(deadLetters, SampleEvents.deadLetter(session));
+    sent.put(Topics.TOOL_CALLS, SampleEvents.toolCall(session));
+    sent.put(Topics.TOOL_RESULTS, SampleEvents.toolResult(session));
     sent.put(Topics.ESCALATIONS, dev.parley.events.Escalation.newBuilder().setSessionId(session)
         .setTurnId(session + "-t0").setAgentId("support-agent-v1").setConfigVersion(3).setField("escalation_needed")
         .setUserTranscript("I want a person").setSystemResponse("I'll get someone for you.")

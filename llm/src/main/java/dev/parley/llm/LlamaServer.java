@@ -33,6 +33,7 @@ import java.util.stream.Stream;
  */
 final class LlamaServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LlamaServer.class);
   /** Runs the server and kills it once our end of its standard input is gone (this JVM exited). */
   private static final String WATCHDOG = "exec 3<&0; \"$@\" </dev/null & child=$!; "
       + "( while read -r _ <&3; do :; done; kill $child 2>/dev/null ) & wait $child";
@@ -42,7 +43,8 @@ final class LlamaServer implements AutoCloseable {
       .connectTimeout(Duration.ofSeconds(5)).build();
   private final Deque<String> lastLines = new ArrayDeque<>();
 
-  private LlamaServer(Process process, int port) {
+  /** A server already running on {@code port} as {@code process} (tests give a stand-in for the port). */
+  LlamaServer(Process process, int port) {
     this.process = process;
     this.baseUrl = "http://127.0.0.1:" + port;
   }
@@ -163,6 +165,30 @@ final class LlamaServer implements AutoCloseable {
    */
   Result complete(String prompt, ObjectNode body, Duration timeout, Consumer<String> onPiece,
       java.util.function.BooleanSupplier cancel) {
+    try {
+      return completeOnce(prompt, body, timeout, onPiece, cancel);
+    } catch (StaleConnectionException e) {
+      // a pooled connection the server had already closed (it drops idle ones after 5 s): nothing was read or said
+      // yet, so the same request goes again on a new connection
+      log.info("local model server closed a kept-alive connection ({}); sending the request again", e.getMessage());
+      try {
+        return completeOnce(prompt, body, timeout, onPiece, cancel);
+      } catch (StaleConnectionException again) {
+        throw new LlmProvider.LlmException("local model server failed: " + again.getMessage()
+            + (process.isAlive() ? "" : " (llama-server exited: " + lastLog() + ")"), again.getCause());
+      }
+    }
+  }
+
+  /** The server closed the connection before answering anything: safe to send the request again. */
+  private static final class StaleConnectionException extends Exception {
+    StaleConnectionException(IOException cause) {
+      super(cause.getMessage(), cause);
+    }
+  }
+
+  private Result completeOnce(String prompt, ObjectNode body, Duration timeout, Consumer<String> onPiece,
+      java.util.function.BooleanSupplier cancel) throws StaleConnectionException {
     ObjectNode request = body.deepCopy();
     request.put("prompt", prompt);
     request.put("stream", true);
@@ -210,6 +236,9 @@ final class LlamaServer implements AutoCloseable {
     } catch (java.net.http.HttpTimeoutException e) {
       throw new LlmProvider.LlmException("local model timed out after " + timeout.toMillis() + " ms", e);
     } catch (IOException e) {
+      if (text.length() == 0 && process.isAlive()) {
+        throw new StaleConnectionException(e);
+      }
       throw new LlmProvider.LlmException("local model server failed: " + e.getMessage()
           + (process.isAlive() ? "" : " (llama-server exited: " + lastLog() + ")"), e);
     } catch (InterruptedException e) {

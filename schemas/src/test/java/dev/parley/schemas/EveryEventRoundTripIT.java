@@ -47,6 +47,8 @@ class EveryEventRoundTripIT {
     sent.put(Topics.AGENT_CONFIGS, List.of(SampleEvents.agentConfig("agent-" + session.substring(2, 10))));
     sent.put(Topics.ROUTING_RULES, List.of(SampleEvents.routingRules("tenant-" + session)));
     sent.put(deadLetters, List.of(SampleEvents.deadLetter(session)));
+    sent.put(Topics.TOOL_CALLS, List.of(SampleEvents.toolCall(session)));
+    sent.put(Topics.TOOL_RESULTS, List.of(SampleEvents.toolResult(session)));
 
     for (Map.Entry<Topic<?, ?>, List<Object>> entry : sent.entrySet()) {
       assertThat(roundTrip(kafka, entry.getKey(), session, entry.getValue()))

@@ -128,6 +128,19 @@ public final class SampleEvents {
         .setRulesJson("{\"default_agent\":\"support-agent-v1\"}").setUpdatedAt(T0).build();
   }
 
+  public static dev.parley.events.ToolCall toolCall(String session) {
+    return dev.parley.events.ToolCall.newBuilder().setSessionId(session).setTurnId(session + "-t0")
+        .setCallId(session + "-t0#0").setAgentId("support-agent-v1").setConfigVersion(3).setTool("order_status")
+        .setArguments("{\"order_id\":\"A-100\"}").setRequestedAt(T0.plusMillis(2200)).build();
+  }
+
+  public static dev.parley.events.ToolResult toolResult(String session) {
+    return dev.parley.events.ToolResult.newBuilder().setSessionId(session).setTurnId(session + "-t0")
+        .setCallId(session + "-t0#0").setTool("order_status").setOutcome(dev.parley.events.ToolOutcome.OK)
+        .setStatusCode(200).setResult("{\"status\":\"shipped\"}").setAttempts(1).setLatencyMs(140)
+        .setRunner("tool-runner@host-3").setCompletedAt(T0.plusMillis(2340)).build();
+  }
+
   public static DeadLetter deadLetter(String session) {
     return DeadLetter.newBuilder().setOriginTopic("parley.user-turns.v1").setOriginPartition(2).setOriginOffset(41)
         .setOriginTimestamp(T0).setKey(ByteBuffer.wrap(session.getBytes(StandardCharsets.UTF_8)))
