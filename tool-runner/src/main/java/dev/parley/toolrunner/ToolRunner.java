@@ -130,6 +130,9 @@ final class ToolRunner implements AutoCloseable {
       ready = false;
       consumer.close(Duration.ofSeconds(2));
       producer.close(Duration.ofSeconds(2));
+      if (running) { // stopped by an error, not by close(): exit so that whoever runs it starts a new one
+        new Thread(() -> System.exit(1), "tool-runner-exit").start();
+      }
     }
   }
 
