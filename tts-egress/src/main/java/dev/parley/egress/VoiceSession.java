@@ -106,11 +106,50 @@ final class VoiceSession implements AutoCloseable {
         }
       }
     }, loopbackOnly, Duration.ofSeconds(20));
-    this.messages = new RoomMessages(sessionId, (topic, bytes) -> room.sendData(topic, bytes));
+    this.messages = new RoomMessages(sessionId, (topic, bytes) -> {
+      if (callerReached) {
+        room.sendData(topic, bytes);
+      } else { // after the greeting's audio is queued, once the caller can receive it (see awaitCaller)
+        speaker.execute(() -> {
+          awaitCaller();
+          room.sendData(topic, bytes);
+        });
+      }
+    });
     this.voice = room.publishAudio("agent-voice", Duration.ofSeconds(10));
     LOG.info("session {}: speaking in room {} as {} (track {})", sessionId, room.roomName(), room.identity(),
         voice.trackSid());
     watcher.scheduleWithFixedDelay(this::finishIfDrained, 50, 50, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** How long the first words wait for the caller's connection to the room to be up. */
+  static final Duration CALLER_WAIT = Duration.ofSeconds(8);
+  private volatile boolean callerReached;
+
+  /**
+   * Waits, once per session and at most {@link #CALLER_WAIT}, until a caller in the room has its media connection up:
+   * LiveKit counts a caller in the room as soon as it signals, seconds before its audio and data can reach it on a
+   * slow start, and a greeting spoken then is heard from its middle, its data message not at all.
+   */
+  private void awaitCaller() {
+    if (callerReached) {
+      return;
+    }
+    long deadline = System.nanoTime() + CALLER_WAIT.toNanos();
+    boolean active = false;
+    while (!(active = room.participants().stream().map(room::participant)
+        .anyMatch(p -> p != null && p.caller() && p.active())) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (!active) {
+      LOG.info("session {}: no caller's connection up after {} ms; speaking anyway", sessionId, CALLER_WAIT.toMillis());
+    }
+    callerReached = true;
   }
 
   /** Whether someone other than an agent (the caller) is in the room. */
@@ -220,6 +259,7 @@ final class VoiceSession implements AutoCloseable {
         LOG.info("session {}: turn {} sentence {} resumes at {} ms of its audio (heard to {} ms before)", sessionId,
             chunk.getTurnId(), chunk.getChunkIndex(), fromMs, resumeMs);
       }
+      awaitCaller(); // synthesized meanwhile; said once the caller can hear it
       synchronized (this) {
         if (interrupted.contains(chunk.getTurnId())) {
           sentences.forgive(offset);
