@@ -103,6 +103,10 @@ public record AgentConfig(
 
     public static final int DEFAULT_TIMEOUT_MS = 5000;
     public static final int DEFAULT_RETRIES = 1;
+    /** An {@code {argument}} placeholder in {@code url}; group 1 is the argument's name. */
+    public static final java.util.regex.Pattern PLACEHOLDER = java.util.regex.Pattern.compile("\\{([^{}]*)}");
+    /** A {@code ${secret:NAME}} reference in a header value; group 1 is the secret's name. */
+    public static final java.util.regex.Pattern SECRET = java.util.regex.Pattern.compile("\\$\\{secret:([^}]*)}");
 
     @JsonIgnore
     public int timeoutOrDefault() {

@@ -154,15 +154,8 @@ public final class AgentConfigValidator {
     if (llm.maxTokens() != null && (llm.maxTokens() < 16 || llm.maxTokens() > 8192)) {
       errors.add(new FieldError("llm_config.max_tokens", "must be between 16 and 8192"));
     }
-    if (llm.baseUrl() != null) {
-      try {
-        URI uri = URI.create(llm.baseUrl());
-        if (!List.of("http", "https").contains(String.valueOf(uri.getScheme())) || uri.getHost() == null) {
-          throw new IllegalArgumentException();
-        }
-      } catch (IllegalArgumentException e) {
-        errors.add(new FieldError("llm_config.base_url", "must be an http(s) URL"));
-      }
+    if (llm.baseUrl() != null && !httpUrl(llm.baseUrl())) {
+      errors.add(new FieldError("llm_config.base_url", "must be an http(s) URL"));
     }
   }
 
@@ -196,8 +189,6 @@ public final class AgentConfigValidator {
   public static final List<String> PARAMETER_TYPES = List.of("string", "integer", "number", "boolean", "array",
       "object");
   static final int MAX_TOOLS = 20;
-  private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^{}]*)}");
-  private static final Pattern SECRET = Pattern.compile("\\$\\{secret:([^}]*)}");
   private static final Pattern SECRET_NAME = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}");
 
@@ -282,19 +273,14 @@ public final class AgentConfigValidator {
     if (blank(http.url())) {
       errors.add(new FieldError(at + ".url", "is required"));
     } else {
-      java.util.regex.Matcher placeholder = PLACEHOLDER.matcher(http.url());
+      java.util.regex.Matcher placeholder = AgentConfig.HttpBinding.PLACEHOLDER.matcher(http.url());
       while (placeholder.find()) {
         if (!arguments.contains(placeholder.group(1))) {
           errors.add(new FieldError(at + ".url", "{" + placeholder.group(1) + "} names no argument in parameters"
               + ".properties " + arguments));
         }
       }
-      try {
-        URI uri = URI.create(PLACEHOLDER.matcher(http.url()).replaceAll("x"));
-        if (!List.of("http", "https").contains(String.valueOf(uri.getScheme())) || uri.getHost() == null) {
-          throw new IllegalArgumentException();
-        }
-      } catch (IllegalArgumentException e) {
+      if (!httpUrl(AgentConfig.HttpBinding.PLACEHOLDER.matcher(http.url()).replaceAll("x"))) {
         errors.add(new FieldError(at + ".url", "must be an http(s) URL, with {argument} placeholders if any"));
       }
     }
@@ -305,7 +291,7 @@ public final class AgentConfigValidator {
         } else if (value == null || value.length() > 1000) {
           errors.add(new FieldError(at + ".headers." + name, "must be a text of at most 1000 characters"));
         } else {
-          java.util.regex.Matcher secret = SECRET.matcher(value);
+          java.util.regex.Matcher secret = AgentConfig.HttpBinding.SECRET.matcher(value);
           while (secret.find()) {
             if (!SECRET_NAME.matcher(secret.group(1)).matches()) {
               errors.add(new FieldError(at + ".headers." + name, "${secret:" + secret.group(1) + "}: a secret's name"
@@ -320,6 +306,16 @@ public final class AgentConfigValidator {
     }
     if (http.retries() != null && (http.retries() < 0 || http.retries() > 5)) {
       errors.add(new FieldError(at + ".retries", "must be between 0 and 5"));
+    }
+  }
+
+  /** Whether {@code url} is an absolute http(s) URL with a host. */
+  private static boolean httpUrl(String url) {
+    try {
+      URI uri = URI.create(url);
+      return List.of("http", "https").contains(String.valueOf(uri.getScheme())) && uri.getHost() != null;
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 

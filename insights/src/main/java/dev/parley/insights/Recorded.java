@@ -14,20 +14,4 @@ public record Recorded(String topic, int partition, long offset, long timestamp,
   public Recorded(String topic, int partition, long offset, long timestamp, String key, Object event, boolean routed) {
     this(topic, partition, offset, timestamp, key, event, routed, null);
   }
-
-  /**
-   * The trace id of a W3C {@code traceparent} value ({@code 00-<32 hex trace id>-<16 hex span id>-<flags>}), or null
-   * when the value is absent, malformed, or the all-zero invalid id.
-   */
-  public static String traceIdOf(String traceparent) {
-    if (traceparent == null) {
-      return null;
-    }
-    String[] parts = traceparent.trim().split("-");
-    if (parts.length < 4 || parts[1].length() != 32 || !parts[1].matches("[0-9a-f]{32}")
-        || parts[1].chars().allMatch(c -> c == '0')) {
-      return null;
-    }
-    return parts[1];
-  }
 }

@@ -269,17 +269,12 @@ public final class SessionLog implements AutoCloseable {
     }
     try {
       return new Recorded(record.topic(), record.partition(), record.offset(), record.timestamp(), record.key(),
-          decode(record.topic(), record.value()), Topics.agentIdOf(record.topic()) != null, traceId(record));
+          decode(record.topic(), record.value()), Topics.agentIdOf(record.topic()) != null,
+          dev.parley.kit.Tracing.traceId(record.headers()));
     } catch (RuntimeException e) {
       undecodable++;
       return null;
     }
-  }
-
-  private static String traceId(ConsumerRecord<String, byte[]> record) {
-    var header = record.headers().lastHeader("traceparent");
-    return header == null || header.value() == null ? null
-        : Recorded.traceIdOf(new String(header.value(), java.nio.charset.StandardCharsets.UTF_8));
   }
 
   static Object decode(String topic, byte[] value) {

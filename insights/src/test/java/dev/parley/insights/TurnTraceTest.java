@@ -7,26 +7,9 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** A turn's trace id, read from its record's {@code traceparent} header, is what `parley replay` prints. */
+/** A turn's trace id (read from its record's {@code traceparent} header by Tracing.traceId) is what `parley replay` prints. */
 class TurnTraceTest {
   private static final String TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
-
-  @Test
-  void aW3cTraceparentGivesItsTraceId() {
-    assertThat(Recorded.traceIdOf("00-" + TRACE + "-00f067aa0ba902b7-01")).isEqualTo(TRACE);
-  }
-
-  @Test
-  void malformedOrInvalidTraceparentsGiveNoTraceId() {
-    assertThat(Recorded.traceIdOf(null)).isNull();
-    assertThat(Recorded.traceIdOf("")).isNull();
-    assertThat(Recorded.traceIdOf("not-a-trace")).isNull();
-    assertThat(Recorded.traceIdOf("00-" + TRACE.toUpperCase() + "-00f067aa0ba902b7-01")).as("W3C ids are lower case")
-        .isNull();
-    assertThat(Recorded.traceIdOf("00-00000000000000000000000000000000-00f067aa0ba902b7-01")).as("the invalid id")
-        .isNull();
-    assertThat(Recorded.traceIdOf("00-" + TRACE.substring(1) + "-00f067aa0ba902b7-01")).isNull();
-  }
 
   @Test
   void theReplayShowsEachTracedTurnsTraceAndNothingForAnUntracedOne() {

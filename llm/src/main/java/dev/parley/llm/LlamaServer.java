@@ -174,10 +174,14 @@ final class LlamaServer implements AutoCloseable {
       try {
         return completeOnce(prompt, body, timeout, onPiece, cancel);
       } catch (StaleConnectionException again) {
-        throw new LlmProvider.LlmException("local model server failed: " + again.getMessage()
-            + (process.isAlive() ? "" : " (llama-server exited: " + lastLog() + ")"), again.getCause());
+        throw failed((IOException) again.getCause());
       }
     }
+  }
+
+  private LlmProvider.LlmException failed(IOException e) {
+    return new LlmProvider.LlmException("local model server failed: " + e.getMessage()
+        + (process.isAlive() ? "" : " (llama-server exited: " + lastLog() + ")"), e);
   }
 
   /** The server closed the connection before answering anything: safe to send the request again. */
@@ -239,8 +243,7 @@ final class LlamaServer implements AutoCloseable {
       if (text.length() == 0 && process.isAlive()) {
         throw new StaleConnectionException(e);
       }
-      throw new LlmProvider.LlmException("local model server failed: " + e.getMessage()
-          + (process.isAlive() ? "" : " (llama-server exited: " + lastLog() + ")"), e);
+      throw failed(e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new LlmProvider.LlmException("interrupted while the local model answered", e);

@@ -94,6 +94,12 @@ public final class Tracing {
     return headers == null ? Context.root() : W3C.extract(Context.root(), headers, FROM_HEADERS);
   }
 
+  /** The id of the trace a record was written in (its W3C {@code traceparent} header), or null when it has none. */
+  public static String traceId(Headers headers) {
+    io.opentelemetry.api.trace.SpanContext context = Span.fromContext(from(headers)).getSpanContext();
+    return context.isValid() ? context.getTraceId() : null;
+  }
+
   /** Writes {@code span}'s trace context into {@code headers}, so the stage reading the record continues the trace. */
   public static void into(Span span, Headers headers) {
     if (span.getSpanContext().isValid()) {

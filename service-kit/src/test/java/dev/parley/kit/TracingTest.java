@@ -19,6 +19,32 @@ import org.junit.jupiter.api.Test;
 /** A turn's trace context through Kafka record headers, and spans exported over OTLP/HTTP only when asked. */
 class TracingTest {
 
+  private static final String TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+  @Test
+  void aRecordsTraceIdIsReadFromItsW3cTraceparentHeader() {
+    assertThat(Tracing.traceId(traceparent("00-" + TRACE + "-00f067aa0ba902b7-01"))).isEqualTo(TRACE);
+  }
+
+  @Test
+  void malformedOrInvalidTraceparentsGiveNoTraceId() {
+    assertThat(Tracing.traceId(null)).isNull();
+    assertThat(Tracing.traceId(new RecordHeaders())).isNull();
+    assertThat(Tracing.traceId(traceparent(""))).isNull();
+    assertThat(Tracing.traceId(traceparent("not-a-trace"))).isNull();
+    assertThat(Tracing.traceId(traceparent("00-" + TRACE.toUpperCase() + "-00f067aa0ba902b7-01")))
+        .as("W3C ids are lower case").isNull();
+    assertThat(Tracing.traceId(traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01")))
+        .as("the invalid id").isNull();
+    assertThat(Tracing.traceId(traceparent("00-" + TRACE.substring(1) + "-00f067aa0ba902b7-01"))).isNull();
+  }
+
+  private static RecordHeaders traceparent(String value) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add("traceparent", value.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return headers;
+  }
+
   @Test
   void withoutAnEndpointNothingIsTracedAndNoHeaderIsWritten() {
     RecordHeaders headers = new RecordHeaders();

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * One tool call over HTTP, as its config says: {@code {argument}} placeholders in the URL filled from the arguments
@@ -35,8 +34,6 @@ final class HttpTool {
   static final String IDEMPOTENCY_HEADER = "Idempotency-Key";
   /** What the model is told of a tool's answer at most (bytes of its body). */
   static final int MAX_RESULT = 8 * 1024;
-  private static final Pattern PLACEHOLDER = Pattern.compile("\\{([^{}]*)}");
-  private static final Pattern SECRET = Pattern.compile("\\$\\{secret:([^}]*)}");
 
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
       .followRedirects(HttpClient.Redirect.NEVER).build();
@@ -142,7 +139,7 @@ final class HttpTool {
   private HttpRequest request(ToolConfig tool, String callId, ObjectNode arguments) {
     HttpBinding http = tool.http();
     ObjectNode rest = arguments.deepCopy();
-    Matcher placeholder = PLACEHOLDER.matcher(http.url());
+    Matcher placeholder = HttpBinding.PLACEHOLDER.matcher(http.url());
     StringBuilder url = new StringBuilder();
     while (placeholder.find()) {
       JsonNode value = rest.remove(placeholder.group(1));
@@ -181,7 +178,7 @@ final class HttpTool {
   }
 
   private String withSecrets(String value) {
-    Matcher secret = SECRET.matcher(value);
+    Matcher secret = HttpBinding.SECRET.matcher(value);
     StringBuilder out = new StringBuilder();
     while (secret.find()) {
       String found = secrets.apply(secret.group(1));

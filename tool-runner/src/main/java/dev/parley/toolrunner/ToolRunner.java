@@ -138,12 +138,12 @@ final class ToolRunner implements AutoCloseable {
 
   /** Runs one poll's calls at once, then records their results and offsets in one transaction. */
   private void answer(ConsumerRecords<byte[], byte[]> records) {
-    List<Future<ProducerRecord<byte[], byte[]>>> pending = new ArrayList<>();
+    List<Future<Handled>> pending = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> record : records) {
       pending.add(pool.submit(() -> handle(record)));
     }
-    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();
-    for (Future<ProducerRecord<byte[], byte[]>> future : pending) {
+    List<Handled> out = new ArrayList<>();
+    for (Future<Handled> future : pending) {
       try {
         out.add(future.get());
       } catch (InterruptedException e) {
@@ -160,7 +160,7 @@ final class ToolRunner implements AutoCloseable {
     }
     try {
       producer.beginTransaction();
-      out.forEach(producer::send);
+      out.forEach(handled -> producer.send(handled.record()));
       producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
       producer.commitTransaction();
     } catch (ProducerFencedException e) {
@@ -172,10 +172,9 @@ final class ToolRunner implements AutoCloseable {
       return;
     }
     synchronized (answered) {
-      for (ProducerRecord<byte[], byte[]> record : out) {
-        if (record.topic().equals(Topics.TOOL_RESULTS.name())) {
-          ToolResult result = AvroSerde.of(ToolResult.class).decode(record.value());
-          answered.put(result.getCallId(), result);
+      for (Handled handled : out) {
+        if (handled.result() != null) {
+          answered.put(handled.result().getCallId(), handled.result());
         }
       }
     }
@@ -187,7 +186,10 @@ final class ToolRunner implements AutoCloseable {
     }
   }
 
-  private ProducerRecord<byte[], byte[]> handle(ConsumerRecord<byte[], byte[]> record) {
+  /** What one call record comes to: the record to write, and the call's result (null for a dead letter). */
+  private record Handled(ProducerRecord<byte[], byte[]> record, ToolResult result) {}
+
+  private Handled handle(ConsumerRecord<byte[], byte[]> record) {
     ToolCall call;
     try {
       call = AvroSerde.of(ToolCall.class).decode(record.value());
@@ -198,16 +200,16 @@ final class ToolRunner implements AutoCloseable {
       log.warn("tool call at {}-{}@{} is unreadable; dead-lettered: {}", record.topic(), record.partition(),
           record.offset(), e.getMessage());
       ServiceMetrics.deadLetter(record.topic());
-      return DeadLetters.of(record.topic(), record.partition(), record.offset(), record.timestamp(), record.key(),
-          record.value(), "tool-runner", e);
+      return new Handled(DeadLetters.of(record.topic(), record.partition(), record.offset(), record.timestamp(),
+          record.key(), record.value(), "tool-runner", e), null);
     }
     ToolResult known;
     synchronized (answered) {
       known = answered.get(call.getCallId());
     }
     ToolResult result = known != null ? known : execute(call);
-    return new ProducerRecord<>(Topics.TOOL_RESULTS.name(), call.getSessionId().getBytes(StandardCharsets.UTF_8),
-        AvroSerde.of(ToolResult.class).encode(result));
+    return new Handled(new ProducerRecord<>(Topics.TOOL_RESULTS.name(),
+        call.getSessionId().getBytes(StandardCharsets.UTF_8), AvroSerde.of(ToolResult.class).encode(result)), result);
   }
 
   private ToolResult execute(ToolCall call) {
