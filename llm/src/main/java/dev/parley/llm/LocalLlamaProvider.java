@@ -45,6 +45,19 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
       root ::= sentence (" " sentence)?
       sentence ::= [A-Za-z0-9"'(] [^\\n*#<>{}|`_~\\[\\]\\\\.!?]* [.!?]+
       """;
+  /**
+   * The first sentence of a live reply: {@link #SPOKEN_GRAMMAR}'s sentence ending at its first stop, so that the
+   * grammar is complete there and the model must end (with {@code [.!?]+} it would go on with stops instead of the
+   * next sentence it is not allowed to start).
+   */
+  static final String FIRST_SENTENCE_GRAMMAR = """
+      root ::= [A-Za-z0-9"'(] [^\\n*#<>{}|`_~\\[\\]\\\\.!?]* [.!?]
+      """;
+  /** What may follow it: nothing, or one more sentence. */
+  static final String REST_GRAMMAR = SPOKEN_GRAMMAR.replace("root ::= sentence (\" \" sentence)?",
+      "root ::= (\" \" sentence)?");
+  /** How long the rest of a reply waits for other sessions' first sentences (its own first one is being spoken). */
+  static final Duration REST_YIELD = Duration.ofMillis(2_500);
   static final int SPOKEN_MAX_TOKENS = 90;
   static final int FIELDS_MAX_TOKENS = 200;
   static final int SEED = 42;
@@ -95,13 +108,8 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
       spoken = inBackground(prompt, spokenBody(request));
       onDelta.accept(opening + escaped(spoken.text()));
     } else {
-      beginSpeaking();
-      try {
-        onDelta.accept(opening);
-        spoken = server.complete(prompt, spokenBody(request), timeout, piece -> onDelta.accept(escaped(piece)));
-      } finally {
-        endSpeaking();
-      }
+      onDelta.accept(opening);
+      spoken = speak(prompt, request, piece -> onDelta.accept(escaped(piece)));
     }
     String reply = spoken.text().strip();
     onDelta.accept("\"");
@@ -153,16 +161,57 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   }
 
   /**
+   * A live caller's reply, in two requests over the same cached prompt. The first sentence goes ahead of every
+   * other session's work but other first sentences (it is what the caller waits for in silence). The rest of the
+   * reply (at most one more sentence) is generated while that sentence is being spoken, and yields to other
+   * sessions' first sentences like background work does, for at most {@link #REST_YIELD}: when calls overlap, a
+   * caller who has nothing to hear yet goes before one who is already hearing the agent.
+   */
+  private LlamaServer.Result speak(String prompt, Request request, Consumer<String> onPiece) {
+    LlamaServer.Result first;
+    beginSpeaking();
+    try {
+      first = server.complete(prompt, spokenBody(request, FIRST_SENTENCE_GRAMMAR, SPOKEN_MAX_TOKENS), timeout,
+          onPiece);
+    } finally {
+      endSpeaking();
+    }
+    int left = SPOKEN_MAX_TOKENS - first.generated();
+    if (!endsSentence(first.text()) || left <= 0) { // cut off at the token limit: nothing more to say
+      return first;
+    }
+    onPiece.accept(" "); // the first sentence is complete: it is spoken now, not when the next word comes
+    LlamaServer.Result rest = inBackground(prompt + first.text(), spokenBody(request, REST_GRAMMAR, left),
+        REST_YIELD, MAX_PREEMPTIONS);
+    String more = rest.text().strip();
+    if (!more.isEmpty()) {
+      onPiece.accept(more);
+    }
+    return new LlamaServer.Result(first.text() + (more.isEmpty() ? "" : " " + more), first.promptEvaluated()
+        + rest.promptEvaluated(), first.promptCached(), first.generated() + rest.generated(),
+        first.firstTokenNanos(), rest.stopReason());
+  }
+
+  private static boolean endsSentence(String text) {
+    String stripped = text.strip();
+    return !stripped.isEmpty() && ".!?".indexOf(stripped.charAt(stripped.length() - 1)) >= 0;
+  }
+
+  /**
    * Work nobody is waiting to hear (fields, summaries, warm-ups): it starts once no session is generating
-   * its spoken reply (or after {@link #FIELDS_YIELD}), and when a session starts speaking meanwhile it is
-   * stopped and started again later (at most {@link #MAX_PREEMPTIONS} times), so callers' first words do
-   * not share the two cores with it.
+   * its spoken reply's first sentence (or after {@link #FIELDS_YIELD}), and when a session starts speaking
+   * meanwhile it is stopped and started again later (at most {@link #MAX_PREEMPTIONS} times), so callers'
+   * first words do not share the two cores with it.
    */
   private LlamaServer.Result inBackground(String prompt, ObjectNode body) {
+    return inBackground(prompt, body, FIELDS_YIELD, MAX_PREEMPTIONS);
+  }
+
+  private LlamaServer.Result inBackground(String prompt, ObjectNode body, Duration yield, int maxPreemptions) {
     for (int attempt = 0; ; attempt++) {
-      awaitQuiet();
+      awaitQuiet(yield);
       long started = speechStarts;
-      java.util.function.BooleanSupplier preempted = attempt >= MAX_PREEMPTIONS ? () -> false
+      java.util.function.BooleanSupplier preempted = attempt >= maxPreemptions ? () -> false
           : () -> speechStarts != started;
       LlamaServer.Result result = server.complete(prompt, body, timeout, piece -> { }, preempted);
       if (!result.cancelled()) {
@@ -210,12 +259,16 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   static final Duration READ_AHEAD_TIMEOUT = Duration.ofSeconds(3);
 
   private ObjectNode spokenBody(Request request) {
+    return spokenBody(request, SPOKEN_GRAMMAR, SPOKEN_MAX_TOKENS);
+  }
+
+  private ObjectNode spokenBody(Request request, String grammar, int maxTokens) {
     ObjectNode body = JSON.createObjectNode();
-    body.put("n_predict", SPOKEN_MAX_TOKENS);
+    body.put("n_predict", maxTokens);
     body.put("temperature", request.temperature());
     body.put("seed", SEED); // the same conversation gets the same answer: reproducible tests and what-if replays
     body.put("repeat_penalty", 1.1);
-    body.put("grammar", SPOKEN_GRAMMAR);
+    body.put("grammar", grammar);
     body.putArray("stop").add("<|im_end|>").add("\n");
     return body;
   }
@@ -362,7 +415,11 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
 
   /** Lets other sessions' spoken replies go first, for a bounded time. */
   private void awaitQuiet() {
-    long deadline = System.nanoTime() + FIELDS_YIELD.toNanos();
+    awaitQuiet(FIELDS_YIELD);
+  }
+
+  private void awaitQuiet(Duration yield) {
+    long deadline = System.nanoTime() + yield.toNanos();
     lock.lock();
     try {
       while (speaking > 0) {

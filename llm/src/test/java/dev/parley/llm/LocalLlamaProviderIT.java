@@ -85,10 +85,7 @@ class LocalLlamaProviderIT {
   @Test
   void wordsReadAheadWhileTheCallerPausedAreNotReadAgainByTheirTurn() {
     AgentConfig seed = seed("support-agent-v1");
-    // no fields: the turn's prompt count is then the spoken reply's alone
-    AgentConfig config = new AgentConfig(seed.agentId(), seed.tenantId(), seed.name(), seed.description(),
-        seed.promptConfig(), new AgentConfig.SchemaConfig(seed.schemaConfig().schemaId(), List.of()), seed.llmConfig(),
-        seed.voiceConfig(), seed.sttConfig(), seed.tools(), seed.version(), seed.status(), seed.createdAt(), seed.updatedAt());
+    AgentConfig config = withoutFields(seed); // the turn's prompt count is then the spoken reply's alone
     TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
         Clock.systemUTC()));
     List<SessionHistory.Exchange> history = List.of(new SessionHistory.Exchange("greeting", "",
@@ -105,6 +102,58 @@ class LocalLlamaProviderIT {
     assertThat(ahead.outcome()).isEqualTo(TurnOutcome.OK);
     assertThat(ahead.completion().promptTokens()).as("everything was in the cache").isLessThanOrEqualTo(3);
     assertThat(cold.completion().promptTokens()).as("a turn not read ahead reads its words").isGreaterThan(10);
+  }
+
+  @Test
+  void aCallerWaitingForFirstWordsGoesBeforeTheRestOfAnotherCallersReply() throws Exception {
+    AgentConfig config = withoutFields(seed("support-agent-v1"));
+    TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
+        Clock.systemUTC()));
+    List<SessionHistory.Exchange> greeted = List.of(new SessionHistory.Exchange("greeting", "",
+        config.promptConfig().greeting()));
+    long start = System.nanoTime();
+    List<long[]> firstCaller = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.CountDownLatch firstWords = new java.util.concurrent.CountDownLatch(1);
+    long[] secondCallerFirstChunk = {-1};
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      var a = pool.submit(() -> responder.answer(config, greeted,
+          "I was charged twice for my subscription this month, what happens now and when do I get the money back?",
+          (i, text) -> {
+            firstCaller.add(new long[] {i, System.nanoTime() - start});
+            firstWords.countDown();
+          }));
+      var b = pool.submit(() -> {
+        firstWords.await();
+        return responder.answer(config, greeted, "My account login isn't working since this morning.",
+            (i, text) -> {
+              if (i == 0) {
+                secondCallerFirstChunk[0] = System.nanoTime() - start;
+              }
+            });
+      });
+      TurnResponder.Answer first = a.get(120, java.util.concurrent.TimeUnit.SECONDS);
+      TurnResponder.Answer second = b.get(120, java.util.concurrent.TimeUnit.SECONDS);
+      print(config, first);
+      print(config, second);
+      assertThat(first.outcome()).isEqualTo(TurnOutcome.OK);
+      assertThat(second.outcome()).isEqualTo(TurnOutcome.OK);
+      assertThat(firstCaller).as("the first caller's reply came in more than one piece: %s", first.spoken())
+          .hasSizeGreaterThanOrEqualTo(2);
+      long lastOfFirst = firstCaller.get(firstCaller.size() - 1)[1];
+      System.out.printf("first caller: pieces at %s ms; second caller's first words at %d ms%n",
+          firstCaller.stream().map(p -> Long.toString(p[1] / 1_000_000)).toList(), secondCallerFirstChunk[0] / 1_000_000);
+      assertThat(secondCallerFirstChunk[0]).as("the second caller's first words came before the first caller's"
+          + " last sentence, which waited for them").isLessThan(lastOfFirst);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static AgentConfig withoutFields(AgentConfig seed) {
+    return new AgentConfig(seed.agentId(), seed.tenantId(), seed.name(), seed.description(),
+        seed.promptConfig(), new AgentConfig.SchemaConfig(seed.schemaConfig().schemaId(), List.of()), seed.llmConfig(),
+        seed.voiceConfig(), seed.sttConfig(), seed.tools(), seed.version(), seed.status(), seed.createdAt(), seed.updatedAt());
   }
 
   @Test
