@@ -100,7 +100,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   @Override
   public Completion complete(Request request, Consumer<String> onDelta) {
     ObjectNode fieldsSchema = fieldsSchema(request);
-    String prompt = conversation(request.messages(), fieldsSchema, true);
+    String prompt = conversation(request.messages(), fieldsSchema, request.tools(), true);
 
     LlamaServer.Result spoken;
     String opening = "{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":\"";
@@ -109,7 +109,18 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
       onDelta.accept(opening + escaped(spoken.text()));
     } else {
       onDelta.accept(opening);
-      spoken = speak(prompt, request, piece -> onDelta.accept(escaped(piece)));
+      Consumer<String> onPiece = piece -> onDelta.accept(escaped(piece));
+      LlamaServer.Result first = speakFirst(prompt, request, onPiece);
+      ToolChoice choice = TurnResponder.toolsOffered(request) && endsSentence(first.text())
+          ? chooseTool(prompt + first.text(), request) : null;
+      if (choice != null && choice.call() != null) { // the turn goes on once the tool has answered
+        String said = first.text().strip();
+        onDelta.accept("\"}");
+        return new Completion("{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":" + JSON.getNodeFactory().textNode(said)
+            + "}", first.promptEvaluated() + choice.result().promptEvaluated(), first.generated()
+            + choice.result().generated(), first.firstTokenNanos(), modelName, choice.call());
+      }
+      spoken = speakRest(prompt, request, first, onPiece);
     }
     String reply = spoken.text().strip();
     onDelta.accept("\"");
@@ -167,15 +178,18 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
    * sessions' first sentences like background work does, for at most {@link #REST_YIELD}: when calls overlap, a
    * caller who has nothing to hear yet goes before one who is already hearing the agent.
    */
-  private LlamaServer.Result speak(String prompt, Request request, Consumer<String> onPiece) {
-    LlamaServer.Result first;
+  private LlamaServer.Result speakFirst(String prompt, Request request, Consumer<String> onPiece) {
     beginSpeaking();
     try {
-      first = server.complete(prompt, spokenBody(request, FIRST_SENTENCE_GRAMMAR, SPOKEN_MAX_TOKENS), timeout,
-          onPiece);
+      return server.complete(prompt, spokenBody(request, FIRST_SENTENCE_GRAMMAR, SPOKEN_MAX_TOKENS), timeout, onPiece);
     } finally {
       endSpeaking();
     }
+  }
+
+  /** The rest of a live reply after its {@code first} sentence (see {@link #speakFirst}); both together. */
+  private LlamaServer.Result speakRest(String prompt, Request request, LlamaServer.Result first,
+      Consumer<String> onPiece) {
     int left = SPOKEN_MAX_TOKENS - first.generated();
     if (!endsSentence(first.text()) || left <= 0) { // cut off at the token limit: nothing more to say
       return first;
@@ -191,6 +205,59 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
         + rest.promptEvaluated(), first.promptCached(), first.generated() + rest.generated(),
         first.firstTokenNanos(), rest.stopReason());
   }
+
+  /** What the tool step decided: {@code call} null when no tool is to run. */
+  record ToolChoice(LlmProvider.ToolRequest call, LlamaServer.Result result) {}
+
+  /**
+   * After the first sentence of a reply (while it is spoken), the model writes the tool call that would follow it, in
+   * its own tool-call format, constrained to the tools' names and parameters. Asked whether to call at all, a small
+   * model answers the same way whatever was said; asked for the call, it copies the caller's values accurately and,
+   * when there are none, makes them up ("12345"). So the call is made only when every required value, and any optional
+   * one kept, is found in the caller's last words ({@link ToolCalls#parse}).
+   */
+  private ToolChoice chooseTool(String promptAfterFirstSentence, Request request) {
+    ObjectNode body = JSON.createObjectNode();
+    body.put("n_predict", TOOL_MAX_TOKENS);
+    body.put("temperature", 0.0);
+    body.put("seed", SEED);
+    body.put("grammar", toolGrammar(request.tools()));
+    body.putArray("stop").add("<|im_end|>").add("\n");
+    LlamaServer.Result result = inBackground(promptAfterFirstSentence + "\n<tool_call>\n", body, REST_YIELD,
+        MAX_PREEMPTIONS);
+    ToolCalls.Parsed parsed = ToolCalls.parse(result.text().strip(), request.tools(), lastCallerWords(request));
+    if (parsed.call() != null) {
+      log.info("local model {}: calls tool {} with {}", modelName, parsed.call().tool(), parsed.call().arguments());
+    } else {
+      log.info("local model {}: no tool call ({})", modelName, parsed.declined());
+    }
+    return new ToolChoice(parsed.call(), result);
+  }
+
+  static final int TOOL_MAX_TOKENS = 100;
+
+  /**
+   * One call of one of the tools as {"name": "...", "arguments": {...}}, with each of the tool's parameters as a text
+   * value, in the order of its schema.
+   */
+  static String toolGrammar(List<dev.parley.agentconfig.AgentConfig.ToolConfig> tools) {
+    StringBuilder grammar = new StringBuilder("root ::= ");
+    StringBuilder rules = new StringBuilder();
+    for (int i = 0; i < tools.size(); i++) {
+      grammar.append(i == 0 ? "" : " | ").append("tool").append(i);
+      rules.append("tool").append(i).append(" ::= \"{\\\"name\\\": \\\"").append(tools.get(i).name())
+          .append("\\\", \\\"arguments\\\": {\"");
+      List<String> names = ToolCalls.parameterNames(tools.get(i));
+      for (int j = 0; j < names.size(); j++) {
+        rules.append(" \"").append(j == 0 ? "" : ", ").append("\\\"").append(names.get(j))
+            .append("\\\": \\\"\" value \"\\\"\"");
+      }
+      rules.append(" \"}}\"\n");
+    }
+    return grammar.append('\n').append(rules).append("value ::= [^\"\\\\\\n]{0,60}\n").toString();
+  }
+
+
 
   private static boolean endsSentence(String text) {
     String stripped = text.strip();
@@ -237,7 +304,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   public void warm(Request request) {
     List<Message> messages = request.messages();
     boolean ahead = !messages.isEmpty() && messages.get(messages.size() - 1).role().equals("user");
-    String prompt = conversation(messages, fieldsSchema(request), ahead);
+    String prompt = conversation(messages, fieldsSchema(request), request.tools(), ahead);
     ObjectNode body = JSON.createObjectNode().put("n_predict", 0);
     Duration bound = ahead ? READ_AHEAD_TIMEOUT : WARM_TIMEOUT;
     boolean live = ahead && !request.background(); // a live caller's words: background work yields to them
@@ -290,6 +357,15 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
    * after the last agent turn, ready for the next caller turn.
    */
   static String conversation(List<Message> messages, ObjectNode fieldsSchema, boolean answer) {
+    return conversation(messages, fieldsSchema, List.of(), answer);
+  }
+
+  /**
+   * As above, with the agent's tools described in the system turn, and a turn's tool use in the model's own format:
+   * the call inside {@code <tool_call>} tags in the agent's turn, the tool's answer in a {@code <tool_response>}.
+   */
+  static String conversation(List<Message> messages, ObjectNode fieldsSchema,
+      List<dev.parley.agentconfig.AgentConfig.ToolConfig> tools, boolean answer) {
     StringBuilder prompt = new StringBuilder();
     String instructions = "";
     List<Message> turns = new ArrayList<>();
@@ -300,10 +376,26 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
         turns.add(message);
       }
     }
-    prompt.append("<|im_start|>system\n").append(system(instructions, fieldsSchema)).append("<|im_end|>\n");
+    prompt.append("<|im_start|>system\n").append(system(instructions, fieldsSchema, tools)).append("<|im_end|>\n");
+    String end = "<|im_end|>\n";
+    String previous = "";
     for (Message turn : turns) {
-      prompt.append("<|im_start|>").append(turn.role().equals("assistant") ? "assistant" : "user").append('\n')
-          .append(turn.content().strip()).append("<|im_end|>\n");
+      switch (turn.role()) {
+        case "tool_call" -> {
+          if (previous.equals("assistant")) { // what the agent said before asking: the same turn
+            prompt.setLength(prompt.length() - end.length());
+            prompt.append('\n');
+          } else {
+            prompt.append("<|im_start|>assistant\n");
+          }
+          prompt.append("<tool_call>\n").append(turn.content().strip()).append("\n</tool_call>").append(end);
+        }
+        case "tool" -> prompt.append("<|im_start|>user\n<tool_response>\n").append(turn.content().strip())
+            .append("\n</tool_response>").append(end);
+        default -> prompt.append("<|im_start|>").append(turn.role().equals("assistant") ? "assistant" : "user")
+            .append('\n').append(turn.content().strip()).append(end);
+      }
+      previous = turn.role();
     }
     if (answer) {
       prompt.append("<|im_start|>assistant\n");
@@ -314,6 +406,11 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   }
 
   static String system(String instructions, ObjectNode fieldsSchema) {
+    return system(instructions, fieldsSchema, List.of());
+  }
+
+  static String system(String instructions, ObjectNode fieldsSchema,
+      List<dev.parley.agentconfig.AgentConfig.ToolConfig> tools) {
     String base = instructions.replace(TurnResponder.JSON_NOTE, "").strip();
     StringBuilder text = new StringBuilder(base);
     JsonNode properties = fieldsSchema.path("properties");
@@ -327,6 +424,14 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     }
     text.append("\n\nYou are on a phone call. Talk to the caller directly: answer what they just said in one or two"
         + " short spoken sentences, plain words, no lists, no markup. Never repeat a sentence you already said.");
+    if (!tools.isEmpty()) {
+      text.append("\n\nYou cannot see records yourself. The system looks things up for you with these tools:");
+      for (var tool : tools) {
+        text.append("\n- ").append(ToolCalls.signature(tool)).append(": ").append(java.util.Objects.toString(tool.description(), "").strip());
+      }
+      text.append("\nWhen the caller has said what a tool needs, say in one short sentence that you will check, and"
+          + " nothing about the answer: it comes to you as a tool response. Never make up what a tool would say.");
+    }
     return text.toString();
   }
 

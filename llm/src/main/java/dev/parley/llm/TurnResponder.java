@@ -42,22 +42,56 @@ public final class TurnResponder {
   }
 
   /** The finished turn. {@code completion} is null when the provider was not (successfully) called. */
+  /**
+   * The finished turn, or with {@code toolCall} a turn waiting for a tool: {@code spoken} is then what was said before
+   * asking, and the turn goes on with {@link #answer(AgentConfig, List, String, List, ChunkSink)} once the tool has
+   * answered.
+   */
   public record Answer(String spoken, ObjectNode fields, TurnOutcome outcome, String fallbackReason, Completion completion,
-      long firstChunkNanos, int chunks) {
+      long firstChunkNanos, int chunks, LlmProvider.ToolRequest toolCall) {
+    public Answer(String spoken, ObjectNode fields, TurnOutcome outcome, String fallbackReason, Completion completion,
+        long firstChunkNanos, int chunks) {
+      this(spoken, fields, outcome, fallbackReason, completion, firstChunkNanos, chunks, null);
+    }
+
     /** The same answer with a note on what was done to its input, kept with any fallback reason. */
     public Answer withNote(String note) {
       return new Answer(spoken, fields, outcome, fallbackReason == null ? note : note + "; " + fallbackReason,
-          completion, firstChunkNanos, chunks);
+          completion, firstChunkNanos, chunks, toolCall);
     }
   }
 
+  /** A tool used earlier in the turn: what the agent had said before asking, the call, and what the tool answered. */
+  public record ToolStep(String spokenBefore, LlmProvider.ToolRequest call, String result) {}
+
+  /** How many tools one caller turn may use; after that the model must answer with what it has. */
+  public static final int MAX_TOOL_CALLS_PER_TURN = 1;
+
   public Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText, ChunkSink sink) {
+    return answer(config, history, userText, List.of(), sink);
+  }
+
+  /**
+   * Answers a caller turn, or goes on with it after its tools answered ({@code steps}, oldest first). The config's
+   * tools are offered while the turn has used fewer than {@link #MAX_TOOL_CALLS_PER_TURN} ({@link #toolsOffered});
+   * when the model asks for one, the answer carries the call and what was said before it, unvalidated (no fields
+   * yet).
+   */
+  public Answer answer(AgentConfig config, List<SessionHistory.Exchange> history, String userText,
+      List<ToolStep> steps, ChunkSink sink) {
     long start = System.nanoTime();
     Spoken spoken = new Spoken(sink, start);
     ObjectNode schema = StructuredOutputSchema.build(config.schemaConfig());
     ReplyValidator validator = validators.computeIfAbsent(config.agentId() + "@" + config.version(),
         k -> new ReplyValidator(schema));
     List<Message> messages = messages(config, history, userText);
+    for (ToolStep step : steps) {
+      if (!step.spokenBefore().isBlank()) {
+        messages.add(new Message("assistant", step.spokenBefore()));
+      }
+      messages.add(new Message("tool_call", step.call().json()));
+      messages.add(new Message("tool", step.result()));
+    }
     if (!breaker.allowed()) {
       return spoken.fallback(null, "LLM circuit open after repeated failures");
     }
@@ -72,6 +106,10 @@ public final class TurnResponder {
     } catch (LlmException e) {
       breaker.failed();
       return spoken.fallback(null, e.getMessage());
+    }
+    if (first.toolCall() != null) {
+      return new Answer(spoken.text(), dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(), TurnOutcome.OK,
+          null, first, spoken.firstChunkNanos, spoken.count(), first.toolCall());
     }
     ReplyValidator.Result result = validator.check(first.text());
     TurnOutcome outcome = TurnOutcome.OK;
@@ -178,11 +216,34 @@ public final class TurnResponder {
     }
   }
 
+  /** Every request carries the config's tools (part of the prompt a provider caches); see {@link #toolsOffered}. */
   private static LlmProvider.Request request(AgentConfig config, List<Message> messages, ObjectNode schema,
       boolean background) {
     return new LlmProvider.Request(config.llmConfig().provider(), config.llmConfig().baseUrl(),
         config.llmConfig().model(), messages, schema, config.schemaConfig().schemaId(),
-        config.llmConfig().temperature(), config.llmConfig().maxTokens(), background);
+        config.llmConfig().temperature(), config.llmConfig().maxTokens(), background, config.tools());
+  }
+
+  /**
+   * Whether the model may ask for a tool in answer to {@code request}: it has tools, a caller is waiting, the last
+   * caller turn is being answered and has used fewer than {@link #MAX_TOOL_CALLS_PER_TURN} tools.
+   */
+  public static boolean toolsOffered(LlmProvider.Request request) {
+    if (request.tools().isEmpty() || request.background()) {
+      return false;
+    }
+    List<Message> messages = request.messages();
+    int used = 0;
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      String role = messages.get(i).role();
+      if (role.equals("user")) {
+        return used < MAX_TOOL_CALLS_PER_TURN;
+      }
+      if (role.equals("tool")) {
+        used++;
+      }
+    }
+    return false; // no caller turn to answer (a warm-up)
   }
 
   static List<Message> messages(AgentConfig config, List<SessionHistory.Exchange> history, String userText) {

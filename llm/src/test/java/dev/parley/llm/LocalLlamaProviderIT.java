@@ -150,6 +150,57 @@ class LocalLlamaProviderIT {
     }
   }
 
+  @Test
+  void theModelAsksForAToolOnlyWithValuesTheCallerSaidAndAnswersFromItsResult() {
+    AgentConfig config = withOrderStatus(seed("support-agent-v1"));
+    TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
+        Clock.systemUTC()));
+    List<SessionHistory.Exchange> history = List.of(new SessionHistory.Exchange("greeting", "",
+        config.promptConfig().greeting()));
+
+    String question = "Hi, where is my order 4417? It still hasn't arrived.";
+    List<String> spoken = new ArrayList<>();
+    TurnResponder.Answer asking = responder.answer(config, history, question, (i, text) -> spoken.add(text));
+    print(config, asking);
+    assertThat(asking.toolCall()).as("said before asking: %s", asking.spoken()).isNotNull();
+    assertThat(asking.toolCall().tool()).isEqualTo("order_status");
+    assertThat(asking.toolCall().arguments().path("order_id").asText()).isEqualTo("4417");
+
+    String result = "{\"order_id\":\"4417\",\"status\":\"shipped\",\"carrier\":\"DHL\",\"arrives\":\"Thursday\"}";
+    TurnResponder.Answer answered = responder.answer(config, history, question,
+        List.of(new TurnResponder.ToolStep(asking.spoken(), asking.toolCall(), result)), (i, text) -> spoken.add(text));
+    print(config, answered);
+    assertThat(answered.outcome()).as(answered.fallbackReason()).isEqualTo(TurnOutcome.OK);
+    assertThat(answered.toolCall()).as("one tool per turn").isNull();
+    assertThat(answered.spoken().toLowerCase()).as("the caller hears what the tool said").containsAnyOf("thursday",
+        "shipped", "dhl");
+    assertThat(new ReplyValidator(StructuredOutputSchema.build(config.schemaConfig()))
+        .check(answered.completion().text()).valid()).isTrue();
+
+    for (String unrelated : List.of("I was charged twice for my subscription this month.",
+        "My package hasn't arrived yet.")) {
+      TurnResponder.Answer plain = responder.answer(config, history, unrelated, (i, text) -> { });
+      print(config, plain);
+      assertThat(plain.toolCall()).as("no order number was said: %s", unrelated).isNull();
+      assertThat(plain.outcome()).isEqualTo(TurnOutcome.OK);
+    }
+  }
+
+  static AgentConfig withOrderStatus(AgentConfig seed) {
+    com.fasterxml.jackson.databind.node.ObjectNode parameters = dev.parley.agentconfig.AgentConfigJson.MAPPER
+        .createObjectNode().put("type", "object");
+    parameters.putObject("properties").putObject("order_id").put("type", "string")
+        .put("description", "the order number the caller gave");
+    parameters.putArray("required").add("order_id");
+    AgentConfig.ToolConfig tool = new AgentConfig.ToolConfig("order_status",
+        "Looks up an order by its number: whether it shipped and when it arrives.", parameters,
+        new AgentConfig.HttpBinding("GET", "http://127.0.0.1:9/orders/{order_id}", null, null, null),
+        "One moment while I look that up.");
+    return new AgentConfig(seed.agentId(), seed.tenantId(), seed.name(), seed.description(), seed.promptConfig(),
+        seed.schemaConfig(), seed.llmConfig(), seed.voiceConfig(), seed.sttConfig(), List.of(tool), seed.version(),
+        seed.status(), seed.createdAt(), seed.updatedAt());
+  }
+
   private static AgentConfig withoutFields(AgentConfig seed) {
     return new AgentConfig(seed.agentId(), seed.tenantId(), seed.name(), seed.description(),
         seed.promptConfig(), new AgentConfig.SchemaConfig(seed.schemaConfig().schemaId(), List.of()), seed.llmConfig(),

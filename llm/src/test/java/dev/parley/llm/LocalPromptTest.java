@@ -38,6 +38,33 @@ class LocalPromptTest {
   }
 
   @Test
+  void aTurnThatUsedAToolShowsTheCallAndItsResponseInTheModelsOwnFormat() {
+    com.fasterxml.jackson.databind.node.ObjectNode parameters = dev.parley.agentconfig.AgentConfigJson.MAPPER
+        .createObjectNode().put("type", "object");
+    parameters.putObject("properties").putObject("order_id").put("type", "string");
+    var tool = new dev.parley.agentconfig.AgentConfig.ToolConfig("order_status", "Looks up an order.", parameters, null,
+        null);
+    LlmProvider.ToolRequest call = new LlmProvider.ToolRequest("order_status",
+        dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode().put("order_id", "4417"));
+    List<LlmProvider.Message> messages = List.of(new LlmProvider.Message("system", "Be brief."),
+        new LlmProvider.Message("user", "Where is order 4417?"),
+        new LlmProvider.Message("assistant", "Let me check."),
+        new LlmProvider.Message("tool_call", call.json()),
+        new LlmProvider.Message("tool", "{\"status\":\"shipped\"}"));
+
+    String prompt = LocalLlamaProvider.conversation(messages, fields(), List.of(tool), true);
+
+    assertThat(prompt).contains("The system looks things up for you with these tools:\n- order_status(order_id):"
+            + " Looks up an order.")
+        .contains("<|im_start|>user\nWhere is order 4417?<|im_end|>\n<|im_start|>assistant\nLet me check.\n<tool_call>\n"
+            + "{\"name\":\"order_status\",\"arguments\":{\"order_id\":\"4417\"}}\n</tool_call><|im_end|>\n"
+            + "<|im_start|>user\n<tool_response>\n{\"status\":\"shipped\"}\n</tool_response><|im_end|>\n"
+            + "<|im_start|>assistant\n");
+    assertThat(prompt).as("tools are part of the cached prefix from the first warm-up on")
+        .startsWith(LocalLlamaProvider.conversation(messages.subList(0, 1), fields(), List.of(tool), false));
+  }
+
+  @Test
   void theWarmUpPromptIsTheNextTurnsPrefix() {
     List<LlmProvider.Message> before = List.of(new LlmProvider.Message("system", "Be brief."),
         new LlmProvider.Message("assistant", "Hello."));
