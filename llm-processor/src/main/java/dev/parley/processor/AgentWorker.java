@@ -56,7 +56,8 @@ final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseabl
   private volatile boolean running = true;
 
   AgentWorker(String agentId, ProcessorConfig config, AgentConfigCache configs, TurnResponder responder,
-      Producer<byte[], byte[]> producer, ProcessorMetrics metrics, ExecutorService pool) {
+      Producer<byte[], byte[]> producer, ProcessorMetrics metrics, ExecutorService pool,
+      TurnAnswerer.ToolResultSource toolResults) {
     this.agentId = agentId;
     this.config = config;
     this.instanceName = config.instanceName().getBytes(StandardCharsets.UTF_8);
@@ -73,7 +74,7 @@ final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseabl
     }));
     this.answerer = new TurnAnswerer(agentId, configs, responder, memory, readAheads, metrics,
         new KafkaReplies(agentId, config.bootstrapServers(), instanceName, producer, receivedAt, traces, fenced,
-            assignedAt));
+            assignedAt), toolResults);
     this.prewarm = new Prewarm(agentId, configs, responder, () -> running);
     this.consumer = new SessionConsumer(new SessionConsumer.Options(config.bootstrapServers(), "parley-llm-" + agentId,
         List.of(Topics.agent(agentId)), "earliest", config.failoverMs(),

@@ -4,6 +4,7 @@ import dev.parley.events.AgentReply;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.Escalation;
 import dev.parley.events.SessionSummary;
+import dev.parley.events.ToolCall;
 import dev.parley.kit.TopicWindow;
 import dev.parley.schemas.AvroSerde;
 import dev.parley.schemas.Topics;
@@ -78,6 +79,14 @@ final class KafkaReplies implements TurnAnswerer.Replies {
   public Future<RecordMetadata> summary(SessionSummary summary) {
     return producer.send(new ProducerRecord<>(Topics.SESSION_SUMMARIES.name(),
         summary.getSessionId().getBytes(StandardCharsets.UTF_8), AvroSerde.of(SessionSummary.class).encode(summary)));
+  }
+
+  @Override
+  public Future<RecordMetadata> toolCall(ToolCall call) {
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(Topics.TOOL_CALLS.name(),
+        call.getSessionId().getBytes(StandardCharsets.UTF_8), AvroSerde.of(ToolCall.class).encode(call));
+    traces.into(call.getSessionId(), record.headers());
+    return producer.send(record);
   }
 
   /**

@@ -39,6 +39,7 @@ public final class Processor implements AutoCloseable {
   private final Admin admin;
   private final Map<String, AgentWorker> workers = new ConcurrentHashMap<>();
   private final ScheduledExecutorService discovery = Executors.newSingleThreadScheduledExecutor();
+  private volatile ToolResults toolResults;
 
   Processor(ProcessorConfig config, LlmProvider provider, ProcessorMetrics metrics) {
     this.config = config;
@@ -72,6 +73,7 @@ public final class Processor implements AutoCloseable {
 
   void start() {
     warmAnswerPath();
+    toolResults = new ToolResults(config.bootstrapServers(), config.instanceName());
     if (!config.agents().isEmpty()) {
       config.agents().forEach(this::serve);
     } else {
@@ -109,7 +111,7 @@ public final class Processor implements AutoCloseable {
 
   private void serve(String agentId) {
     workers.computeIfAbsent(agentId, id -> {
-      AgentWorker worker = new AgentWorker(id, config, configs, responder, producer, metrics, pool);
+      AgentWorker worker = new AgentWorker(id, config, configs, responder, producer, metrics, pool, toolResults);
       Thread thread = new Thread(worker, "agent-" + id);
       thread.start();
       log.info("serving agent {} (consumer group parley-llm-{})", id, id);
@@ -131,6 +133,9 @@ public final class Processor implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     pool.shutdown();
+    if (toolResults != null) {
+      toolResults.close();
+    }
     producer.close(Duration.ofSeconds(5));
     configs.close();
     admin.close(Duration.ofSeconds(5));

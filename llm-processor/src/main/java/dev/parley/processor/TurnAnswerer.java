@@ -3,8 +3,8 @@ package dev.parley.processor;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigCache;
-import dev.parley.agentconfig.AgentConfigs;
 import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.agentconfig.AgentConfigs;
 import dev.parley.events.AgentReply;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.Escalation;
@@ -12,15 +12,20 @@ import dev.parley.events.RoutedEvent;
 import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.SessionSummary;
+import dev.parley.events.ToolCall;
+import dev.parley.events.ToolOutcome;
+import dev.parley.events.ToolResult;
 import dev.parley.events.TurnOutcome;
 import dev.parley.events.UserSpeechStopped;
 import dev.parley.events.UserTurn;
+import dev.parley.llm.LlmProvider;
 import dev.parley.llm.SessionHistory;
 import dev.parley.llm.TurnResponder;
 import dev.parley.schemas.TurnId;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -57,7 +62,22 @@ final class TurnAnswerer {
 
     /** Whether the instance that held the session before finished this turn meanwhile (then it is not sent again). */
     boolean answeredElsewhere(String session, String turnId);
+
+    /** A tool the model asked for, for the tool runner. */
+    Future<RecordMetadata> toolCall(ToolCall call);
   }
+
+  /** The tool runner's results, by call id. */
+  interface ToolResultSource {
+    /** The result already recorded for {@code callId} (a turn answered again after a crash), if any. */
+    Optional<ToolResult> known(String callId, Duration wait);
+
+    /** Waits at most {@code timeout} for the result of {@code callId}. */
+    Optional<ToolResult> await(String callId, Duration timeout);
+  }
+
+  /** How much longer than the tool's own time (timeout × attempts) a turn waits for the tool runner's result. */
+  static final Duration TOOL_RUNNER_MARGIN = Duration.ofSeconds(10);
 
   private final String agentId;
   private final AgentConfigs configs;
@@ -66,9 +86,11 @@ final class TurnAnswerer {
   private final ReadAheads readAheads;
   private final ProcessorMetrics metrics;
   private final Replies replies;
+  private final ToolResultSource toolResults;
 
   TurnAnswerer(String agentId, AgentConfigs configs, TurnResponder responder, SessionMemory memory,
-      ReadAheads readAheads, ProcessorMetrics metrics, Replies replies) {
+      ReadAheads readAheads, ProcessorMetrics metrics, Replies replies, ToolResultSource toolResults) {
+    this.toolResults = toolResults;
     this.agentId = agentId;
     this.configs = configs;
     this.responder = responder;
@@ -180,13 +202,86 @@ final class TurnAnswerer {
           lost ? "the caller's words were lost with their listener (ingress-worker crashed)"
               : "no config for agent " + agentId, null, -1, 1);
     } else {
-      answer = responder.answer(found.config(), history.exchanges(), transcript, sink);
+      answer = answerWithTools(session, event, turnId, found, history, transcript, sink);
     }
     if (cut != null) {
       answer = answer.withNote(cut);
     }
     finish(session, event, turnId, transcript, answer, sent, start, found);
     history.add(new SessionHistory.Exchange(turnId, transcript, answer.spoken()));
+  }
+
+  /**
+   * Answers the turn; when the model asks for a tool, the tool's waiting line is said, the call goes to the tool runner
+   * on {@code parley.tool-calls.v1} (call id {@code <turn id>#<n>}, the tool's idempotency key), and the turn goes on
+   * with the result from {@code parley.tool-results.v1}. A turn answered again after a crash reuses a result already
+   * recorded for its call id instead of calling again. A tool that does not answer in time is told to the model as a
+   * timeout, so the caller still hears an answer.
+   */
+  private TurnResponder.Answer answerWithTools(String session, RoutedEvent event, String turnId,
+      AgentConfigCache.Found found, SessionHistory history, String transcript, TurnResponder.ChunkSink sink) {
+    AgentConfig config = found.config();
+    int[] spokenChunks = {0};
+    TurnResponder.ChunkSink counted = (i, text) -> sink.chunk(spokenChunks[0]++, text);
+    TurnResponder.Answer first = responder.answer(config, history.exchanges(), transcript, counted);
+    TurnResponder.Answer answer = first;
+    List<TurnResponder.ToolStep> steps = new ArrayList<>();
+    List<String> said = new ArrayList<>();
+    while (answer.toolCall() != null) {
+      LlmProvider.ToolRequest call = answer.toolCall();
+      List<String> before = new ArrayList<>();
+      if (!answer.spoken().isBlank()) {
+        before.add(answer.spoken());
+      }
+      AgentConfig.ToolConfig tool = config.tool(call.tool()).orElse(null);
+      String waiting = tool == null ? null : tool.waitingLine();
+      if (waiting != null && !waiting.isBlank()) {
+        counted.chunk(0, waiting.strip());
+        before.add(waiting.strip());
+      }
+      said.addAll(before);
+      String callId = turnId + "#" + (steps.size() + 1);
+      String result = runTool(session, event, turnId, callId, config, call, tool);
+      steps.add(new TurnResponder.ToolStep(String.join(" ", before), call, result));
+      answer = responder.answer(config, history.exchanges(), transcript, steps, counted);
+    }
+    if (steps.isEmpty()) {
+      return answer;
+    }
+    said.add(answer.spoken());
+    String spoken = String.join(" ", said.stream().filter(t -> !t.isBlank()).toList());
+    return new TurnResponder.Answer(spoken, answer.fields(), answer.outcome(), answer.fallbackReason(),
+        answer.completion(), first.firstChunkNanos() >= 0 ? first.firstChunkNanos() : answer.firstChunkNanos(),
+        spokenChunks[0]);
+  }
+
+  /** One tool call through the tool runner; what the model is told of its result. */
+  private String runTool(String session, RoutedEvent event, String turnId, String callId, AgentConfig config,
+      LlmProvider.ToolRequest call, AgentConfig.ToolConfig tool) {
+    long start = System.nanoTime();
+    Optional<ToolResult> result = toolResults.known(callId, Duration.ofSeconds(5));
+    if (result.isPresent()) {
+      log.info("{}: session {} turn {}: tool {} had already answered call {} (before a restart): not called again",
+          agentId, session, turnId, call.tool(), callId);
+    } else {
+      awaitAcks(List.of(replies.toolCall(ToolCall.newBuilder().setSessionId(session).setTurnId(turnId)
+          .setCallId(callId).setAgentId(agentId).setConfigVersion(config.version()).setTool(call.tool())
+          .setArguments(call.arguments().toString()).setRequestedAt(java.time.Instant.now()).build())));
+      Duration wait = tool == null || tool.http() == null ? TOOL_RUNNER_MARGIN
+          : Duration.ofMillis((long) tool.http().timeoutOrDefault() * (tool.http().retriesOrDefault() + 1))
+              .plus(TOOL_RUNNER_MARGIN);
+      result = toolResults.await(callId, wait);
+      if (result.isEmpty()) {
+        log.warn("{}: session {} turn {}: no result for tool call {} ({}) within {} s: told to the model as a"
+            + " timeout", agentId, session, turnId, callId, call.tool(), wait.toSeconds());
+        return "error: TIMEOUT: the tool did not answer in time";
+      }
+    }
+    ToolResult done = result.get();
+    log.info("{}: session {} turn {}: tool {} {} in {} ms ({} attempts)", agentId, session, turnId, call.tool(),
+        done.getOutcome(), (System.nanoTime() - start) / 1_000_000, done.getAttempts());
+    return done.getOutcome() == ToolOutcome.OK ? done.getResult()
+        : "error: " + done.getOutcome() + ": " + done.getResult();
   }
 
   /** The config version the session was routed with (waited for briefly when not read yet), or null. */

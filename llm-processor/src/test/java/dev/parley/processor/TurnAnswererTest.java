@@ -47,10 +47,21 @@ class TurnAnswererTest {
   private final java.util.TreeMap<Integer, AgentConfig> versions = new java.util.TreeMap<>(Map.of(1, SUPPORT));
   private boolean finishedElsewhere;
 
+  private final List<dev.parley.events.ToolCall> toolCalls = new ArrayList<>();
+  private final Map<String, dev.parley.events.ToolResult> recordedResults = new java.util.HashMap<>();
+  private final Map<String, dev.parley.events.ToolResult> runnerResults = new java.util.HashMap<>();
+  private LlmProvider.ToolRequest nextCall;
+
   private final LlmProvider model = new LlmProvider() {
     @Override
     public Completion complete(Request request, Consumer<String> onDelta) {
       prompts.add(request.messages().get(request.messages().size() - 1).content());
+      if (nextCall != null && TurnResponder.toolsOffered(request)) {
+        LlmProvider.ToolRequest call = nextCall;
+        nextCall = null;
+        onDelta.accept("{\"system_response\":\"Let me check.\"}");
+        return new Completion("{\"system_response\":\"Let me check.\"}", 100, 20, 1_000_000, "scripted", call);
+      }
       String text = script.isEmpty() ? "{}" : script.removeFirst();
       onDelta.accept(text);
       return new Completion(text, 100, 20, 1_000_000, "scripted");
@@ -88,7 +99,48 @@ class TurnAnswererTest {
         public boolean answeredElsewhere(String session, String turnId) {
           return finishedElsewhere;
         }
+
+        @Override
+        public Future<RecordMetadata> toolCall(dev.parley.events.ToolCall call) {
+          toolCalls.add(call);
+          return CompletableFuture.completedFuture(null);
+        }
+      }, new TurnAnswerer.ToolResultSource() {
+        @Override
+        public java.util.Optional<dev.parley.events.ToolResult> known(String callId, Duration wait) {
+          return java.util.Optional.ofNullable(recordedResults.get(callId));
+        }
+
+        @Override
+        public java.util.Optional<dev.parley.events.ToolResult> await(String callId, Duration timeout) {
+          return java.util.Optional.ofNullable(runnerResults.get(callId));
+        }
       });
+
+  private static final AgentConfig WITH_ORDERS = withOrderStatus();
+
+  private static AgentConfig withOrderStatus() {
+    var parameters = dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode().put("type", "object");
+    parameters.putObject("properties").putObject("order_id").put("type", "string");
+    var tool = new AgentConfig.ToolConfig("order_status", "Looks up an order.", parameters,
+        new AgentConfig.HttpBinding("GET", "http://127.0.0.1:9/orders/{order_id}", null, 1000, 0),
+        "One moment while I look that up.");
+    return new AgentConfig(SUPPORT.agentId(), SUPPORT.tenantId(), SUPPORT.name(), SUPPORT.description(),
+        SUPPORT.promptConfig(), SUPPORT.schemaConfig(), SUPPORT.llmConfig(), SUPPORT.voiceConfig(), SUPPORT.sttConfig(),
+        List.of(tool), 1, AgentConfig.ACTIVE, Instant.now(), Instant.now());
+  }
+
+  private static dev.parley.events.ToolResult result(String callId, dev.parley.events.ToolOutcome outcome,
+      String body) {
+    return dev.parley.events.ToolResult.newBuilder().setSessionId("s").setTurnId("t").setCallId(callId)
+        .setTool("order_status").setOutcome(outcome).setResult(body).setAttempts(1).setLatencyMs(5).setRunner("r")
+        .setCompletedAt(Instant.now()).build();
+  }
+
+  private static LlmProvider.ToolRequest orderCall() {
+    return new LlmProvider.ToolRequest("order_status",
+        dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode().put("order_id", "4417"));
+  }
 
   private static String answer(String spoken, boolean escalate) {
     return "{\"system_response\":\"" + spoken + "\",\"issue_category\":\"account\",\"sentiment\":\"negative\","
@@ -114,6 +166,64 @@ class TurnAnswererTest {
 
   private List<AgentTurn> turns() {
     return replies.stream().filter(r -> r.getEvent() instanceof AgentTurn).map(r -> (AgentTurn) r.getEvent()).toList();
+  }
+
+  @Test
+  void aToolTheModelAsksForIsCalledThroughTheRunnerAndTheTurnGoesOnWithItsResult() {
+    versions.put(1, WITH_ORDERS);
+    nextCall = orderCall();
+    runnerResults.put("s1#1#1", result("s1#1#1", dev.parley.events.ToolOutcome.OK, "{\"status\":\"shipped\"}"));
+    script.add(answer("Your order has shipped.", false));
+    answerer.handle("s1", line("s1", 1, "where is order 4417?"));
+
+    assertThat(toolCalls).singleElement().satisfies(call -> {
+      assertThat(call.getCallId()).as("the idempotency key: turn id and call number").isEqualTo("s1#1#1");
+      assertThat(call.getTool()).isEqualTo("order_status");
+      assertThat(call.getArguments()).isEqualTo("{\"order_id\":\"4417\"}");
+      assertThat(call.getConfigVersion()).isEqualTo(1);
+    });
+    assertThat(prompts.get(prompts.size() - 1)).as("the model is told the tool's answer")
+        .isEqualTo("{\"status\":\"shipped\"}");
+    assertThat(replies.stream().filter(r -> r.getEvent() instanceof AgentReplyChunk)
+        .map(r -> ((AgentReplyChunk) r.getEvent()).getText()).toList())
+        .containsExactly("Let me check.", "One moment while I look that up.", "Your order has shipped.");
+    assertThat(replies.stream().filter(r -> r.getEvent() instanceof AgentReplyChunk)
+        .map(r -> ((AgentReplyChunk) r.getEvent()).getChunkIndex()).toList()).containsExactly(0, 1, 2);
+    AgentTurn turn = turns().get(0);
+    assertThat(turn.getSystemResponse())
+        .isEqualTo("Let me check. One moment while I look that up. Your order has shipped.");
+    assertThat(turn.getStructuredFields()).contains("\"issue_category\":\"account\"");
+  }
+
+  @Test
+  void aTurnAnsweredAgainAfterACrashReusesTheRecordedResultInsteadOfCallingAgain() {
+    versions.put(1, WITH_ORDERS);
+    nextCall = orderCall();
+    recordedResults.put("s2#1#1", result("s2#1#1", dev.parley.events.ToolOutcome.OK, "{\"status\":\"lost\"}"));
+    script.add(answer("I'm sorry, it seems lost.", false));
+    answerer.handle("s2", line("s2", 1, "where is order 4417?"));
+
+    assertThat(toolCalls).as("not called twice").isEmpty();
+    assertThat(prompts.get(prompts.size() - 1)).isEqualTo("{\"status\":\"lost\"}");
+    assertThat(turns().get(0).getSystemResponse()).endsWith("I'm sorry, it seems lost.");
+  }
+
+  @Test
+  void aToolThatFailsOrNeverAnswersIsToldToTheModelAndTheCallerStillHearsAnAnswer() {
+    versions.put(1, WITH_ORDERS);
+    nextCall = orderCall();
+    script.add(answer("I can't look that up right now, sorry.", false));
+    answerer.handle("s3", line("s3", 1, "where is order 4417?"));
+    assertThat(toolCalls).hasSize(1);
+    assertThat(prompts.get(prompts.size() - 1)).isEqualTo("error: TIMEOUT: the tool did not answer in time");
+    assertThat(turns().get(0).getOutcome()).isEqualTo(TurnOutcome.OK);
+
+    nextCall = orderCall();
+    runnerResults.put("s3#2#1", result("s3#2#1", dev.parley.events.ToolOutcome.ERROR, "HTTP 503: down"));
+    script.add(answer("Our order system is down, sorry.", false));
+    answerer.handle("s3", line("s3", 2, "order 4417 please"));
+    assertThat(prompts.get(prompts.size() - 1)).isEqualTo("error: ERROR: HTTP 503: down");
+    assertThat(turns().get(1).getSystemResponse()).endsWith("Our order system is down, sorry.");
   }
 
   @Test
