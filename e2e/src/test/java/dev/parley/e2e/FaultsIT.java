@@ -201,10 +201,47 @@ class FaultsIT {
         pipeline.processes.add(JavaProcess.start("stand-in-llm", StandInLlmServer.class.getName(), Map.of(),
             dir.resolve("llm.log"), String.valueOf(llmPort), String.valueOf(llmDelayMs))
             .awaitLog("STANDIN_READY", Duration.ofSeconds(30)));
-        pipeline.publishAgent(bootstrap, "http://127.0.0.1:" + llmPort + "/v1");
+        String llmUrl = "http://127.0.0.1:" + llmPort + "/v1";
+        pipeline.publishAgent(bootstrap, json -> json.with("llm_config").put("provider", "openai-compatible")
+            .put("base_url", llmUrl).put("model", "stand-in"));
+        return pipeline.startServices(bootstrap, dir, Map.of("OPENAI_API_KEY", "stand-in"), extraEnv);
+      } catch (Exception | AssertionError e) {
+        pipeline.close();
+        throw e;
+      }
+    }
+
+    /**
+     * The same pipeline answering with the offline model (llama-server and the default model from {@code ./parley
+     * setup}), the seed support agent's config changed by {@code edit}.
+     */
+    static Pipeline startLocal(String bootstrap, String run, Path dir, java.util.function.Consumer<ObjectNode> edit,
+        Map<String, String> extraEnv) throws Exception {
+      Pipeline pipeline = new Pipeline(run);
+      try {
+        pipeline.publishAgent(bootstrap, edit);
+        Path state = Path.of("..", ".parley").toAbsolutePath().normalize();
+        Map<String, String> local = Map.of(
+            "PARLEY_LOCAL_MODEL", System.getenv().getOrDefault("PARLEY_LOCAL_MODEL",
+                state.resolve("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").toString()),
+            "PARLEY_LLAMA_SERVER", System.getenv().getOrDefault("PARLEY_LLAMA_SERVER",
+                state.resolve("bin/llama-server").toString()),
+            "PARLEY_LOCAL_THREADS", System.getenv().getOrDefault("PARLEY_LOCAL_THREADS", "2"));
+        return pipeline.startServices(bootstrap, dir, local, extraEnv);
+      } catch (Exception | AssertionError e) {
+        pipeline.close();
+        throw e;
+      }
+    }
+
+    private Pipeline startServices(String bootstrap, Path dir, Map<String, String> llmEnv,
+        Map<String, String> extraEnv) {
+      Pipeline pipeline = this;
+      try {
         Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", bootstrap,
-            "PARLEY_AGENTS", pipeline.agent, "OPENAI_API_KEY", "stand-in", "PARLEY_PROCESSOR_INSTANCE_ID", run,
+            "PARLEY_AGENTS", pipeline.agent, "PARLEY_PROCESSOR_INSTANCE_ID", run,
             "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", dir.resolve("router").toString()));
+        env.putAll(llmEnv);
         env.putAll(extraEnv);
         pipeline.processes.add(JavaProcess.start("router-stream", RouterMain.class.getName(), env,
             dir.resolve("router.log")).awaitLog("-> RUNNING", Duration.ofSeconds(90)));
@@ -217,7 +254,7 @@ class FaultsIT {
       }
     }
 
-    private void publishAgent(String bootstrap, String llmUrl) throws Exception {
+    private void publishAgent(String bootstrap, java.util.function.Consumer<ObjectNode> edit) throws Exception {
       try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap))) {
         List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
         topics.add(Topics.agent(agent));
@@ -225,7 +262,7 @@ class FaultsIT {
       }
       ObjectNode json = AgentConfigJson.tree(SeedAgents.all().get(0).withDefaults());
       json.put("agent_id", agent).put("version", 1).put("status", "active");
-      json.with("llm_config").put("provider", "openai-compatible").put("base_url", llmUrl).put("model", "stand-in");
+      edit.accept(json);
       try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", bootstrap),
           Serdes.String().serializer(), Topics.AGENT_CONFIGS.valueSerde().serializer())) {
         producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
