@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.parley.agentconfig.AgentConfig;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.ToolCall;
 import dev.parley.events.ToolOutcome;
 import dev.parley.events.ToolResult;
+import dev.parley.insights.SessionLog;
+import dev.parley.insights.SessionTimeline;
+import dev.parley.insights.WhatIf;
+import dev.parley.llm.OfflineResponder;
 import dev.parley.localstack.JavaProcess;
 import dev.parley.localstack.junit.KafkaBrokerExtension;
 import dev.parley.localstack.junit.TestKafka;
@@ -120,6 +125,7 @@ class ToolsIT {
         assertThat(requests.get(callId)).as("the call id is the idempotency key").hasValue(1);
         assertThat(results(kafka, callId)).singleElement().extracting(ToolResult::getOutcome)
             .isEqualTo(ToolOutcome.OK);
+        replayAndWhatIf(kafka, first, callId);
 
         slow.add("5521");
         String second = run + "-s1";
@@ -142,6 +148,40 @@ class ToolsIT {
         runner.close();
       }
     }
+  }
+
+  /**
+   * {@code parley replay} shows the call; {@code parley whatif} through a new config version (another prompt, same
+   * offline model) asks for the same call and gets the recorded result: the order service is not called again.
+   */
+  private void replayAndWhatIf(TestKafka kafka, String session, String callId) {
+    SessionTimeline timeline;
+    try (SessionLog log = new SessionLog(kafka.bootstrapServers())) {
+      timeline = SessionTimeline.of(session, log.session(session));
+    }
+    assertThat(timeline.toText()).contains("  tool:   order_status {\"order_id\":\"4417\"} -> OK in ");
+    AgentConfig seed = dev.parley.agentconfig.SeedAgents.all().get(0).withDefaults();
+    ObjectNode json = dev.parley.agentconfig.AgentConfigJson.tree(seed);
+    json.put("agent_id", timeline.agentId()).put("version", 2).put("status", "active");
+    orderStatus(json, "http://127.0.0.1:" + orders.getAddress().getPort());
+    json.with("prompt_config").put("instructions", seed.promptConfig().instructions()
+        + " Always thank the caller for their patience.");
+    AgentConfig candidate = dev.parley.agentconfig.AgentConfigJson.read(json.toString());
+    int before = requests.get(callId).get();
+    Path state = Path.of("..", ".parley").toAbsolutePath().normalize();
+    WhatIf.Result result = WhatIf.with(OfflineResponder.from(Map.of(
+        "PARLEY_LOCAL_MODEL", System.getenv().getOrDefault("PARLEY_LOCAL_MODEL",
+            state.resolve("models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf").toString()),
+        "PARLEY_LLAMA_SERVER", System.getenv().getOrDefault("PARLEY_LLAMA_SERVER",
+            state.resolve("bin/llama-server").toString()),
+        "PARLEY_LOCAL_THREADS", "2"))).replay(timeline, candidate, line -> { });
+    System.out.println(WhatIf.toText(result));
+    WhatIf.TurnDiff turn = result.turns().get(0);
+    assertThat(turn.candidateTools()).as("the candidate asked for the same call").singleElement()
+        .satisfies(use -> assertThat(use.recorded()).as("and got the recorded result").isTrue());
+    assertThat(turn.toolCallsDiffering()).isEmpty();
+    assertThat(turn.candidateReply().toLowerCase(Locale.ROOT)).containsAnyOf("thursday", "shipped", "dhl");
+    assertThat(requests.get(callId).get()).as("what-if called no tool").isEqualTo(before);
   }
 
   private static void orderStatus(ObjectNode config, String base) {

@@ -39,7 +39,8 @@ public final class SessionLog implements AutoCloseable {
   /** The session-keyed topics read for every session, in pipeline order. */
   static final List<String> SESSION_TOPICS = List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(),
       Topics.ROUTING_DECISIONS.name(), Topics.AGENT_REPLIES.name(), Topics.PLAYBACK.name(),
-      Topics.SESSION_SUMMARIES.name(), Topics.ESCALATIONS.name());
+      Topics.SESSION_SUMMARIES.name(), Topics.ESCALATIONS.name(), Topics.TOOL_CALLS.name(),
+      Topics.TOOL_RESULTS.name());
   private static final Pattern AGENT_TOPIC = Pattern.compile(Topics.agentTopicPattern());
   private final KafkaConsumer<String, byte[]> consumer;
   private long undecodable;
@@ -54,6 +55,8 @@ public final class SessionLog implements AutoCloseable {
     props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
     props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "parley-insights");
+    // tool results are written in transactions: a runner killed mid-call may leave an aborted one behind
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
   }
 
@@ -292,6 +295,10 @@ public final class SessionLog implements AutoCloseable {
       return Topics.SESSION_SUMMARIES.valueSerde().deserializer().deserialize(topic, value);
     } else if (topic.equals(Topics.ESCALATIONS.name())) {
       return Topics.ESCALATIONS.valueSerde().deserializer().deserialize(topic, value);
+    } else if (topic.equals(Topics.TOOL_CALLS.name())) {
+      return Topics.TOOL_CALLS.valueSerde().deserializer().deserialize(topic, value);
+    } else if (topic.equals(Topics.TOOL_RESULTS.name())) {
+      return Topics.TOOL_RESULTS.valueSerde().deserializer().deserialize(topic, value);
     } else if (Topics.agentIdOf(topic) != null) {
       return AvroSerde.of(RoutedEvent.class).deserializer().deserialize(topic, value).getEvent();
     }

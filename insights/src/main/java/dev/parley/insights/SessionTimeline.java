@@ -12,6 +12,8 @@ import dev.parley.events.RoutingDecision;
 import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.SessionSummary;
+import dev.parley.events.ToolCall;
+import dev.parley.events.ToolResult;
 import dev.parley.events.UserSpeechStarted;
 import dev.parley.events.UserSpeechStopped;
 import dev.parley.events.UserTurn;
@@ -147,6 +149,13 @@ public final class SessionTimeline {
         t.chunks++;
       } else if (e instanceof AgentTurn a) {
         turn(a.getTurnId(), r.timestamp()).agent = a;
+      } else if (e instanceof ToolCall c) {
+        turn(c.getTurnId(), r.timestamp()).tool(c.getCallId()).call = c;
+      } else if (e instanceof ToolResult x) {
+        ToolUse use = turn(x.getTurnId(), r.timestamp()).tool(x.getCallId());
+        if (use.result == null) { // a result written again (a call asked twice) does not replace the first
+          use.result = x;
+        }
       } else if (e instanceof PlaybackEvent p) {
         Turn t = turn(p.getTurnId(), r.timestamp());
         if (p.getKind() == PlaybackKind.STARTED) {
@@ -170,6 +179,34 @@ public final class SessionTimeline {
     }
   }
 
+  /** A tool the agent used in a turn: the call and, once the tool runner answered, its result (null before). */
+  public static final class ToolUse {
+    private final String callId;
+    ToolCall call;
+    ToolResult result;
+
+    ToolUse(String callId) {
+      this.callId = callId;
+    }
+
+    public String callId() {
+      return callId;
+    }
+
+    public ToolCall call() {
+      return call;
+    }
+
+    public ToolResult result() {
+      return result;
+    }
+
+    /** The call's tool, from the call or (if only the result was read) the result. */
+    public String tool() {
+      return call != null ? call.getTool() : result.getTool();
+    }
+  }
+
   /** One turn: the caller's words (absent for the greeting), the agent's answer, and what was played. */
   public static final class Turn {
     private final String turnId;
@@ -183,10 +220,20 @@ public final class SessionTimeline {
     AgentTurn agent;
     PlaybackEvent playbackStarted;
     PlaybackEvent playbackEnd;
+    private final Map<String, ToolUse> tools = new LinkedHashMap<>();
 
     Turn(String turnId, long firstSeen) {
       this.turnId = turnId;
       this.firstSeen = firstSeen;
+    }
+
+    ToolUse tool(String callId) {
+      return tools.computeIfAbsent(callId, ToolUse::new);
+    }
+
+    /** The tools used in this turn, in the order they were called. */
+    public List<ToolUse> tools() {
+      return List.copyOf(tools.values());
     }
 
     public String turnId() {
@@ -322,6 +369,22 @@ public final class SessionTimeline {
         turn.put("outcome", t.agent.getOutcome().name());
         turn.put("fallback_reason", t.agent.getFallbackReason());
       }
+      if (!t.tools.isEmpty()) {
+        ArrayNode tools = turn.putArray("tools");
+        for (ToolUse use : t.tools.values()) {
+          ObjectNode tool = tools.addObject().put("call_id", use.callId).put("tool", use.tool());
+          if (use.call != null) {
+            tool.set("arguments", parseOrText(use.call.getArguments()));
+          }
+          if (use.result != null) {
+            tool.put("outcome", use.result.getOutcome().name()).put("status_code", use.result.getStatusCode())
+                .put("result", use.result.getResult()).put("latency_ms", use.result.getLatencyMs())
+                .put("attempts", use.result.getAttempts());
+          } else {
+            tool.put("outcome", "NO_RESULT");
+          }
+        }
+      }
       turn.put("chunks", t.chunks);
       if (t.playbackEnd != null) {
         ObjectNode p = turn.putObject("playback");
@@ -393,6 +456,17 @@ public final class SessionTimeline {
       } else {
         out.append("  agent:  (no answer recorded)\n");
       }
+      for (ToolUse use : t.tools.values()) {
+        out.append("  tool:   ").append(use.tool()).append(' ')
+            .append(use.call == null ? "(call not read)" : use.call.getArguments()).append(" -> ");
+        if (use.result == null) {
+          out.append("no result recorded\n");
+        } else {
+          out.append(use.result.getOutcome()).append(" in ").append(use.result.getLatencyMs()).append(" ms (")
+              .append(use.result.getAttempts()).append(use.result.getAttempts() == 1 ? " attempt" : " attempts")
+              .append("): ").append(shorten(use.result.getResult(), 160)).append('\n');
+        }
+      }
       if (t.playbackEnd != null) {
         out.append("  playback: ").append(t.playbackEnd.getKind()).append(" after ")
             .append(t.playbackEnd.getAudioMsPlayed()).append(" ms");
@@ -449,6 +523,11 @@ public final class SessionTimeline {
     } else if (e instanceof dev.parley.events.Escalation x) {
       return "ESCALATION by " + x.getField() + " in " + x.getTurnId() + ": a human should take over (caller: \""
           + x.getUserTranscript() + "\")";
+    } else if (e instanceof ToolCall c) {
+      return "tool call " + c.getTool() + " " + c.getArguments() + " (call " + c.getCallId() + ")";
+    } else if (e instanceof ToolResult x) {
+      return "tool result " + x.getOutcome() + " of " + x.getTool() + " in " + x.getLatencyMs() + " ms by "
+          + x.getRunner() + ": " + shorten(x.getResult(), 120);
     } else if (e instanceof PlaybackEvent p) {
       return "playback " + p.getKind() + (p.getKind() == PlaybackKind.STARTED ? ""
           : " after " + p.getAudioMsPlayed() + " ms")
@@ -463,6 +542,11 @@ public final class SessionTimeline {
     } catch (java.io.IOException | RuntimeException e) {
       return AgentConfigJson.MAPPER.getNodeFactory().textNode(json);
     }
+  }
+
+  private static String shorten(String text, int max) {
+    String line = text == null ? "" : text.replaceAll("\\s+", " ").strip();
+    return line.length() <= max ? line : line.substring(0, max - 1) + "\u2026";
   }
 
   private static String nullToEmpty(String s) {

@@ -24,7 +24,9 @@ import java.util.function.Consumer;
 public final class WhatIf {
   /** Answers one turn with a config, as the processor would. */
   public interface Answerer {
-    OfflineResponder.Reply answer(AgentConfig config, List<OfflineResponder.Exchange> history, String user);
+    /** {@code recorded}: the result recorded for a tool call the model asks for (same tool and arguments), if any. */
+    OfflineResponder.Reply answer(AgentConfig config, List<OfflineResponder.Exchange> history, String user,
+        java.util.function.Function<dev.parley.llm.LlmProvider.ToolRequest, java.util.Optional<String>> recorded);
   }
 
   private final Answerer answerer;
@@ -37,6 +39,22 @@ public final class WhatIf {
     return new WhatIf(responder::answer);
   }
 
+  /** The JSON value with every object's keys sorted. */
+  static JsonNode canonical(JsonNode node) {
+    if (node instanceof ObjectNode object) {
+      ObjectNode sorted = AgentConfigJson.MAPPER.createObjectNode();
+      java.util.TreeSet<String> names = new java.util.TreeSet<>();
+      object.fieldNames().forEachRemaining(names::add);
+      names.forEach(name -> sorted.set(name, canonical(object.get(name))));
+      return sorted;
+    } else if (node instanceof ArrayNode array) {
+      ArrayNode copy = AgentConfigJson.MAPPER.createArrayNode();
+      array.forEach(item -> copy.add(canonical(item)));
+      return copy;
+    }
+    return node;
+  }
+
   /** One field's recorded and candidate values. */
   public record FieldDiff(String field, JsonNode recorded, JsonNode candidate) {
     public boolean changed() {
@@ -44,11 +62,49 @@ public final class WhatIf {
     }
   }
 
-  /** One user turn, recorded against replayed. */
+  /** A tool call as {@code tool arguments}, arguments in canonical JSON (keys sorted) so equal calls compare equal. */
+  public record ToolCallKey(String tool, String arguments) {
+    static ToolCallKey of(String tool, String argumentsJson) {
+      try {
+        return new ToolCallKey(tool, canonical(AgentConfigJson.MAPPER.readTree(argumentsJson)).toString());
+      } catch (java.io.IOException e) {
+        return new ToolCallKey(tool, argumentsJson);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return tool + " " + arguments;
+    }
+  }
+
+  /**
+   * One user turn, recorded against replayed. {@code recordedTools}: the calls the recorded turn made;
+   * {@code candidateTools}: the calls the candidate asked for, each answered with the recorded result if the session
+   * has one for the same call.
+   */
   public record TurnDiff(int index, String user, String recordedReply, String candidateReply, String candidateOutcome,
-      String candidateFallbackReason, List<FieldDiff> fields, long candidateMs) {
+      String candidateFallbackReason, List<FieldDiff> fields, long candidateMs, List<ToolCallKey> recordedTools,
+      List<OfflineResponder.ToolUse> candidateTools) {
     public boolean replyChanged() {
       return !recordedReply.equals(candidateReply);
+    }
+
+    /** The calls that differ: the candidate's without a recorded result, and the recorded ones it did not make. */
+    public List<String> toolCallsDiffering() {
+      List<String> differ = new ArrayList<>();
+      List<ToolCallKey> made = candidateTools.stream().map(u -> ToolCallKey.of(u.tool(), u.arguments())).toList();
+      for (int i = 0; i < candidateTools.size(); i++) {
+        if (!candidateTools.get(i).recorded()) {
+          differ.add("new call " + made.get(i) + " (not made in the recorded session; told NOT_RECORDED)");
+        }
+      }
+      for (ToolCallKey call : recordedTools) {
+        if (!made.contains(call)) {
+          differ.add("recorded call " + call + " not made by the candidate");
+        }
+      }
+      return differ;
     }
 
     public List<FieldDiff> changedFields() {
@@ -77,14 +133,28 @@ public final class WhatIf {
     }
     Integer recordedVersion = session.turns().stream().filter(t -> t.agent() != null)
         .map(t -> t.agent().getConfigVersion()).findFirst().orElse(null);
+    // every result the session recorded, by call: a candidate asking for the same call (in any turn) gets it
+    Map<ToolCallKey, String> recorded = new java.util.HashMap<>();
+    for (SessionTimeline.Turn turn : session.turns()) {
+      for (SessionTimeline.ToolUse use : turn.tools()) {
+        if (use.call() != null && use.result() != null) {
+          recorded.putIfAbsent(ToolCallKey.of(use.tool(), use.call().getArguments()),
+              dev.parley.llm.TurnResponder.toldToModel(use.result()));
+        }
+      }
+    }
     List<TurnDiff> diffs = new ArrayList<>();
     for (SessionTimeline.Turn turn : userTurns) {
       String user = turn.user().getTranscript();
-      OfflineResponder.Reply reply = answerer.answer(candidate, List.copyOf(history), user);
+      OfflineResponder.Reply reply = answerer.answer(candidate, List.copyOf(history), user, call -> java.util.Optional
+          .ofNullable(recorded.get(ToolCallKey.of(call.tool(), call.arguments().toString()))));
       history.add(new OfflineResponder.Exchange(user, reply.spoken()));
       String recordedReply = turn.agent() == null ? "" : turn.agent().getSystemResponse();
+      List<ToolCallKey> recordedCalls = turn.tools().stream().filter(u -> u.call() != null)
+          .map(u -> ToolCallKey.of(u.tool(), u.call().getArguments())).toList();
       diffs.add(new TurnDiff(turn.user().getTurnIndex(), user, recordedReply, reply.spoken(), reply.outcome(),
-          reply.fallbackReason(), diff(turn.fields(), reply.fields()), reply.totalMs()));
+          reply.fallbackReason(), diff(turn.fields(), reply.fields()), reply.totalMs(), recordedCalls,
+          reply.tools()));
       progress.accept(String.format("whatif %s: turn %d of %d replayed in %d ms", session.sessionId(), diffs.size(),
           userTurns.size(), reply.totalMs()));
     }
@@ -126,6 +196,19 @@ public final class WhatIf {
         turn.put("candidate_fallback_reason", t.candidateFallbackReason());
       }
       turn.put("candidate_ms", t.candidateMs());
+      if (!t.recordedTools().isEmpty() || !t.candidateTools().isEmpty()) {
+        ArrayNode recordedTools = turn.putArray("recorded_tool_calls");
+        t.recordedTools().forEach(c -> recordedTools.addObject().put("tool", c.tool())
+            .set("arguments", parse(c.arguments())));
+        ArrayNode candidateTools = turn.putArray("candidate_tool_calls");
+        for (OfflineResponder.ToolUse use : t.candidateTools()) {
+          ObjectNode call = candidateTools.addObject().put("tool", use.tool());
+          call.set("arguments", parse(use.arguments()));
+          call.put("recorded_result_used", use.recorded()).put("result", use.result());
+        }
+        ArrayNode differ = turn.putArray("tool_calls_differing");
+        t.toolCallsDiffering().forEach(differ::add);
+      }
       ObjectNode fields = turn.putObject("fields");
       for (FieldDiff f : t.fields()) {
         ObjectNode d = fields.putObject(f.field());
@@ -154,6 +237,13 @@ public final class WhatIf {
         out.append("  ! candidate ").append(t.candidateOutcome())
             .append(t.candidateFallbackReason() == null ? "" : ": " + t.candidateFallbackReason()).append('\n');
       }
+      for (OfflineResponder.ToolUse use : t.candidateTools()) {
+        out.append("  tool: ").append(ToolCallKey.of(use.tool(), use.arguments())).append(use.recorded()
+            ? " -> recorded result reused" : " -> no recorded result (not called)").append('\n');
+      }
+      for (String differ : t.toolCallsDiffering()) {
+        out.append("  ! tool call differs: ").append(differ).append('\n');
+      }
       for (FieldDiff f : t.fields()) {
         out.append(f.changed() ? "  ~ " : "    ").append(f.field()).append(": ").append(show(f.recorded()));
         if (f.changed()) {
@@ -167,6 +257,14 @@ public final class WhatIf {
     out.append(String.format("%d of %d replies changed; %d turns with field changes%n", changed, result.turns().size(),
         result.turns().stream().filter(d -> !d.changedFields().isEmpty()).count()));
     return out.toString();
+  }
+
+  private static JsonNode parse(String json) {
+    try {
+      return AgentConfigJson.MAPPER.readTree(json);
+    } catch (java.io.IOException e) {
+      return AgentConfigJson.MAPPER.getNodeFactory().textNode(json);
+    }
   }
 
   private static String show(JsonNode value) {

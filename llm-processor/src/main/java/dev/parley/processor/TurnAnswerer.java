@@ -13,7 +13,6 @@ import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionStarted;
 import dev.parley.events.SessionSummary;
 import dev.parley.events.ToolCall;
-import dev.parley.events.ToolOutcome;
 import dev.parley.events.ToolResult;
 import dev.parley.events.TurnOutcome;
 import dev.parley.events.UserSpeechStopped;
@@ -221,42 +220,12 @@ final class TurnAnswerer {
   private TurnResponder.Answer answerWithTools(String session, RoutedEvent event, String turnId,
       AgentConfigCache.Found found, SessionHistory history, String transcript, TurnResponder.ChunkSink sink) {
     AgentConfig config = found.config();
-    int[] spokenChunks = {0};
-    TurnResponder.ChunkSink counted = (i, text) -> sink.chunk(spokenChunks[0]++, text);
-    TurnResponder.Answer first = responder.answer(config, history.exchanges(), transcript, counted);
-    TurnResponder.Answer answer = first;
-    List<TurnResponder.ToolStep> steps = new ArrayList<>();
-    List<String> said = new ArrayList<>();
-    while (answer.toolCall() != null) {
-      LlmProvider.ToolRequest call = answer.toolCall();
-      List<String> before = new ArrayList<>();
-      if (!answer.spoken().isBlank()) {
-        before.add(answer.spoken());
-      }
-      AgentConfig.ToolConfig tool = config.tool(call.tool()).orElse(null);
-      String waiting = tool == null ? null : tool.waitingLine();
-      if (waiting != null && !waiting.isBlank()) {
-        counted.chunk(0, waiting.strip());
-        before.add(waiting.strip());
-      }
-      said.addAll(before);
-      String callId = turnId + "#" + (steps.size() + 1);
-      String result = runTool(session, event, turnId, callId, config, call, tool);
-      steps.add(new TurnResponder.ToolStep(String.join(" ", before), call, result));
-      answer = responder.answer(config, history.exchanges(), transcript, steps, counted);
-    }
-    if (steps.isEmpty()) {
-      return answer;
-    }
-    said.add(answer.spoken());
-    String spoken = String.join(" ", said.stream().filter(t -> !t.isBlank()).toList());
-    return new TurnResponder.Answer(spoken, answer.fields(), answer.outcome(), answer.fallbackReason(),
-        answer.completion(), first.firstChunkNanos() >= 0 ? first.firstChunkNanos() : answer.firstChunkNanos(),
-        spokenChunks[0]);
+    return responder.answerUsingTools(config, history.exchanges(), transcript, sink, (call, number) -> runTool(session,
+        turnId, turnId + "#" + number, config, call, config.tool(call.tool()).orElse(null)));
   }
 
   /** One tool call through the tool runner; what the model is told of its result. */
-  private String runTool(String session, RoutedEvent event, String turnId, String callId, AgentConfig config,
+  private String runTool(String session, String turnId, String callId, AgentConfig config,
       LlmProvider.ToolRequest call, AgentConfig.ToolConfig tool) {
     long start = System.nanoTime();
     Optional<ToolResult> result = toolResults.known(callId, Duration.ofSeconds(5));
@@ -280,8 +249,7 @@ final class TurnAnswerer {
     ToolResult done = result.get();
     log.info("{}: session {} turn {}: tool {} {} in {} ms ({} attempts)", agentId, session, turnId, call.tool(),
         done.getOutcome(), (System.nanoTime() - start) / 1_000_000, done.getAttempts());
-    return done.getOutcome() == ToolOutcome.OK ? done.getResult()
-        : "error: " + done.getOutcome() + ": " + done.getResult();
+    return TurnResponder.toldToModel(done);
   }
 
   /** The config version the session was routed with (waited for briefly when not read yet), or null. */

@@ -71,6 +71,55 @@ public final class TurnResponder {
     return answer(config, history, userText, List.of(), sink);
   }
 
+  /** What the model is told of a tool's result: the tool's answer, or {@code error: <outcome>: <why>}. */
+  public static String toldToModel(dev.parley.events.ToolResult result) {
+    return result.getOutcome() == dev.parley.events.ToolOutcome.OK ? result.getResult()
+        : "error: " + result.getOutcome() + ": " + result.getResult();
+  }
+
+  /** Runs a tool the model asked for (the turn's {@code number}th, from 1); returns what the model is told. */
+  public interface ToolExecutor {
+    String run(LlmProvider.ToolRequest call, int number);
+  }
+
+  /**
+   * Answers a caller turn to the end: each tool the model asks for is said to be looked up (the tool's waiting line,
+   * as the next chunk), run by {@code tools}, and the turn goes on with its result. The answer holds everything
+   * spoken in the turn, the final fields, and the number of chunks across the steps.
+   */
+  public Answer answerUsingTools(AgentConfig config, List<SessionHistory.Exchange> history, String userText,
+      ChunkSink sink, ToolExecutor tools) {
+    int[] chunks = {0};
+    ChunkSink counted = (i, text) -> sink.chunk(chunks[0]++, text);
+    Answer first = answer(config, history, userText, List.of(), counted);
+    Answer answer = first;
+    List<ToolStep> steps = new ArrayList<>();
+    List<String> said = new ArrayList<>();
+    while (answer.toolCall() != null) {
+      LlmProvider.ToolRequest call = answer.toolCall();
+      List<String> before = new ArrayList<>();
+      if (!answer.spoken().isBlank()) {
+        before.add(answer.spoken());
+      }
+      String waiting = config.tool(call.tool()).map(AgentConfig.ToolConfig::waitingLine).orElse(null);
+      if (waiting != null && !waiting.isBlank()) {
+        counted.chunk(0, waiting.strip());
+        before.add(waiting.strip());
+      }
+      said.addAll(before);
+      String result = tools.run(call, steps.size() + 1);
+      steps.add(new ToolStep(String.join(" ", before), call, result));
+      answer = answer(config, history, userText, steps, counted);
+    }
+    if (steps.isEmpty()) {
+      return answer;
+    }
+    said.add(answer.spoken());
+    return new Answer(String.join(" ", said.stream().filter(t -> !t.isBlank()).toList()), answer.fields(),
+        answer.outcome(), answer.fallbackReason(), answer.completion(),
+        first.firstChunkNanos() >= 0 ? first.firstChunkNanos() : answer.firstChunkNanos(), chunks[0]);
+  }
+
   /**
    * Answers a caller turn, or goes on with it after its tools answered ({@code steps}, oldest first). The config's
    * tools are offered while the turn has used fewer than {@link #MAX_TOOL_CALLS_PER_TURN} ({@link #toolsOffered});
