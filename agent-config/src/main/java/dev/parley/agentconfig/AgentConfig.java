@@ -119,6 +119,19 @@ public record AgentConfig(
     }
   }
 
+  /** Whether the agent may end the call itself (it lists the built-in {@code end_call} in its tools). */
+  @JsonIgnore
+  public boolean endsCalls() {
+    return tool(AgentConfigValidator.END_CALL).isPresent();
+  }
+
+  /** The tools the tool runner calls over HTTP (every tool but the built-in actions). */
+  @JsonIgnore
+  public List<ToolConfig> httpTools() {
+    return tools == null ? List.of() : tools.stream()
+        .filter(t -> t != null && !AgentConfigValidator.RESERVED_TOOL_NAMES.contains(t.name())).toList();
+  }
+
   /** The tool called {@code name}, if this config has one. */
   public java.util.Optional<ToolConfig> tool(String name) {
     return tools == null ? java.util.Optional.empty()

@@ -61,6 +61,15 @@ public final class AgentConfigValidator {
     voice(errors, config.voiceConfig());
     stt(errors, config.sttConfig());
     tools(errors, config.tools());
+    if (config.endsCalls() && config.schemaConfig() != null && config.schemaConfig().fields() != null) {
+      for (int i = 0; i < config.schemaConfig().fields().size(); i++) {
+        SchemaField field = config.schemaConfig().fields().get(i);
+        if (field != null && END_CALL_FIELD.equals(field.name())) {
+          errors.add(new FieldError("schema_config.fields[" + i + "].name", "'" + END_CALL_FIELD + "' is the field of"
+              + " the built-in end_call action this agent lists in its tools"));
+        }
+      }
+    }
     if (config.status() != null && !List.of(AgentConfig.ACTIVE, AgentConfig.ARCHIVED).contains(config.status())) {
       errors.add(new FieldError("status", "must be 'active' or 'archived'"));
     }
@@ -185,6 +194,14 @@ public final class AgentConfigValidator {
 
   /** Names the built-in actions keep for themselves. */
   public static final List<String> RESERVED_TOOL_NAMES = List.of("end_call", "handoff", "escalate");
+  /**
+   * The built-in action an agent enables by listing a tool of this name, without parameters or http: the model
+   * judges, with the turn's fields, whether the call is over ({@link #END_CALL_FIELD}), and the room is closed once
+   * the agent's goodbye has played.
+   */
+  public static final String END_CALL = "end_call";
+  /** The structured field an agent with {@link #END_CALL} gets: true when its answer ends the call. */
+  public static final String END_CALL_FIELD = "end_call";
   public static final List<String> TOOL_METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE");
   public static final List<String> PARAMETER_TYPES = List.of("string", "integer", "number", "boolean", "array",
       "object");
@@ -205,6 +222,17 @@ public final class AgentConfigValidator {
       AgentConfig.ToolConfig tool = tools.get(i);
       if (tool == null) {
         errors.add(new FieldError(at, "must be an object"));
+        continue;
+      }
+      if (END_CALL.equals(tool.name())) { // the built-in action: nothing to call
+        if (!names.add(tool.name())) {
+          errors.add(new FieldError(at + ".name", "'" + tool.name() + "' is used twice"));
+        }
+        if (tool.http() != null || (tool.parameters() != null && !tool.parameters().isNull())) {
+          errors.add(new FieldError(at, "'end_call' is the built-in action that ends the call: it takes no http"
+              + " binding and no parameters"));
+        }
+        text(errors, at + ".description", tool.description(), false, 1000);
         continue;
       }
       if (blank(tool.name()) || !IDENTIFIER.matcher(tool.name()).matches()) {

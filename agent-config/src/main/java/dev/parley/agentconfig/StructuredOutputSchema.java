@@ -15,6 +15,26 @@ import java.util.List;
 public final class StructuredOutputSchema {
   private StructuredOutputSchema() {}
 
+  /**
+   * The reply schema of an agent: its {@code schema_config}'s, and, when it lists the built-in {@code end_call}, a
+   * required boolean {@value AgentConfigValidator#END_CALL_FIELD} the model sets when its answer ends the call.
+   */
+  public static ObjectNode of(AgentConfig config) {
+    ObjectNode schema = build(config.schemaConfig());
+    if (config.endsCalls()) {
+      String description = config.tool(AgentConfigValidator.END_CALL).map(AgentConfig.ToolConfig::description)
+          .filter(d -> !d.isBlank()).orElse(END_CALL_DESCRIPTION);
+      ((ObjectNode) schema.get("properties")).putObject(AgentConfigValidator.END_CALL_FIELD).put("type", "boolean")
+          .put("description", description);
+      ((ArrayNode) schema.get("required")).add(AgentConfigValidator.END_CALL_FIELD);
+    }
+    return schema;
+  }
+
+  /** What {@code end_call} means to the model unless the agent's {@code end_call} tool describes it otherwise. */
+  public static final String END_CALL_DESCRIPTION = "True only when the caller has said goodbye or that they need"
+      + " nothing more, and your reply says goodbye: the call then ends after it. Otherwise false.";
+
   public static ObjectNode build(SchemaConfig config) {
     ObjectNode schema = AgentConfigJson.MAPPER.createObjectNode();
     schema.put("type", "object");

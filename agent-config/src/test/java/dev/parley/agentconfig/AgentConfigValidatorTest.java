@@ -64,11 +64,30 @@ class AgentConfigValidatorTest {
     assertThat(config.tool("nope")).isEmpty();
   }
 
+  @Test
+  void theBuiltInEndCallIsListedByNameAndAddsItsFieldToTheReplySchema() throws Exception {
+    AgentConfig config = patched("{\"tools\":[" + ORDER_TOOL + ",{\"name\":\"end_call\"}]}");
+    assertThat(AgentConfigValidator.validate(config)).isEmpty();
+    assertThat(config.endsCalls()).isTrue();
+    assertThat(config.httpTools()).extracting(AgentConfig.ToolConfig::name).containsExactly("order_status");
+    var schema = StructuredOutputSchema.of(config);
+    assertThat(schema.at("/properties/end_call/type").asText()).isEqualTo("boolean");
+    assertThat(schema.get("required").toString()).contains("\"end_call\"");
+    assertThat(StructuredOutputSchema.of(patched("{}")).has("end_call")).isFalse();
+    assertThat(patched("{}").endsCalls()).isFalse();
+
+    AgentConfig clash = patched("{\"tools\":[{\"name\":\"end_call\"}],\"schema_config\":{\"schema_id\":\"x\","
+        + "\"fields\":[{\"name\":\"end_call\",\"type\":\"boolean\"}]}}");
+    assertThat(AgentConfigValidator.validate(clash)).extracting(FieldError::field)
+        .contains("schema_config.fields[0].name");
+  }
+
   /** Each row: one tool (a patch of the order tool), the field and the rule the error names. */
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "{\"name\":\"Order Status\"}                                  | tools[0].name                  | lowercase letters",
-      "{\"name\":\"end_call\"}                                      | tools[0].name                  | built-in action",
+      "{\"name\":\"handoff\"}                                       | tools[0].name                  | built-in action",
+      "{\"name\":\"end_call\"}                                      | tools[0]                       | takes no http binding and no parameters",
       "{\"description\":null}                                        | tools[0].description           | is required",
       "{\"parameters\":{\"type\":\"string\"}}                       | tools[0].parameters            | JSON Schema object",
       "{\"parameters\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"uuid\"}}}} | tools[0].parameters.properties.id.type | must be one of",

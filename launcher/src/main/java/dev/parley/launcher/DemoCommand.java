@@ -273,7 +273,7 @@ final class DemoCommand implements Callable<Integer> {
     ObjectNode reply = AgentConfigJson.MAPPER.createObjectNode();
     reply.put("system_response", turn.path("system_response").asText());
     reply.setAll((ObjectNode) turn.path("data"));
-    ReplyValidator.Result result = new ReplyValidator(StructuredOutputSchema.build(config.schemaConfig()))
+    ReplyValidator.Result result = new ReplyValidator(StructuredOutputSchema.of(config))
         .check(reply.toString());
     return result.valid() ? "schema-valid, " + config.schemaConfig().schemaId() : "NOT schema-valid: "
         + String.join("; ", result.problems());

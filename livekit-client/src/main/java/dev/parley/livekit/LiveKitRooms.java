@@ -52,6 +52,14 @@ public final class LiveKitRooms {
     }
   }
 
+  /** Closes {@code room}: everyone in it is disconnected (the agent ending a call). */
+  public void close(String room) throws IOException {
+    var response = rooms.deleteRoom(room).execute();
+    if (!response.isSuccessful()) {
+      throw new IOException("LiveKit refused to close room " + room + ": HTTP " + response.code());
+    }
+  }
+
   /**
    * One question to the room service (about a room that does not exist), so that the HTTP and protobuf code both
    * clients share is loaded. (Not the dispatch service: asked about a room no server holds, it waits 3 s.) Best effort.

@@ -130,7 +130,7 @@ public final class TurnResponder {
       List<ToolStep> steps, ChunkSink sink) {
     long start = System.nanoTime();
     Spoken spoken = new Spoken(sink, start);
-    ObjectNode schema = StructuredOutputSchema.build(config.schemaConfig());
+    ObjectNode schema = StructuredOutputSchema.of(config);
     ReplyValidator validator = validators.computeIfAbsent(config.agentId() + "@" + config.version(),
         k -> new ReplyValidator(schema));
     List<Message> messages = messages(config, history, userText);
@@ -209,7 +209,7 @@ public final class TurnResponder {
     Completion completion;
     try {
       completion = provider.complete(request(config, messages(config, history, request),
-          StructuredOutputSchema.build(config.schemaConfig()), true), delta -> { });
+          StructuredOutputSchema.of(config), true), delta -> { });
       breaker.succeeded();
     } catch (LlmException e) {
       breaker.failed();
@@ -246,7 +246,7 @@ public final class TurnResponder {
 
   /** Like {@link #warm}, but a provider that could not read the conversation says why. */
   public void warmOrFail(AgentConfig config, List<SessionHistory.Exchange> history) {
-    provider.warm(request(config, messages(config, history, null), StructuredOutputSchema.build(config.schemaConfig()),
+    provider.warm(request(config, messages(config, history, null), StructuredOutputSchema.of(config),
         true));
   }
 
@@ -257,8 +257,7 @@ public final class TurnResponder {
    */
   public boolean readAhead(AgentConfig config, List<SessionHistory.Exchange> history, String draft) {
     try {
-      provider.warm(request(config, messages(config, history, draft), StructuredOutputSchema.build(
-          config.schemaConfig()), false));
+      provider.warm(request(config, messages(config, history, draft), StructuredOutputSchema.of(config), false));
       return true;
     } catch (RuntimeException e) {
       return false; // the turn itself will report a provider that does not work
@@ -270,7 +269,7 @@ public final class TurnResponder {
       boolean background) {
     return new LlmProvider.Request(config.llmConfig().provider(), config.llmConfig().baseUrl(),
         config.llmConfig().model(), messages, schema, config.schemaConfig().schemaId(),
-        config.llmConfig().temperature(), config.llmConfig().maxTokens(), background, config.tools());
+        config.llmConfig().temperature(), config.llmConfig().maxTokens(), background, config.httpTools());
   }
 
   /**

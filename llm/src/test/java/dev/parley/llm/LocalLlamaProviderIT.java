@@ -186,6 +186,30 @@ class LocalLlamaProviderIT {
     }
   }
 
+  @Test
+  void anAgentThatMayEndTheCallSaysGoodbyeAndEndsItOnlyWhenTheCallerIsDone() {
+    AgentConfig seed = seed("support-agent-v1");
+    List<AgentConfig.ToolConfig> tools = new ArrayList<>(withOrderStatus(seed).tools());
+    tools.add(new AgentConfig.ToolConfig("end_call", null, null, null, null));
+    AgentConfig config = new AgentConfig(seed.agentId(), seed.tenantId(), seed.name(), seed.description(),
+        seed.promptConfig(), seed.schemaConfig(), seed.llmConfig(), seed.voiceConfig(), seed.sttConfig(), tools,
+        seed.version(), seed.status(), seed.createdAt(), seed.updatedAt());
+    TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
+        Clock.systemUTC()));
+    List<SessionHistory.Exchange> history = new ArrayList<>();
+    history.add(new SessionHistory.Exchange("greeting", "", config.promptConfig().greeting()));
+    String problem = "I was charged twice for my subscription this month.";
+    TurnResponder.Answer open = responder.answer(config, history, problem, (i, text) -> { });
+    print(config, open);
+    assertThat(open.fields().path("end_call").asBoolean(true)).as("a caller with a problem is not done").isFalse();
+    history.add(new SessionHistory.Exchange("t1", problem, open.spoken()));
+    String done = "Great, that's all I needed. Thank you, goodbye!";
+    TurnResponder.Answer bye = responder.answer(config, history, done, (i, text) -> { });
+    print(config, bye);
+    assertThat(bye.outcome()).isEqualTo(TurnOutcome.OK);
+    assertThat(bye.fields().path("end_call").asBoolean(false)).as("the caller said goodbye").isTrue();
+  }
+
   static AgentConfig withOrderStatus(AgentConfig seed) {
     com.fasterxml.jackson.databind.node.ObjectNode parameters = dev.parley.agentconfig.AgentConfigJson.MAPPER
         .createObjectNode().put("type", "object");

@@ -44,7 +44,14 @@ final class RoomVoices {
 
   private VoiceSession open(String session, String room, String identity) {
     return new VoiceSession(session, config.livekitUrl(), tokens.join(room, identity, "Parley agent"), voices,
-        config.loopbackOnly(), playback);
+        config.loopbackOnly(), playback, name -> {
+          try {
+            rooms().close(name);
+          } catch (java.io.IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(RoomVoices.class).warn("session {}: could not close room {} to end"
+                + " the call: {}", session, name, e.getMessage());
+          }
+        });
   }
 
   /** Who is in a room, asked of the LiveKit server (created on first use). */

@@ -2,6 +2,7 @@ package dev.parley.egress;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.events.AgentReplyChunk;
+import dev.parley.agentconfig.AgentConfigValidator;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.PlaybackEvent;
 import dev.parley.events.PlaybackKind;
@@ -60,6 +61,12 @@ final class VoiceSession implements AutoCloseable {
   private dev.parley.speech.VoiceStyle playingStyle = dev.parley.speech.VoiceStyle.NONE;
   /** The structured field whose text directs the voice. */
   static final String VOICE_FIELD = "voice_instructions";
+  /** A turn whose answer ends the call (the built-in {@code end_call} action): the room closes once it is heard. */
+  private String endAfter;
+  private boolean hungUp;
+  private final Consumer<String> hangUp;
+  /** How long after the goodbye's last audio the room is closed (the audio's way to the caller). */
+  static final long HANG_UP_AFTER_MS = 700;
   /** Turns cut off by the caller: their later sentences are not spoken. */
   private final Set<String> interrupted = new HashSet<>();
   /** When the caller stopped speaking, by the turn id of what they said: voice to voice ends at its answer's audio. */
@@ -95,6 +102,13 @@ final class VoiceSession implements AutoCloseable {
 
   VoiceSession(String sessionId, String url, String token, Voices voices, boolean loopbackOnly,
       Consumer<PlaybackEvent> playback) {
+    this(sessionId, url, token, voices, loopbackOnly, playback, room -> { });
+  }
+
+  /** {@code hangUp} closes the room (by name) when the agent ends the call. */
+  VoiceSession(String sessionId, String url, String token, Voices voices, boolean loopbackOnly,
+      Consumer<PlaybackEvent> playback, Consumer<String> hangUp) {
+    this.hangUp = hangUp;
     this.sessionId = sessionId;
     this.voices = voices;
     this.playback = playback;
@@ -163,6 +177,13 @@ final class VoiceSession implements AutoCloseable {
     if (playingTurn != null && voice.queuedMillis() == 0 && !synthesizing) {
       playback.accept(event(PlaybackKind.FINISHED, 0));
       playingTurn = null;
+    }
+    if (endAfter != null && playingTurn == null && !synthesizing && !hungUp) {
+      hungUp = true;
+      LOG.info("session {}: the agent ended the call after turn {}: closing room {}", sessionId, endAfter,
+          room.roomName());
+      watcher.schedule(() -> hangUp.accept(room.roomName()), HANG_UP_AFTER_MS,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
     }
   }
 
@@ -310,6 +331,17 @@ final class VoiceSession implements AutoCloseable {
       style = next;
     }
     messages.turn(turn, fields);
+    if (fields.path(AgentConfigValidator.END_CALL_FIELD).asBoolean(false)) {
+      String turnId = turn.getTurnId();
+      // queued behind the turn's sentences: the room closes once they have played out, not before
+      speaker.execute(() -> {
+        synchronized (this) {
+          if (!interrupted.contains(turnId)) {
+            endAfter = turnId;
+          }
+        }
+      });
+    }
   }
 
   /** The agent asked for a human: the room hears of it (see {@link RoomMessages#escalation}). */
@@ -329,6 +361,10 @@ final class VoiceSession implements AutoCloseable {
 
   /** The caller spoke over the agent, as {@code heardFrom} said ({@code startedAt}: when they began, -1: unknown). */
   synchronized void interrupt(String heardFrom, long startedAt) {
+    if (endAfter != null && !hungUp) { // the caller spoke over the goodbye: the call goes on
+      LOG.info("session {}: the caller spoke over the goodbye of turn {}: the call goes on", sessionId, endAfter);
+      endAfter = null;
+    }
     played();
     int dropped = voice.clear();
     if (playingTurn != null && dropped > 0) {
