@@ -96,6 +96,55 @@ class VoiceInstructionsIT {
     assertThat(json.at("/data/issue_category").asText()).isEqualTo("billing");
   }
 
+  /**
+   * The built-in end_call: a turn whose fields say {@code end_call: true} is heard to its end, then the room is closed
+   * through LiveKit's room service and the caller is disconnected; a turn without it leaves the call open.
+   */
+  @Test
+  void aTurnThatEndsTheCallClosesTheRoomOnceItsGoodbyeHasPlayed(TestLiveKit livekit) throws Exception {
+    String room = "end-call-" + UUID.randomUUID().toString().substring(0, 8);
+    List<PlaybackEvent> events = new CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicLong disconnectedAt = new java.util.concurrent.atomic.AtomicLong();
+    AccessToken callerToken = new AccessToken(livekit.apiKey(), livekit.apiSecret());
+    callerToken.setIdentity("caller");
+    callerToken.addGrants(new RoomJoin(true), new RoomName(room), new io.livekit.server.CanSubscribe(true));
+    dev.parley.livekit.LiveKitRooms rooms = new dev.parley.livekit.LiveKitRooms(livekit.wsUrl(), livekit.apiKey(),
+        livekit.apiSecret());
+    try (FreeTtsTts freeTts = new FreeTtsTts();
+        VoiceSession session = new VoiceSession("s-" + room, livekit.wsUrl(), token(livekit, room), voices(freeTts),
+            true, events::add, name -> {
+              try {
+                rooms.close(name);
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+        dev.parley.livekit.RoomParticipant caller = dev.parley.livekit.RoomParticipant.join(livekit.wsUrl(),
+            callerToken.toJwt(), new dev.parley.livekit.RoomListener() {
+              @Override
+              public void onDisconnected(String reason) {
+                disconnectedAt.compareAndSet(0, System.currentTimeMillis());
+              }
+            }, true, Duration.ofSeconds(20))) {
+      await().atMost(Duration.ofSeconds(20)).until(session::callerPresent);
+      speakAndFinish(session, events, "t1");
+      session.turn(turn("t1"), new ObjectMapper().createObjectNode().put("end_call", false));
+      Thread.sleep(1500);
+      assertThat(disconnectedAt.get()).as("a turn that does not end the call leaves it open").isZero();
+
+      session.chunk(AgentReplyChunk.newBuilder().setSessionId("s").setTurnId("t2").setAgentId("support")
+          .setConfigVersion(1).setChunkIndex(0).setText("Thanks for calling, goodbye!").setCreatedAt(Instant.now())
+          .build(), OFFSETS.getAndIncrement());
+      session.turn(turn("t2"), new ObjectMapper().createObjectNode().put("end_call", true));
+      await().atMost(Duration.ofSeconds(30)).until(() -> disconnectedAt.get() > 0);
+      PlaybackEvent goodbye = finished(events, "t2");
+      assertThat(disconnectedAt.get()).as("closed after the goodbye had played, not over it")
+          .isGreaterThanOrEqualTo(goodbye.getAt().toEpochMilli());
+      assertThat(goodbye.getAudioMsPlayed()).isGreaterThan(500);
+      assertThat(rooms.participants(room)).as("the room is gone").isEmpty();
+    }
+  }
+
   private static final java.util.concurrent.atomic.AtomicLong OFFSETS = new java.util.concurrent.atomic.AtomicLong();
 
   private static void speakAndFinish(VoiceSession session, List<PlaybackEvent> events, String turn) {
