@@ -74,7 +74,8 @@ final class DemoCommand implements Callable<Integer> {
 
   private static Map<String, List<String>> scripts() {
     Map<String, List<String>> script = new LinkedHashMap<>();
-    script.put("support", List.of("My account login isn't working.", "I already tried to reset my password."));
+    script.put("support", List.of("My account login isn't working.", "I already tried to reset my password.",
+        "Also, where is my order 4417?")); // order_status, answered by the example order desk parley up starts
     script.put("sales", List.of("We're a team of twenty and our projects are all over email.",
         "Sure, a demo next week works for us."));
     script.put("onboarding", List.of("I just signed up, what should I do first?", "Okay, I verified my email."));

@@ -152,6 +152,7 @@ final class UpCommand implements Callable<Integer> {
         "PARLEY_PROCESSOR_HEALTH_PORT", String.valueOf(FreePorts.pick())));
     env.put("PARLEY_EGRESS_HEALTH_PORT", String.valueOf(FreePorts.pick()));
     env.put("PARLEY_INGRESS_HEALTH_PORT", String.valueOf(FreePorts.pick()));
+    env.put("PARLEY_TOOL_RUNNER_HEALTH_PORT", String.valueOf(FreePorts.pick()));
     env.putAll(fromFiles); // keys from .env.local / .env reach every service, as the seed's own services read them
     if (fromFiles.containsKey("LIVEKIT_URL")) {
       System.out.println("  LIVEKIT_URL from a .env file is not used: parley up runs its own LiveKit server");
@@ -245,6 +246,22 @@ final class UpCommand implements Callable<Integer> {
     ingress.awaitLog("registered as", Duration.ofSeconds(60));
     progress.done("log " + ingress.log());
 
+    progress.step("tool-runner (the agents' tools) and the example order desk for the support agent's order_status");
+    ServiceProcess runner = service("tool-runner", "dev.parley.toolrunner.ToolRunnerMain", env, logs);
+    runner.awaitHealthy("http://127.0.0.1:" + env.get("PARLEY_TOOL_RUNNER_HEALTH_PORT") + "/health",
+        Duration.ofSeconds(90));
+    String desk;
+    if (portFree(dev.parley.toolrunner.OrderDesk.DEFAULT_PORT)) {
+      ServiceProcess orders = service("order-desk", "dev.parley.toolrunner.OrderDesk", env, logs);
+      orders.awaitHealthy("http://127.0.0.1:" + dev.parley.toolrunner.OrderDesk.DEFAULT_PORT + "/health",
+          Duration.ofSeconds(60));
+      desk = "order desk http://127.0.0.1:" + dev.parley.toolrunner.OrderDesk.DEFAULT_PORT + "/orders/4417";
+    } else {
+      desk = "port " + dev.parley.toolrunner.OrderDesk.DEFAULT_PORT + " is taken: the example order desk is not"
+          + " started (order_status calls will answer an error)";
+    }
+    progress.done("log " + runner.log() + "; " + desk);
+
     if (!localAgents.isEmpty()) {
       // without this, the first call of a fresh stack waits while the model reads every agent's instructions
       progress.step("local model: each agent's instructions into its cache (" + localAgents.size() + " agents)");
@@ -271,6 +288,7 @@ final class UpCommand implements Callable<Integer> {
     services.add(status("llm-processor", Integer.parseInt(env.get("PARLEY_PROCESSOR_HEALTH_PORT")), logs));
     services.add(status("tts-egress", Integer.parseInt(env.get("PARLEY_EGRESS_HEALTH_PORT")), logs));
     services.add(status("ingress-worker", Integer.parseInt(env.get("PARLEY_INGRESS_HEALTH_PORT")), logs));
+    services.add(status("tool-runner", Integer.parseInt(env.get("PARLEY_TOOL_RUNNER_HEALTH_PORT")), logs));
     try {
       StatusCommand.write(dataDir, services);
     } catch (java.io.IOException e) {
@@ -326,6 +344,15 @@ final class UpCommand implements Callable<Integer> {
           }
         }
       }
+    }
+  }
+
+  private static boolean portFree(int port) {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(port, 1,
+        java.net.InetAddress.getByName("127.0.0.1"))) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
     }
   }
 

@@ -73,7 +73,15 @@ final class TurnAnswerer {
 
     /** Waits at most {@code timeout} for the result of {@code callId}. */
     Optional<ToolResult> await(String callId, Duration timeout);
+
+    /** Whether a tool runner is there to make a call (when it cannot be told, yes). */
+    default boolean runnerAvailable() {
+      return true;
+    }
   }
+
+  /** What the model is told when no tool runner is running: the call is not made (nor left for a later runner). */
+  static final String NO_RUNNER = "error: UNAVAILABLE: no tool runner is running, so the tool could not be called";
 
   /** How much longer than the tool's own time (timeout × attempts) a turn waits for the tool runner's result. */
   static final Duration TOOL_RUNNER_MARGIN = Duration.ofSeconds(10);
@@ -232,6 +240,10 @@ final class TurnAnswerer {
     if (result.isPresent()) {
       log.info("{}: session {} turn {}: tool {} had already answered call {} (before a restart): not called again",
           agentId, session, turnId, call.tool(), callId);
+    } else if (!toolResults.runnerAvailable()) {
+      log.warn("{}: session {} turn {}: tool {} not called: no tool runner is running (consumer group {} is empty);"
+          + " start tool-runner", agentId, session, turnId, call.tool(), dev.parley.schemas.Topics.TOOL_RUNNER_GROUP);
+      return NO_RUNNER;
     } else {
       awaitAcks(List.of(replies.toolCall(ToolCall.newBuilder().setSessionId(session).setTurnId(turnId)
           .setCallId(callId).setAgentId(agentId).setConfigVersion(config.version()).setTool(call.tool())

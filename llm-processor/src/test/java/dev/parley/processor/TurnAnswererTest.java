@@ -115,7 +115,13 @@ class TurnAnswererTest {
         public java.util.Optional<dev.parley.events.ToolResult> await(String callId, Duration timeout) {
           return java.util.Optional.ofNullable(runnerResults.get(callId));
         }
+
+        @Override
+        public boolean runnerAvailable() {
+          return runnerUp;
+        }
       });
+  private boolean runnerUp = true;
 
   private static final AgentConfig WITH_ORDERS = withOrderStatus();
 
@@ -224,6 +230,18 @@ class TurnAnswererTest {
     answerer.handle("s3", line("s3", 2, "order 4417 please"));
     assertThat(prompts.get(prompts.size() - 1)).isEqualTo("error: ERROR: HTTP 503: down");
     assertThat(turns().get(1).getSystemResponse()).endsWith("Our order system is down, sorry.");
+  }
+
+  @Test
+  void withoutAToolRunnerTheCallIsNotMadeAndTheModelIsToldAtOnce() {
+    versions.put(1, WITH_ORDERS);
+    runnerUp = false;
+    nextCall = orderCall();
+    script.add(answer("I can't check orders right now.", false));
+    answerer.handle("s4", line("s4", 1, "where is order 4417?"));
+    assertThat(toolCalls).as("not left on the topic for a runner started later").isEmpty();
+    assertThat(prompts.get(prompts.size() - 1)).isEqualTo(TurnAnswerer.NO_RUNNER);
+    assertThat(turns().get(0).getSystemResponse()).endsWith("I can't check orders right now.");
   }
 
   @Test

@@ -109,17 +109,16 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
       onDelta.accept(opening + escaped(spoken.text()));
     } else {
       onDelta.accept(opening);
+      ToolChoice choice = TurnResponder.toolsOffered(request) && ToolCalls.mayHoldValues(lastCallerWords(request))
+          ? chooseTool(prompt, request) : null;
+      if (choice != null && choice.call() != null) { // nothing said yet: the turn goes on once the tool has answered
+        onDelta.accept("\"}");
+        return new Completion("{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":\"\"}",
+            choice.result().promptEvaluated(), choice.result().generated(), choice.result().firstTokenNanos(),
+            modelName, choice.call());
+      }
       Consumer<String> onPiece = piece -> onDelta.accept(escaped(piece));
       LlamaServer.Result first = speakFirst(prompt, request, onPiece);
-      ToolChoice choice = TurnResponder.toolsOffered(request) && endsSentence(first.text())
-          ? chooseTool(prompt + first.text(), request) : null;
-      if (choice != null && choice.call() != null) { // the turn goes on once the tool has answered
-        String said = first.text().strip();
-        onDelta.accept("\"}");
-        return new Completion("{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":" + JSON.getNodeFactory().textNode(said)
-            + "}", first.promptEvaluated() + choice.result().promptEvaluated(), first.generated()
-            + choice.result().generated(), first.firstTokenNanos(), modelName, choice.call());
-      }
       spoken = speakRest(prompt, request, first, onPiece);
     }
     String reply = spoken.text().strip();
@@ -210,21 +209,28 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   record ToolChoice(LlmProvider.ToolRequest call, LlamaServer.Result result) {}
 
   /**
-   * After the first sentence of a reply (while it is spoken), the model writes the tool call that would follow it, in
-   * its own tool-call format, constrained to the tools' names and parameters. Asked whether to call at all, a small
-   * model answers the same way whatever was said; asked for the call, it copies the caller's values accurately and,
-   * when there are none, makes them up ("12345"). So the call is made only when every required value, and any optional
-   * one kept, is found in the caller's last words ({@link ToolCalls#parse}).
+   * Before a live reply to caller words that may hold a value ({@link ToolCalls#mayHoldValues}), the model writes the
+   * tool call that would answer them, in its own tool-call format, constrained to the tools' names and parameters. A
+   * small model asked whether to call says yes to everything, and asked for the call it copies the caller's values
+   * accurately and makes missing ones up ("12345"); so the call is made only when the values are in the caller's last
+   * words ({@link ToolCalls#parse}). The tools are not described in the system turn: there, they made a 1.5B model
+   * offer to look something up in answer to anything ("I will check the order status" to a login problem). The step
+   * goes ahead of other sessions' work like a first sentence (it holds this caller's first words back).
    */
-  private ToolChoice chooseTool(String promptAfterFirstSentence, Request request) {
+  private ToolChoice chooseTool(String prompt, Request request) {
     ObjectNode body = JSON.createObjectNode();
     body.put("n_predict", TOOL_MAX_TOKENS);
     body.put("temperature", 0.0);
     body.put("seed", SEED);
     body.put("grammar", toolGrammar(request.tools()));
     body.putArray("stop").add("<|im_end|>").add("\n");
-    LlamaServer.Result result = inBackground(promptAfterFirstSentence + "\n<tool_call>\n", body, REST_YIELD,
-        MAX_PREEMPTIONS);
+    LlamaServer.Result result;
+    beginSpeaking();
+    try {
+      result = server.complete(prompt + "<tool_call>\n", body, timeout, piece -> { });
+    } finally {
+      endSpeaking();
+    }
     ToolCalls.Parsed parsed = ToolCalls.parse(result.text().strip(), request.tools(), lastCallerWords(request));
     if (parsed.call() != null) {
       log.info("local model {}: calls tool {} with {}", modelName, parsed.call().tool(), parsed.call().arguments());
@@ -424,14 +430,6 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     }
     text.append("\n\nYou are on a phone call. Talk to the caller directly: answer what they just said in one or two"
         + " short spoken sentences, plain words, no lists, no markup. Never repeat a sentence you already said.");
-    if (!tools.isEmpty()) {
-      text.append("\n\nYou cannot see records yourself. The system looks things up for you with these tools:");
-      for (var tool : tools) {
-        text.append("\n- ").append(ToolCalls.signature(tool)).append(": ").append(java.util.Objects.toString(tool.description(), "").strip());
-      }
-      text.append("\nWhen the caller has said what a tool needs, say in one short sentence that you will check, and"
-          + " nothing about the answer: it comes to you as a tool response. Never make up what a tool would say.");
-    }
     return text.toString();
   }
 

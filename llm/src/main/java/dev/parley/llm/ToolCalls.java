@@ -40,6 +40,19 @@ final class ToolCalls {
     return names;
   }
 
+  /**
+   * Whether the caller's words may hold a tool's value: a digit, a number in words, or a code in capitals ("AB").
+   * The offline model's tool step runs only then (it costs about a second before the first word): its tools take
+   * numbers and codes, such as order, booking or account numbers, not free text like names or dates in words.
+   */
+  static boolean mayHoldValues(String callerWords) {
+    if (callerWords == null) {
+      return false;
+    }
+    return callerWords.matches("(?s).*[0-9].*") || !SpokenNumbers.asDigits(callerWords).isEmpty()
+        || callerWords.matches("(?s).*\\b[A-Z]{2,}\\b.*");
+  }
+
   /** {@code name(param, other)}: how the tool is listed to the model. */
   static String signature(AgentConfig.ToolConfig tool) {
     return tool.name() + "(" + String.join(", ", parameterNames(tool)) + ")";
@@ -48,8 +61,11 @@ final class ToolCalls {
   /**
    * Reads the tool step's answer, {"name": ..., "arguments": {...}} with text values. The tool is called only when
    * every required parameter has a value, each value kept is found in {@code callerWords} (letters and digits
-   * compared, case and spacing ignored: "7 7 1 2" matches "7712") and converts to its parameter's type; optional
-   * values that are empty or not said are left out. Otherwise {@code declined} says why not.
+   * compared, case and spacing ignored: "7 7 1 2" matches "7712"; numbers said in words count as their digits, as
+   * speech-to-text writes them: "four thousand four hundred seventeen" and "forty four seventeen" match "4417") and
+   * converts to its parameter's type; optional
+   * values that are empty or not said are left out, and a call left with no value at all is not made (so a tool
+   * without parameters is never called by the offline model). Otherwise {@code declined} says why not.
    */
   static Parsed parse(String text, List<AgentConfig.ToolConfig> tools, String callerWords) {
     JsonNode answer;
@@ -69,7 +85,7 @@ final class ToolCalls {
     JsonNode schema = tool.parameters();
     Set<String> required = new HashSet<>();
     schema.path("required").forEach(r -> required.add(r.asText()));
-    String said = normalized(callerWords == null ? "" : callerWords);
+    String said = normalized(callerWords == null ? "" : callerWords + " " + SpokenNumbers.asDigits(callerWords));
     ObjectNode arguments = JsonNodeFactory.instance.objectNode();
     for (Iterator<java.util.Map.Entry<String, JsonNode>> it = answer.get("arguments").fields(); it.hasNext(); ) {
       java.util.Map.Entry<String, JsonNode> argument = it.next();
@@ -94,6 +110,9 @@ final class ToolCalls {
       if (!arguments.has(name)) {
         return new Parsed(null, tool.name() + ": the caller has not said " + name);
       }
+    }
+    if (arguments.isEmpty()) { // nothing the caller said points at this tool: the step names one on every turn
+      return new Parsed(null, tool.name() + ": the caller said none of its values");
     }
     return new Parsed(new LlmProvider.ToolRequest(tool.name(), arguments), null);
   }

@@ -54,8 +54,8 @@ class LocalPromptTest {
 
     String prompt = LocalLlamaProvider.conversation(messages, fields(), List.of(tool), true);
 
-    assertThat(prompt).contains("The system looks things up for you with these tools:\n- order_status(order_id):"
-            + " Looks up an order.")
+    assertThat(prompt).as("tools are not described to the model: it then offers a lookup in answer to anything")
+        .doesNotContain("order_status(").doesNotContain("Looks up an order.")
         .contains("<|im_start|>user\nWhere is order 4417?<|im_end|>\n<|im_start|>assistant\nLet me check.\n<tool_call>\n"
             + "{\"name\":\"order_status\",\"arguments\":{\"order_id\":\"4417\"}}\n</tool_call><|im_end|>\n"
             + "<|im_start|>user\n<tool_response>\n{\"status\":\"shipped\"}\n</tool_response><|im_end|>\n"

@@ -61,6 +61,16 @@ class ToolCallsTest {
   }
 
   @Test
+  void theToolStepRunsOnlyForWordsThatMayHoldAValue() {
+    assertThat(ToolCalls.mayHoldValues("where is my order 4417?")).isTrue();
+    assertThat(ToolCalls.mayHoldValues("it's four thousand four hundred seventeen")).isTrue();
+    assertThat(ToolCalls.mayHoldValues("the code is XKQ")).isTrue();
+    assertThat(ToolCalls.mayHoldValues("My account login isn't working.")).isFalse();
+    assertThat(ToolCalls.mayHoldValues("I already tried to reset my password.")).isFalse();
+    assertThat(ToolCalls.mayHoldValues(null)).isFalse();
+  }
+
+  @Test
   void theGrammarAllowsOneCallOfEachToolWithItsParametersInOrder() {
     assertThat(LocalLlamaProvider.toolGrammar(List.of(ORDERS, SLOTS))).isEqualTo("""
         root ::= tool0 | tool1

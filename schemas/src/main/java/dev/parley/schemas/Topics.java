@@ -50,6 +50,8 @@ public final class Topics {
       sessionTopic("parley.agent-replies.v1", AvroSerde.of(AgentReply.class));
   /** Header on every reply: the llm-processor instance that answered. */
   public static final String REPLY_INSTANCE_HEADER = "parley.instance";
+  /** The consumer group of the tool runners on {@code parley.tool-calls.v1}: a call is made only while it has members. */
+  public static final String TOOL_RUNNER_GROUP = "parley-tool-runner";
   /**
    * Header on every reply: when that processor's consumer received the routed record it answers (epoch ms, decimal),
    * so Kafka's delivery to the processor and the processor's own work can be told apart (the record's timestamp is

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ToolRunner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ToolRunner.class);
-  static final String GROUP = "parley-tool-runner";
+  static final String GROUP = Topics.TOOL_RUNNER_GROUP;
   private static final int REMEMBERED = 10_000;
   private final ToolRunnerConfig config;
   private final AgentConfigs configs;

@@ -1,0 +1,105 @@
+package dev.parley.llm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Numbers as speech-to-text writes what a caller says: "four thousand, four hundred seventeen", "forty four
+ * seventeen", "four four one seven", "nine oh two". {@link #asDigits} gives each run of number words as digits, so a
+ * value the model writes as 4417 can be found in what the caller said.
+ */
+final class SpokenNumbers {
+  private static final Map<String, Integer> UNITS = Map.ofEntries(Map.entry("zero", 0), Map.entry("oh", 0),
+      Map.entry("one", 1), Map.entry("two", 2), Map.entry("three", 3), Map.entry("four", 4), Map.entry("five", 5),
+      Map.entry("six", 6), Map.entry("seven", 7), Map.entry("eight", 8), Map.entry("nine", 9), Map.entry("ten", 10),
+      Map.entry("eleven", 11), Map.entry("twelve", 12), Map.entry("thirteen", 13), Map.entry("fourteen", 14),
+      Map.entry("fifteen", 15), Map.entry("sixteen", 16), Map.entry("seventeen", 17), Map.entry("eighteen", 18),
+      Map.entry("nineteen", 19));
+  private static final Map<String, Integer> TENS = Map.of("twenty", 20, "thirty", 30, "forty", 40, "fifty", 50,
+      "sixty", 60, "seventy", 70, "eighty", 80, "ninety", 90);
+  private static final Map<String, Integer> SCALES = Map.of("hundred", 100, "thousand", 1000, "million", 1_000_000);
+
+  private SpokenNumbers() {
+  }
+
+  /** Each run of number words in {@code text} as digits, space-separated ("" when there is none). */
+  static String asDigits(String text) {
+    List<String> out = new ArrayList<>();
+    List<String> run = new ArrayList<>();
+    for (String word : text.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
+      boolean number = UNITS.containsKey(word) || TENS.containsKey(word) || SCALES.containsKey(word)
+          || (word.equals("and") && !run.isEmpty()) || word.matches("[0-9]+");
+      if (number) {
+        run.add(word);
+      } else {
+        flush(run, out);
+      }
+    }
+    flush(run, out);
+    return String.join(" ", out);
+  }
+
+  private static void flush(List<String> run, List<String> out) {
+    while (!run.isEmpty() && run.get(run.size() - 1).equals("and")) {
+      run.remove(run.size() - 1);
+    }
+    if (!run.isEmpty()) {
+      String digits = digits(run);
+      if (digits != null) {
+        out.add(digits);
+      }
+    }
+    run.clear();
+  }
+
+  /**
+   * The run as digits: with a scale word (hundred, thousand) as one number; otherwise as its groups one after
+   * another, a group being a tens word and a unit ("forty four"), or one word ("seventeen", "4", "oh").
+   */
+  private static String digits(List<String> run) {
+    if (run.stream().anyMatch(SCALES::containsKey)) {
+      long total = 0;
+      long current = 0;
+      for (String word : run) {
+        if (word.equals("and")) {
+          continue;
+        }
+        if (word.matches("[0-9]+")) {
+          current += Long.parseLong(word);
+        } else if (UNITS.containsKey(word)) {
+          current += UNITS.get(word);
+        } else if (TENS.containsKey(word)) {
+          current += TENS.get(word);
+        } else if (word.equals("hundred")) {
+          current = (current == 0 ? 1 : current) * 100;
+        } else {
+          total += (current == 0 ? 1 : current) * SCALES.get(word);
+          current = 0;
+        }
+      }
+      return Long.toString(total + current);
+    }
+    StringBuilder digits = new StringBuilder();
+    for (int i = 0; i < run.size(); i++) {
+      String word = run.get(i);
+      if (word.equals("and")) {
+        continue;
+      }
+      if (TENS.containsKey(word)) {
+        int value = TENS.get(word);
+        if (i + 1 < run.size() && UNITS.containsKey(run.get(i + 1)) && UNITS.get(run.get(i + 1)) > 0
+            && UNITS.get(run.get(i + 1)) < 10) {
+          value += UNITS.get(run.get(++i));
+        }
+        digits.append(value);
+      } else if (UNITS.containsKey(word)) {
+        digits.append(UNITS.get(word));
+      } else {
+        digits.append(word);
+      }
+    }
+    return digits.toString();
+  }
+}

@@ -1,0 +1,38 @@
+package dev.parley.llm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** Numbers the way speech-to-text writes what callers say, as digits. */
+class SpokenNumbersTest {
+
+  @Test
+  void numbersInWordsBecomeTheirDigits() {
+    assertThat(SpokenNumbers.asDigits("Also, where is my order? Four thousand, four hundred seventeen."))
+        .isEqualTo("4417");
+    assertThat(SpokenNumbers.asDigits("it's forty four seventeen")).isEqualTo("4417");
+    assertThat(SpokenNumbers.asDigits("order four four one seven please")).isEqualTo("4417");
+    assertThat(SpokenNumbers.asDigits("nine oh two")).isEqualTo("902");
+    assertThat(SpokenNumbers.asDigits("five hundred and twenty one")).isEqualTo("521");
+    assertThat(SpokenNumbers.asDigits("twenty twenty six")).as("a year as people say it").isEqualTo("2026");
+    assertThat(SpokenNumbers.asDigits("two charges of forty nine dollars on the third")).isEqualTo("2 49");
+    assertThat(SpokenNumbers.asDigits("my login isn't working")).isEmpty();
+    assertThat(SpokenNumbers.asDigits("and then nothing")).isEmpty();
+  }
+
+  @Test
+  void aValueSaidInWordsGroundsTheToolCall() {
+    var orders = new dev.parley.agentconfig.AgentConfig.ToolConfig("order_status", "looks up an order",
+        dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode().put("type", "object")
+            .set("properties", dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode()
+                .set("order_id", dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode().put("type",
+                    "string"))), null, null);
+    assertThat(ToolCalls.parse("{\"name\": \"order_status\", \"arguments\": {\"order_id\": \"4417\"}}",
+        java.util.List.of(orders), "Also, where is my order? Four thousand, four hundred seventeen.").call())
+        .isNotNull();
+    assertThat(ToolCalls.parse("{\"name\": \"order_status\", \"arguments\": {\"order_id\": \"4418\"}}",
+        java.util.List.of(orders), "Also, where is my order? Four thousand, four hundred seventeen.").call())
+        .isNull();
+  }
+}
