@@ -398,8 +398,11 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
         }
         case "tool" -> prompt.append("<|im_start|>user\n<tool_response>\n").append(turn.content().strip())
             .append("\n</tool_response>").append(end);
-        default -> prompt.append("<|im_start|>").append(turn.role().equals("assistant") ? "assistant" : "user")
-            .append('\n').append(turn.content().strip()).append(end);
+        case "assistant" -> prompt.append("<|im_start|>assistant\n").append(turn.content().strip()).append(end);
+        // the caller's numbers as digits: speech-to-text writes "four thousand, four hundred seventeen", which the
+        // model copies as 44017 into a tool call
+        default -> prompt.append("<|im_start|>user\n").append(SpokenNumbers.withDigits(turn.content().strip()))
+            .append(end);
       }
       previous = turn.role();
     }

@@ -24,6 +24,67 @@ final class SpokenNumbers {
   private SpokenNumbers() {
   }
 
+  /**
+   * {@code text} with each run of number words written as digits ("where is order four four one seven?" becomes
+   * "where is order 4417?"); everything else, spacing and punctuation included, is kept. A lone "oh" is a word, not
+   * a zero.
+   */
+  static String withDigits(String text) {
+    java.util.regex.Matcher words = java.util.regex.Pattern.compile("[A-Za-z]+|[0-9]+").matcher(text);
+    StringBuilder out = new StringBuilder();
+    int copied = 0;
+    List<String> run = new ArrayList<>();
+    int runStart = -1;
+    int runEnd = -1;
+    while (words.find()) {
+      String word = words.group().toLowerCase(Locale.ROOT);
+      boolean gapOk = runEnd < 0 || text.substring(runEnd, words.start()).matches("[\\s,-]*");
+      boolean number = isNumberWord(word) || (word.equals("and") && !run.isEmpty());
+      if (number && gapOk) {
+        if (run.isEmpty()) {
+          runStart = words.start();
+        }
+        run.add(word);
+        runEnd = words.end();
+        continue;
+      }
+      copied = replaceRun(text, out, copied, run, runStart, runEnd);
+      run.clear();
+      runEnd = -1;
+      if (number) {
+        runStart = words.start();
+        run.add(word);
+        runEnd = words.end();
+      }
+    }
+    copied = replaceRun(text, out, copied, run, runStart, runEnd);
+    return out.append(text, copied, text.length()).toString();
+  }
+
+  private static boolean isNumberWord(String word) {
+    return UNITS.containsKey(word) || TENS.containsKey(word) || SCALES.containsKey(word) || word.matches("[0-9]+");
+  }
+
+  /** Writes the text before the run and the run as digits; returns how far {@code text} is copied. */
+  private static int replaceRun(String text, StringBuilder out, int copied, List<String> run, int start, int end) {
+    List<String> words = new ArrayList<>(run);
+    while (!words.isEmpty() && words.get(words.size() - 1).equals("and")) {
+      words.remove(words.size() - 1);
+      end = text.toLowerCase(Locale.ROOT).lastIndexOf("and", end - 1);
+      end = end < 0 ? start : end;
+      while (end > start && !Character.isLetterOrDigit(text.charAt(end - 1))) {
+        end--;
+      }
+    }
+    boolean worthIt = !words.isEmpty() && !(words.size() == 1 && (words.get(0).equals("oh")
+        || words.get(0).matches("[0-9]+")));
+    if (!worthIt) {
+      return copied;
+    }
+    out.append(text, copied, start).append(digits(words));
+    return end;
+  }
+
   /** Each run of number words in {@code text} as digits, space-separated ("" when there is none). */
   static String asDigits(String text) {
     List<String> out = new ArrayList<>();

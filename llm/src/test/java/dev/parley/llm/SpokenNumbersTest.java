@@ -22,6 +22,20 @@ class SpokenNumbersTest {
   }
 
   @Test
+  void theCallersWordsAreWrittenWithDigitsForTheModel() {
+    assertThat(SpokenNumbers.withDigits("Also, where is my order? Four thousand, four hundred seventeen."))
+        .isEqualTo("Also, where is my order? 4417.");
+    assertThat(SpokenNumbers.withDigits("order four four one seven please")).isEqualTo("order 4417 please");
+    assertThat(SpokenNumbers.withDigits("We're a team of twenty and our projects are all over email."))
+        .isEqualTo("We're a team of 20 and our projects are all over email.");
+    assertThat(SpokenNumbers.withDigits("Oh no, I was charged twice.")).isEqualTo("Oh no, I was charged twice.");
+    assertThat(SpokenNumbers.withDigits("nine oh two")).isEqualTo("902");
+    assertThat(SpokenNumbers.withDigits("order 4417 arrived")).isEqualTo("order 4417 arrived");
+    assertThat(SpokenNumbers.withDigits("one or two")).isEqualTo("1 or 2");
+    assertThat(SpokenNumbers.withDigits("My account login isn't working.")).isEqualTo("My account login isn't working.");
+  }
+
+  @Test
   void aValueSaidInWordsGroundsTheToolCall() {
     var orders = new dev.parley.agentconfig.AgentConfig.ToolConfig("order_status", "looks up an order",
         dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode().put("type", "object")
