@@ -25,7 +25,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,12 +34,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -209,35 +204,14 @@ class ToolsIT {
   }
 
   private static List<ToolCall> calls(TestKafka kafka, String callId) {
-    return readAll(kafka, Topics.TOOL_CALLS.name()).stream().map(v -> AvroSerde.of(ToolCall.class).decode(v))
+    return kafka.readCommitted(Topics.TOOL_CALLS.name()).stream().map(v -> AvroSerde.of(ToolCall.class).decode(v))
         .filter(c -> c.getCallId().equals(callId)).toList();
   }
 
   private static List<ToolResult> results(TestKafka kafka, String callId) {
-    return readAll(kafka, Topics.TOOL_RESULTS.name()).stream().map(v -> AvroSerde.of(ToolResult.class).decode(v))
+    return kafka.readCommitted(Topics.TOOL_RESULTS.name()).stream()
+        .map(v -> AvroSerde.of(ToolResult.class).decode(v))
         .filter(r -> r.getCallId().equals(callId)).toList();
-  }
-
-  /** Every committed record of a topic, from the start. */
-  private static List<byte[]> readAll(TestKafka kafka, String topic) {
-    Map<String, Object> config = kafka.clientConfig();
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
-        new ByteArrayDeserializer())) {
-      var partitions = consumer.partitionsFor(topic).stream()
-          .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      var end = consumer.endOffsets(partitions);
-      List<byte[]> values = new ArrayList<>();
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))
-          && System.currentTimeMillis() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
-      }
-      return values;
-    }
   }
 
   private static void respond(HttpExchange exchange, int status, String body) throws IOException {

@@ -37,13 +37,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -234,7 +230,7 @@ class ToolRunnerIT {
 
   private static List<ToolResult> results(TestKafka kafka, String callId) {
     List<ToolResult> found = new ArrayList<>();
-    for (byte[] value : readAll(kafka, Topics.TOOL_RESULTS.name())) {
+    for (byte[] value : kafka.readCommitted(Topics.TOOL_RESULTS.name())) {
       ToolResult result = AvroSerde.of(ToolResult.class).decode(value);
       if (result.getCallId().equals(callId)) {
         found.add(result);
@@ -244,30 +240,8 @@ class ToolRunnerIT {
   }
 
   private static List<DeadLetter> deadLetters(TestKafka kafka) {
-    return readAll(kafka, Topics.deadLetters(Topics.TOOL_CALLS).name()).stream()
+    return kafka.readCommitted(Topics.deadLetters(Topics.TOOL_CALLS).name()).stream()
         .map(v -> AvroSerde.of(DeadLetter.class).decode(v)).toList();
-  }
-
-  /** Every committed record of a topic, read from the start (read_committed: what consumers see). */
-  private static List<byte[]> readAll(TestKafka kafka, String topic) {
-    Map<String, Object> config = kafka.clientConfig();
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
-        new ByteArrayDeserializer())) {
-      var partitions = consumer.partitionsFor(topic).stream()
-          .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      var end = consumer.endOffsets(partitions);
-      List<byte[]> values = new ArrayList<>();
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))
-          && System.currentTimeMillis() < deadline) {
-        consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
-      }
-      return values;
-    }
   }
 
   private static KafkaProducer<byte[], byte[]> producer(TestKafka kafka) {

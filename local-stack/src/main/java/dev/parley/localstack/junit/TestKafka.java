@@ -35,6 +35,32 @@ public final class TestKafka implements ExtensionContext.Store.CloseableResource
     return Admin.create(clientConfig());
   }
 
+  /**
+   * The values of every committed record of {@code topic}, from the start (read_committed: what consumers see; an
+   * aborted transaction's records are not among them). Reads for at most 10 s.
+   */
+  public java.util.List<byte[]> readCommitted(String topic) {
+    Map<String, Object> config = clientConfig();
+    config.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(config,
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      var partitions = consumer.partitionsFor(topic).stream()
+          .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      var end = consumer.endOffsets(partitions);
+      java.util.List<byte[]> values = new java.util.ArrayList<>();
+      long deadline = System.currentTimeMillis() + 10_000;
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))
+          && System.currentTimeMillis() < deadline) {
+        consumer.poll(java.time.Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+      }
+      return values;
+    }
+  }
+
   @Override
   public void close() {
     if (ownedBroker != null) {
