@@ -351,6 +351,75 @@ class VoiceCallIT {
     }
   }
 
+  /**
+   * The built-in end_call through the whole pipeline: the agent (its config now listing end_call) answers a caller
+   * who says goodbye, its reply's end_call is true, tts-egress closes the room once the goodbye has played, the
+   * caller is disconnected, and the session ends with its summary on the topics.
+   */
+  @Test
+  void anAgentThatMayEndTheCallSaysGoodbyeAndTheSessionEndsWithItsSummary(TestKafka kafka, TestLiveKit livekit)
+      throws Exception {
+    ObjectNode config = AgentConfigJson.tree(SeedAgents.all().get(0).withDefaults());
+    config.put("agent_id", agent).put("version", 2).put("status", "active");
+    config.withArray("tools").addObject().put("name", "end_call");
+    try (var producer = new KafkaProducer<>(kafka.clientConfig(), Serdes.String().serializer(),
+        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
+      producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
+          .setAgentId(agent).setTenantId("e2e").setVersion(2).setStatus(ConfigStatus.ACTIVE)
+          .setConfigJson(config.toString()).setUpdatedAt(Instant.now()).build())).get();
+    }
+    Thread.sleep(2000); // the router's and the processor's config caches read it
+    AtomicLong agentFrames = new AtomicLong();
+    AtomicLong agentFramesAfterSpeech = new AtomicLong();
+    AtomicLong speechEnded = new AtomicLong(Long.MAX_VALUE);
+    AtomicLong disconnectedAt = new AtomicLong();
+    RoomListener ears = new RoomListener() {
+      @Override
+      public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
+        if (participant.startsWith("agent-voice-") && Pcm.rms(Pcm.samples(pcm)) > 300) {
+          agentFrames.incrementAndGet();
+          if (System.currentTimeMillis() > speechEnded.get()) {
+            agentFramesAfterSpeech.incrementAndGet();
+          }
+        }
+      }
+
+      @Override
+      public void onDisconnected(String reason) {
+        disconnectedAt.compareAndSet(0, System.currentTimeMillis());
+      }
+    };
+    byte[] speech;
+    try (dev.parley.speech.TextToSpeech tts = callerVoice()) {
+      speech = tts.synthesize("Great, that's all I needed. Thank you, goodbye!", 1.0);
+    }
+    String room = "bye-" + run;
+    try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
+        Duration.ofSeconds(20))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> agentFrames.get() > 50); // the greeting
+      Thread.sleep(3000);
+      try (AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
+        Thread.sleep(1000);
+        mic.write(speech);
+        speechEnded.set(System.currentTimeMillis() + speech.length / 96);
+        await().atMost(Duration.ofSeconds(120)).until(() -> disconnectedAt.get() > 0);
+      }
+    }
+    assertThat(agentFramesAfterSpeech.get()).as("the caller heard the goodbye before the room closed")
+        .isGreaterThan(20);
+    String session = Timeline.sessionOfRoom(kafkaBootstrap, room);
+    await().atMost(Duration.ofSeconds(90)).until(() -> Timeline.read(kafkaBootstrap, session).events()
+        .contains("session-summaries:SessionSummary"));
+    SessionTimeline timeline = Timeline.read(kafkaBootstrap, session).timeline();
+    System.out.println(timeline.toText());
+    assertThat(timeline.userTurns()).hasSize(1);
+    assertThat(timeline.userTurns().get(0).fields().path("end_call").asBoolean(false))
+        .as("the agent's answer ended the call").isTrue();
+    var json = timeline.toJson();
+    assertThat(json.at("/ended/reason").asText()).startsWith("room_closed");
+    assertThat(json.at("/summary/text").asText()).isNotBlank();
+  }
+
   private String callerToken(String room) {
     AccessToken token = new AccessToken("devkey", "secret");
     token.setIdentity("caller-" + run);
