@@ -416,7 +416,7 @@ class VoiceCallIT {
     assertThat(timeline.userTurns().get(0).fields().path("end_call").asBoolean(false))
         .as("the agent's answer ended the call").isTrue();
     var json = timeline.toJson();
-    assertThat(json.at("/ended/reason").asText()).startsWith("room_closed");
+    assertThat(json.at("/ended/reason").asText()).isEqualTo("agent_ended");
     assertThat(json.at("/summary/text").asText()).isNotBlank();
   }
 

@@ -1,6 +1,7 @@
 package dev.parley.ingress;
 
 import dev.parley.events.SessionEnded;
+import dev.parley.schemas.Identities;
 import dev.parley.livekit.Job;
 import dev.parley.livekit.Participant;
 import dev.parley.livekit.RoomListener;
@@ -146,9 +147,17 @@ final class CallSession implements RoomListener {
     log.info("session {} started for {} in room {}", sessionId, identity, job.room());
   }
 
-  /** The caller may end the session from the page ({@link CallerControl}); nobody else in the room may. */
+  /**
+   * The caller may end the session from the page ({@link CallerControl}), and so may the agent's voice when the agent
+   * ends the call (its built-in end_call, just before it closes the room); nobody else in the room may.
+   */
   @Override
   public void onData(String fromIdentity, String topic, byte[] payload) {
+    if (Identities.isVoice(fromIdentity) && CallerControl.of(topic, payload) == CallerControl.Request.END_SESSION) {
+      log.info("session {}: the agent ended the call", sessionId);
+      end("agent_ended");
+      return;
+    }
     if (caller == null || !caller.equals(fromIdentity)) {
       return;
     }

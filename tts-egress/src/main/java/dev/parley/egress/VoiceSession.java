@@ -65,6 +65,10 @@ final class VoiceSession implements AutoCloseable {
   private String endAfter;
   private boolean hungUp;
   private final Consumer<String> hangUp;
+  /** The control message that tells the room's listener the agent ended the call. */
+  static final String END_TOPIC = "parley-control";
+  static final byte[] END_SESSION = "{\"type\":\"end_session\",\"by\":\"agent\"}"
+      .getBytes(java.nio.charset.StandardCharsets.UTF_8);
   /** How long after the goodbye's last audio the room is closed (the audio's way to the caller). */
   static final long HANG_UP_AFTER_MS = 700;
   /** Turns cut off by the caller: their later sentences are not spoken. */
@@ -182,6 +186,8 @@ final class VoiceSession implements AutoCloseable {
       hungUp = true;
       LOG.info("session {}: the agent ended the call after turn {}: closing room {}", sessionId, endAfter,
           room.roomName());
+      // the listener ends the session first (reason agent_ended: its summary follows), then the room closes
+      room.sendData(END_TOPIC, END_SESSION);
       watcher.schedule(() -> hangUp.accept(room.roomName()), HANG_UP_AFTER_MS,
           java.util.concurrent.TimeUnit.MILLISECONDS);
     }
