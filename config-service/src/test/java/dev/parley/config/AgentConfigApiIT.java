@@ -162,13 +162,15 @@ class AgentConfigApiIT {
   }
 
   @Test
-  void aToolIsStoredWithTheConfigAndBadToolsGet400NamingTheField() {
+  void aToolIsStoredWithTheConfigAndBadToolsGet400NamingTheField() throws Exception {
     String tool = "{\"name\":\"order_status\",\"description\":\"Looks an order up\",\"parameters\":{\"type\":"
         + "\"object\",\"properties\":{\"order_id\":{\"type\":\"string\"}},\"required\":[\"order_id\"]},\"http\":"
         + "{\"method\":\"GET\",\"url\":\"https://shop.example/orders/{order_id}\",\"headers\":{\"X-Api-Key\":"
         + "\"${secret:SHOP_KEY}\"}}}";
-    String withTool = SUPPORT.replaceFirst("\\{", "{\"tools\": [" + java.util.regex.Matcher.quoteReplacement(tool)
-        + "], ");
+    var seed = (com.fasterxml.jackson.databind.node.ObjectNode) dev.parley.agentconfig.AgentConfigJson.MAPPER
+        .readTree(SUPPORT);
+    seed.set("tools", dev.parley.agentconfig.AgentConfigJson.MAPPER.readTree("[" + tool + "]"));
+    String withTool = seed.toString();
 
     Api.Response created = api.post("/api/v1/agents/config", withTool);
     assertThat(created.status()).isEqualTo(201);
