@@ -15,8 +15,10 @@ public final class ConfigServiceMain {
     if (args.length > 0 && args[0].equals("seed")) {
       String url = args.length > 1 ? args[1] : "http://127.0.0.1:8080";
       String key = settings.string("PARLEY_ADMIN_API_KEY", null, "admin API key");
+      String desk = settings.string("PARLEY_ORDER_DESK_URL", "", "where the seed support agent's order_status tool"
+          + " reaches the example order desk (default: the local stack's " + SeedCommand.LOCAL_ORDER_DESK + ")");
       settings.validate("seed");
-      System.exit(new SeedCommand(url, key, System.out).run() ? 0 : 1);
+      System.exit(new SeedCommand(url, key, System.out, SeedCommand.orderDesk(desk)).run() ? 0 : 1);
     }
     ConfigServiceConfig config;
     try {

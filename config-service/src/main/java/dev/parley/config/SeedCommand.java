@@ -29,6 +29,21 @@ public final class SeedCommand {
     this.adjust = adjust;
   }
 
+  /** Where the seed support agent's {@code order_status} tool reaches the example order desk in the local stack. */
+  public static final String LOCAL_ORDER_DESK = "http://127.0.0.1:8094";
+
+  /**
+   * The seeds' tool URLs pointed at the example order desk at {@code url} (its address in another deployment, such as
+   * {@code http://order-desk:8094} in Docker Compose); blank: unchanged.
+   */
+  public static java.util.function.UnaryOperator<String> orderDesk(String url) {
+    if (url == null || url.isBlank()) {
+      return json -> json;
+    }
+    String base = url.replaceAll("/+$", "");
+    return json -> json.replace("\"" + LOCAL_ORDER_DESK + "/", "\"" + base + "/");
+  }
+
   /** What the seeds use, given the keys in an environment: a line for the console and the change to make. */
   public record Providers(String description, java.util.function.UnaryOperator<String> adjust) {}
 

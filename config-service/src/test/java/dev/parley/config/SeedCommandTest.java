@@ -26,6 +26,18 @@ class SeedCommandTest {
   }
 
   @Test
+  void theSupportAgentsOrderToolCanPointAtTheOrderDeskOfAnotherDeployment() {
+    String seed = SeedAgents.json().get(0);
+    AgentConfig compose = AgentConfigJson.read(SeedCommand.orderDesk("http://order-desk:8094/").apply(seed));
+    assertThat(compose.tool("order_status").orElseThrow().http().url())
+        .isEqualTo("http://order-desk:8094/orders/{order_id}");
+    assertThat(AgentConfigValidator.validate(compose)).isEmpty();
+    assertThat(SeedCommand.orderDesk("").apply(seed)).isSameAs(seed);
+    assertThat(AgentConfigJson.read(seed).tool("order_status").orElseThrow().http().url())
+        .startsWith(SeedCommand.LOCAL_ORDER_DESK + "/orders/");
+  }
+
+  @Test
   void theKeysInTheEnvironmentPickTheSeedsCloudEngines() {
     String seed = SeedAgents.json().get(1);
     AgentConfig all = AgentConfigJson.read(SeedCommand.cloudProviders(java.util.Map.of("OPENAI_API_KEY", "k",

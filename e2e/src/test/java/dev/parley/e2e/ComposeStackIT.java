@@ -124,6 +124,11 @@ class ComposeStackIT {
       assertThat(demo.exit).as(demo.output).isZero();
       assertThat(demo.output).contains("agent:  Hi, you've reached support.").contains("heard:")
           .contains("demo: 1 of 1 conversations completed");
+      // its third line asks about order 4417: the tool-runner container calls the order-desk container
+      String order = demo.output.substring(demo.output.indexOf("caller: Also, where is my order 4417?"));
+      order = order.substring(order.indexOf("agent:  "), order.indexOf("\n  fields:"));
+      assertThat(order).contains("One moment while I look up that order.");
+      assertThat(order.toLowerCase(java.util.Locale.ROOT)).containsAnyOf("thursday", "dhl", "shipped");
 
       // 4. two support processors share the agent's partitions: greetings of 12 sessions come from both
       try (Replies replies = new Replies("127.0.0.1:" + kafkaPort, project)) {
