@@ -34,7 +34,6 @@ final class ToolResults implements TurnAnswerer.ToolResultSource, AutoCloseable 
   static final Duration LOOKBACK = Duration.ofMinutes(10);
   private static final int REMEMBERED = 10_000;
   private final KafkaConsumer<byte[], byte[]> consumer;
-  private final Thread thread;
   private final Map<String, CompletableFuture<ToolResult>> results = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<ToolResult>> eldest) {
@@ -54,7 +53,7 @@ final class ToolResults implements TurnAnswerer.ToolResultSource, AutoCloseable 
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     config.put(ConsumerConfig.CLIENT_ID_CONFIG, "tool-results-" + instance);
     this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    this.thread = new Thread(this::run, "tool-results");
+    Thread thread = new Thread(this::run, "tool-results");
     thread.setDaemon(true);
     thread.start();
   }

@@ -209,7 +209,7 @@ final class TurnAnswerer {
           lost ? "the caller's words were lost with their listener (ingress-worker crashed)"
               : "no config for agent " + agentId, null, -1, 1);
     } else {
-      answer = answerWithTools(session, event, turnId, found, history, transcript, sink);
+      answer = answerWithTools(session, turnId, found, history, transcript, sink);
     }
     if (cut != null) {
       answer = answer.withNote(cut);
@@ -225,8 +225,8 @@ final class TurnAnswerer {
    * recorded for its call id instead of calling again. A tool that does not answer in time is told to the model as a
    * timeout, so the caller still hears an answer.
    */
-  private TurnResponder.Answer answerWithTools(String session, RoutedEvent event, String turnId,
-      AgentConfigCache.Found found, SessionHistory history, String transcript, TurnResponder.ChunkSink sink) {
+  private TurnResponder.Answer answerWithTools(String session, String turnId, AgentConfigCache.Found found,
+      SessionHistory history, String transcript, TurnResponder.ChunkSink sink) {
     AgentConfig config = found.config();
     return responder.answerUsingTools(config, history.exchanges(), transcript, sink, (call, number) -> runTool(session,
         turnId, turnId + "#" + number, config, call, config.tool(call.tool()).orElse(null)));

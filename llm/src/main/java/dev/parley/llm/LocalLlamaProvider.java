@@ -100,7 +100,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   @Override
   public Completion complete(Request request, Consumer<String> onDelta) {
     ObjectNode fieldsSchema = fieldsSchema(request);
-    String prompt = conversation(request.messages(), fieldsSchema, request.tools(), true);
+    String prompt = conversation(request.messages(), fieldsSchema, true);
 
     LlamaServer.Result spoken;
     String opening = "{\"" + AgentConfigValidator.SPOKEN_FIELD + "\":\"";
@@ -263,8 +263,6 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     return grammar.append('\n').append(rules).append("value ::= [^\"\\\\\\n]{0,60}\n").toString();
   }
 
-
-
   private static boolean endsSentence(String text) {
     String stripped = text.strip();
     return !stripped.isEmpty() && ".!?".indexOf(stripped.charAt(stripped.length() - 1)) >= 0;
@@ -310,7 +308,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   public void warm(Request request) {
     List<Message> messages = request.messages();
     boolean ahead = !messages.isEmpty() && messages.get(messages.size() - 1).role().equals("user");
-    String prompt = conversation(messages, fieldsSchema(request), request.tools(), ahead);
+    String prompt = conversation(messages, fieldsSchema(request), ahead);
     ObjectNode body = JSON.createObjectNode().put("n_predict", 0);
     Duration bound = ahead ? READ_AHEAD_TIMEOUT : WARM_TIMEOUT;
     boolean live = ahead && !request.background(); // a live caller's words: background work yields to them
@@ -360,18 +358,10 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
    * The conversation in ChatML. The system turn holds the agent's instructions, how to speak, and what
    * each field means (the model sees the fields' allowed values before it has to fill them in). With
    * {@code answer}, it ends by opening the agent's reply to the last caller turn; without, it ends
-   * after the last agent turn, ready for the next caller turn.
+   * after the last agent turn, ready for the next caller turn. A turn's tool use is in the model's own format: the
+   * call inside {@code <tool_call>} tags in the agent's turn, the tool's answer in a {@code <tool_response>}.
    */
   static String conversation(List<Message> messages, ObjectNode fieldsSchema, boolean answer) {
-    return conversation(messages, fieldsSchema, List.of(), answer);
-  }
-
-  /**
-   * As above, with the agent's tools described in the system turn, and a turn's tool use in the model's own format:
-   * the call inside {@code <tool_call>} tags in the agent's turn, the tool's answer in a {@code <tool_response>}.
-   */
-  static String conversation(List<Message> messages, ObjectNode fieldsSchema,
-      List<dev.parley.agentconfig.AgentConfig.ToolConfig> tools, boolean answer) {
     StringBuilder prompt = new StringBuilder();
     String instructions = "";
     List<Message> turns = new ArrayList<>();
@@ -382,7 +372,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
         turns.add(message);
       }
     }
-    prompt.append("<|im_start|>system\n").append(system(instructions, fieldsSchema, tools)).append("<|im_end|>\n");
+    prompt.append("<|im_start|>system\n").append(system(instructions, fieldsSchema)).append("<|im_end|>\n");
     String end = "<|im_end|>\n";
     String previous = "";
     for (Message turn : turns) {
@@ -415,11 +405,6 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   }
 
   static String system(String instructions, ObjectNode fieldsSchema) {
-    return system(instructions, fieldsSchema, List.of());
-  }
-
-  static String system(String instructions, ObjectNode fieldsSchema,
-      List<dev.parley.agentconfig.AgentConfig.ToolConfig> tools) {
     String base = instructions.replace(TurnResponder.JSON_NOTE, "").strip();
     StringBuilder text = new StringBuilder(base);
     JsonNode properties = fieldsSchema.path("properties");

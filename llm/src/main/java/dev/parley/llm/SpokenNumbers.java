@@ -7,8 +7,8 @@ import java.util.Map;
 
 /**
  * Numbers as speech-to-text writes what a caller says: "four thousand, four hundred seventeen", "forty four
- * seventeen", "four four one seven", "nine oh two". {@link #asDigits} gives each run of number words as digits, so a
- * value the model writes as 4417 can be found in what the caller said.
+ * seventeen", "four four one seven", "nine oh two". {@link #withDigits} writes each run of number words as digits, so
+ * the model reads 4417 and a value it writes as 4417 can be found in what the caller said.
  */
 final class SpokenNumbers {
   private static final Map<String, Integer> UNITS = Map.ofEntries(Map.entry("zero", 0), Map.entry("oh", 0),
@@ -83,36 +83,6 @@ final class SpokenNumbers {
     }
     out.append(text, copied, start).append(digits(words));
     return end;
-  }
-
-  /** Each run of number words in {@code text} as digits, space-separated ("" when there is none). */
-  static String asDigits(String text) {
-    List<String> out = new ArrayList<>();
-    List<String> run = new ArrayList<>();
-    for (String word : text.toLowerCase(Locale.ROOT).split("[^a-z0-9]+")) {
-      boolean number = UNITS.containsKey(word) || TENS.containsKey(word) || SCALES.containsKey(word)
-          || (word.equals("and") && !run.isEmpty()) || word.matches("[0-9]+");
-      if (number) {
-        run.add(word);
-      } else {
-        flush(run, out);
-      }
-    }
-    flush(run, out);
-    return String.join(" ", out);
-  }
-
-  private static void flush(List<String> run, List<String> out) {
-    while (!run.isEmpty() && run.get(run.size() - 1).equals("and")) {
-      run.remove(run.size() - 1);
-    }
-    if (!run.isEmpty()) {
-      String digits = digits(run);
-      if (digits != null) {
-        out.add(digits);
-      }
-    }
-    run.clear();
   }
 
   /**

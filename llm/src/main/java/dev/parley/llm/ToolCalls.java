@@ -49,7 +49,7 @@ final class ToolCalls {
     if (callerWords == null) {
       return false;
     }
-    return callerWords.matches("(?s).*[0-9].*") || !SpokenNumbers.asDigits(callerWords).isEmpty()
+    return callerWords.matches("(?s).*[0-9].*") || !SpokenNumbers.withDigits(callerWords).equals(callerWords)
         || callerWords.matches("(?s).*\\b[A-Z]{2,}\\b.*");
   }
 
@@ -85,7 +85,7 @@ final class ToolCalls {
     JsonNode schema = tool.parameters();
     Set<String> required = new HashSet<>();
     schema.path("required").forEach(r -> required.add(r.asText()));
-    String said = normalized(callerWords == null ? "" : callerWords + " " + SpokenNumbers.asDigits(callerWords));
+    String said = normalized(callerWords == null ? "" : callerWords + " " + SpokenNumbers.withDigits(callerWords));
     ObjectNode arguments = JsonNodeFactory.instance.objectNode();
     for (Iterator<java.util.Map.Entry<String, JsonNode>> it = answer.get("arguments").fields(); it.hasNext(); ) {
       java.util.Map.Entry<String, JsonNode> argument = it.next();

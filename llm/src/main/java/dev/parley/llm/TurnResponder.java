@@ -41,11 +41,10 @@ public final class TurnResponder {
     void chunk(int index, String text);
   }
 
-  /** The finished turn. {@code completion} is null when the provider was not (successfully) called. */
   /**
-   * The finished turn, or with {@code toolCall} a turn waiting for a tool: {@code spoken} is then what was said before
-   * asking, and the turn goes on with {@link #answer(AgentConfig, List, String, List, ChunkSink)} once the tool has
-   * answered.
+   * The finished turn ({@code completion} is null when the provider was not successfully called), or with
+   * {@code toolCall} a turn waiting for a tool: {@code spoken} is then what was said before asking, and the turn goes
+   * on with {@link #answer(AgentConfig, List, String, List, ChunkSink)} once the tool has answered.
    */
   public record Answer(String spoken, ObjectNode fields, TurnOutcome outcome, String fallbackReason, Completion completion,
       long firstChunkNanos, int chunks, LlmProvider.ToolRequest toolCall) {
@@ -264,7 +263,7 @@ public final class TurnResponder {
     }
   }
 
-  /** Every request carries the config's tools (part of the prompt a provider caches); see {@link #toolsOffered}. */
+  /** Every request carries the config's HTTP tools; whether they are offered now is {@link #toolsOffered}. */
   private static LlmProvider.Request request(AgentConfig config, List<Message> messages, ObjectNode schema,
       boolean background) {
     return new LlmProvider.Request(config.llmConfig().provider(), config.llmConfig().baseUrl(),

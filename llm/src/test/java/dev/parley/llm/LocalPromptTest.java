@@ -39,11 +39,6 @@ class LocalPromptTest {
 
   @Test
   void aTurnThatUsedAToolShowsTheCallAndItsResponseInTheModelsOwnFormat() {
-    com.fasterxml.jackson.databind.node.ObjectNode parameters = dev.parley.agentconfig.AgentConfigJson.MAPPER
-        .createObjectNode().put("type", "object");
-    parameters.putObject("properties").putObject("order_id").put("type", "string");
-    var tool = new dev.parley.agentconfig.AgentConfig.ToolConfig("order_status", "Looks up an order.", parameters, null,
-        null);
     LlmProvider.ToolRequest call = new LlmProvider.ToolRequest("order_status",
         dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode().put("order_id", "4417"));
     List<LlmProvider.Message> messages = List.of(new LlmProvider.Message("system", "Be brief."),
@@ -52,16 +47,14 @@ class LocalPromptTest {
         new LlmProvider.Message("tool_call", call.json()),
         new LlmProvider.Message("tool", "{\"status\":\"shipped\"}"));
 
-    String prompt = LocalLlamaProvider.conversation(messages, fields(), List.of(tool), true);
+    String prompt = LocalLlamaProvider.conversation(messages, fields(), true);
 
-    assertThat(prompt).as("tools are not described to the model: it then offers a lookup in answer to anything")
-        .doesNotContain("order_status(").doesNotContain("Looks up an order.")
-        .contains("<|im_start|>user\nWhere is order 4417?<|im_end|>\n<|im_start|>assistant\nLet me check.\n<tool_call>\n"
+    assertThat(prompt).contains("<|im_start|>user\nWhere is order 4417?<|im_end|>\n<|im_start|>assistant\nLet me check.\n<tool_call>\n"
             + "{\"name\":\"order_status\",\"arguments\":{\"order_id\":\"4417\"}}\n</tool_call><|im_end|>\n"
             + "<|im_start|>user\n<tool_response>\n{\"status\":\"shipped\"}\n</tool_response><|im_end|>\n"
             + "<|im_start|>assistant\n");
-    assertThat(prompt).as("tools are part of the cached prefix from the first warm-up on")
-        .startsWith(LocalLlamaProvider.conversation(messages.subList(0, 1), fields(), List.of(tool), false));
+    assertThat(prompt).as("the warm-up prompt is the turn's cached prefix")
+        .startsWith(LocalLlamaProvider.conversation(messages.subList(0, 1), fields(), false));
   }
 
   @Test
