@@ -88,7 +88,15 @@ public record AgentConfig(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record ToolConfig(@JsonProperty("name") String name, @JsonProperty("description") String description,
       @JsonProperty("parameters") com.fasterxml.jackson.databind.JsonNode parameters,
-      @JsonProperty("http") HttpBinding http, @JsonProperty("waiting_line") String waitingLine) {}
+      @JsonProperty("http") HttpBinding http, @JsonProperty("waiting_line") String waitingLine,
+      @JsonProperty("agents") List<String> agents) {
+
+    /** A tool without hand-off targets ({@code agents} is only for the built-in {@code handoff}). */
+    public ToolConfig(String name, String description, com.fasterxml.jackson.databind.JsonNode parameters,
+        HttpBinding http, String waitingLine) {
+      this(name, description, parameters, http, waitingLine, null);
+    }
+  }
 
   /**
    * How a tool is called: {@code url} may hold {@code {argument}} placeholders, filled (URL-encoded) from the call's
@@ -123,6 +131,33 @@ public record AgentConfig(
   @JsonIgnore
   public boolean endsCalls() {
     return tool(AgentConfigValidator.END_CALL).isPresent();
+  }
+
+  /**
+   * The agents this one may pass its caller to (the built-in {@code handoff}'s {@code agents}, itself left out);
+   * empty when it lists no hand-off.
+   */
+  @JsonIgnore
+  public List<String> handoffTargets() {
+    return tool(AgentConfigValidator.HANDOFF).map(ToolConfig::agents).orElse(List.of()).stream()
+        .filter(a -> a != null && !a.equals(agentId)).distinct().toList();
+  }
+
+  /**
+   * The boolean fields whose true value asks for a human: the schema's escalation fields, or, for an agent that lists
+   * the built-in {@code escalate} and has none, {@value SchemaField#ESCALATION_NEEDED}.
+   */
+  @JsonIgnore
+  public List<String> escalationFields() {
+    List<String> names = schemaConfig == null || schemaConfig.fields() == null ? List.of()
+        : schemaConfig.fields().stream().filter(f -> f != null && f.isEscalation()).map(SchemaField::name).toList();
+    return names.isEmpty() && escalates() ? List.of(SchemaField.ESCALATION_NEEDED) : names;
+  }
+
+  /** Whether the agent lists the built-in {@code escalate}: it then has an escalation field even if its schema has none. */
+  @JsonIgnore
+  public boolean escalates() {
+    return tool(AgentConfigValidator.ESCALATE).isPresent();
   }
 
   /** The tools the tool runner calls over HTTP (every tool but the built-in actions). */

@@ -60,13 +60,22 @@ public final class AgentConfigValidator {
     llm(errors, config.llmConfig());
     voice(errors, config.voiceConfig());
     stt(errors, config.sttConfig());
-    tools(errors, config.tools());
+    tools(errors, config.tools(), config.agentId());
     if (config.endsCalls() && config.schemaConfig() != null && config.schemaConfig().fields() != null) {
       for (int i = 0; i < config.schemaConfig().fields().size(); i++) {
         SchemaField field = config.schemaConfig().fields().get(i);
         if (field != null && END_CALL_FIELD.equals(field.name())) {
           errors.add(new FieldError("schema_config.fields[" + i + "].name", "'" + END_CALL_FIELD + "' is the field of"
               + " the built-in end_call action this agent lists in its tools"));
+        }
+      }
+    }
+    if (config.tool(HANDOFF).isPresent() && config.schemaConfig() != null && config.schemaConfig().fields() != null) {
+      for (int i = 0; i < config.schemaConfig().fields().size(); i++) {
+        SchemaField field = config.schemaConfig().fields().get(i);
+        if (field != null && HANDOFF_FIELD.equals(field.name())) {
+          errors.add(new FieldError("schema_config.fields[" + i + "].name", "'" + HANDOFF_FIELD + "' is the field of"
+              + " the built-in handoff action this agent lists in its tools"));
         }
       }
     }
@@ -202,6 +211,21 @@ public final class AgentConfigValidator {
   public static final String END_CALL = "end_call";
   /** The structured field an agent with {@link #END_CALL} gets: true when its answer ends the call. */
   public static final String END_CALL_FIELD = "end_call";
+  /**
+   * The built-in action that passes the caller to another agent mid-call: listed with {@code agents} (the agent ids it
+   * may pass to), it gives the agent a {@link #HANDOFF_FIELD} field, judged with the turn's other fields.
+   */
+  public static final String HANDOFF = "handoff";
+  /** The structured field an agent with {@link #HANDOFF} gets: one of its {@code agents}, or {@link #NO_HANDOFF}. */
+  public static final String HANDOFF_FIELD = "handoff_to";
+  /** The value of {@link #HANDOFF_FIELD} when the caller stays. */
+  public static final String NO_HANDOFF = "none";
+  /**
+   * The built-in action that asks for a human: the agent gets the boolean {@link AgentConfig#ESCALATION_NEEDED}
+   * field (unless its schema already has an escalation field), and a true value goes out as an escalation.
+   */
+  public static final String ESCALATE = "escalate";
+  static final int MAX_HANDOFF_AGENTS = 10;
   public static final List<String> TOOL_METHODS = List.of("GET", "POST", "PUT", "PATCH", "DELETE");
   public static final List<String> PARAMETER_TYPES = List.of("string", "integer", "number", "boolean", "array",
       "object");
@@ -209,7 +233,7 @@ public final class AgentConfigValidator {
   private static final Pattern SECRET_NAME = Pattern.compile("[A-Z][A-Z0-9_]{0,63}");
   private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}");
 
-  private static void tools(List<FieldError> errors, List<AgentConfig.ToolConfig> tools) {
+  private static void tools(List<FieldError> errors, List<AgentConfig.ToolConfig> tools, String agentId) {
     if (tools == null) {
       return;
     }
@@ -224,16 +248,15 @@ public final class AgentConfigValidator {
         errors.add(new FieldError(at, "must be an object"));
         continue;
       }
-      if (END_CALL.equals(tool.name())) { // the built-in action: nothing to call
+      if (RESERVED_TOOL_NAMES.contains(tool.name())) { // a built-in action: nothing to call
+        builtIn(errors, at, tool, agentId);
         if (!names.add(tool.name())) {
           errors.add(new FieldError(at + ".name", "'" + tool.name() + "' is used twice"));
         }
-        if (tool.http() != null || (tool.parameters() != null && !tool.parameters().isNull())) {
-          errors.add(new FieldError(at, "'end_call' is the built-in action that ends the call: it takes no http"
-              + " binding and no parameters"));
-        }
-        text(errors, at + ".description", tool.description(), false, 1000);
         continue;
+      }
+      if (tool.agents() != null) {
+        errors.add(new FieldError(at + ".agents", "only the built-in 'handoff' takes agents"));
       }
       if (blank(tool.name()) || !IDENTIFIER.matcher(tool.name()).matches()) {
         errors.add(new FieldError(at + ".name", "is required: lowercase letters, digits and '_', starting with a letter"));
@@ -246,6 +269,51 @@ public final class AgentConfigValidator {
       text(errors, at + ".waiting_line", tool.waitingLine(), false, 200);
       Set<String> parameters = parameters(errors, at + ".parameters", tool.parameters());
       http(errors, at + ".http", tool.http(), parameters);
+    }
+  }
+
+  private static final java.util.Map<String, String> BUILT_IN_PURPOSE = java.util.Map.of(END_CALL, "ends the call",
+      HANDOFF, "passes the caller to another agent", ESCALATE, "asks for a human");
+
+  /** A built-in action: no http binding and no parameters; {@code handoff} names the agents it may pass to. */
+  private static void builtIn(List<FieldError> errors, String at, AgentConfig.ToolConfig tool, String agentId) {
+    if (tool.http() != null || (tool.parameters() != null && !tool.parameters().isNull())) {
+      errors.add(new FieldError(at, "'" + tool.name() + "' is the built-in action that " + BUILT_IN_PURPOSE.get(
+          tool.name()) + ": it takes no http binding and no parameters"));
+    }
+    text(errors, at + ".description", tool.description(), false, 1000);
+    if (!HANDOFF.equals(tool.name())) {
+      if (tool.agents() != null) {
+        errors.add(new FieldError(at + ".agents", "only the built-in 'handoff' takes agents"));
+      }
+      if (tool.waitingLine() != null) {
+        errors.add(new FieldError(at + ".waiting_line", "only 'handoff' and tools with an http binding say a line"));
+      }
+      return;
+    }
+    text(errors, at + ".waiting_line", tool.waitingLine(), false, 200);
+    List<String> agents = tool.agents();
+    if (agents == null || agents.isEmpty()) {
+      errors.add(new FieldError(at + ".agents", "is required: the agent ids this agent may pass its caller to,"
+          + " e.g. [\"sales\"]"));
+      return;
+    }
+    if (agents.size() > MAX_HANDOFF_AGENTS) {
+      errors.add(new FieldError(at + ".agents", "at most " + MAX_HANDOFF_AGENTS + " agents"));
+    }
+    Set<String> seen = new HashSet<>();
+    for (int j = 0; j < agents.size(); j++) {
+      String agent = agents.get(j);
+      if (agent == null || !TopicNames.isValidAgentId(agent)) {
+        errors.add(new FieldError(at + ".agents[" + j + "]", "must be an agent id matching " + TopicNames.AGENT_ID));
+      } else if (agent.equals(agentId)) {
+        errors.add(new FieldError(at + ".agents[" + j + "]", "'" + agent + "' is this agent: it cannot pass the caller"
+            + " to itself"));
+      } else if (agent.equals(NO_HANDOFF)) {
+        errors.add(new FieldError(at + ".agents[" + j + "]", "'" + NO_HANDOFF + "' means no hand-off; name an agent"));
+      } else if (!seen.add(agent)) {
+        errors.add(new FieldError(at + ".agents[" + j + "]", "'" + agent + "' is listed twice"));
+      }
     }
   }
 

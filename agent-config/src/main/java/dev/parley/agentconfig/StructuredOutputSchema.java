@@ -28,8 +28,35 @@ public final class StructuredOutputSchema {
           .put("description", description);
       ((ArrayNode) schema.get("required")).add(AgentConfigValidator.END_CALL_FIELD);
     }
+    List<String> targets = config.handoffTargets();
+    if (!targets.isEmpty()) {
+      String description = config.tool(AgentConfigValidator.HANDOFF).map(AgentConfig.ToolConfig::description)
+          .filter(d -> d != null && !d.isBlank()).orElse(handoffDescription(targets));
+      ObjectNode property = ((ObjectNode) schema.get("properties")).putObject(AgentConfigValidator.HANDOFF_FIELD)
+          .put("type", "string").put("description", description);
+      ArrayNode values = property.putArray("enum").add(AgentConfigValidator.NO_HANDOFF);
+      targets.forEach(values::add);
+      ((ArrayNode) schema.get("required")).add(AgentConfigValidator.HANDOFF_FIELD);
+    }
+    boolean hasEscalation = config.schemaConfig() != null && config.schemaConfig().fields() != null
+        && config.schemaConfig().fields().stream().anyMatch(f -> f != null && f.isEscalation());
+    if (config.escalates() && !hasEscalation) {
+      ((ObjectNode) schema.get("properties")).putObject(AgentConfig.SchemaField.ESCALATION_NEEDED).put("type", "boolean")
+          .put("description", ESCALATE_DESCRIPTION);
+      ((ArrayNode) schema.get("required")).add(AgentConfig.SchemaField.ESCALATION_NEEDED);
+    }
     return schema;
   }
+
+  /** What {@code handoff_to} means to the model unless the agent's {@code handoff} tool describes it otherwise. */
+  static String handoffDescription(List<String> targets) {
+    return "The agent to pass the caller to, only when they ask for it or need what it does: "
+        + String.join(", ", targets) + ". Otherwise " + AgentConfigValidator.NO_HANDOFF + ".";
+  }
+
+  /** What the built-in {@code escalate}'s field means to the model. */
+  public static final String ESCALATE_DESCRIPTION = "True only when the caller asks for a person or their problem"
+      + " needs a human to act. Otherwise false.";
 
   /** What {@code end_call} means to the model unless the agent's {@code end_call} tool describes it otherwise. */
   public static final String END_CALL_DESCRIPTION = "True only when the caller has said goodbye or that they need"

@@ -82,11 +82,74 @@ class AgentConfigValidatorTest {
         .contains("schema_config.fields[0].name");
   }
 
+  @Test
+  void theBuiltInHandoffNamesItsAgentsAndAddsAnEnumFieldOfThemToTheReplySchema() throws Exception {
+    AgentConfig config = patched("{\"tools\":[" + ORDER_TOOL + ",{\"name\":\"handoff\",\"agents\":[\"sales\","
+        + "\"onboarding\"],\"waiting_line\":\"Passing you to {agent} now.\"}]}");
+    assertThat(AgentConfigValidator.validate(config)).isEmpty();
+    assertThat(config.handoffTargets()).containsExactly("sales", "onboarding");
+    assertThat(config.httpTools()).extracting(AgentConfig.ToolConfig::name).containsExactly("order_status");
+    var schema = StructuredOutputSchema.of(config);
+    assertThat(schema.at("/properties/handoff_to/enum").toString()).isEqualTo("[\"none\",\"sales\",\"onboarding\"]");
+    assertThat(schema.at("/properties/handoff_to/description").asText()).contains("sales, onboarding");
+    assertThat(schema.get("required").toString()).contains("\"handoff_to\"");
+    assertThat(StructuredOutputSchema.of(patched("{}")).at("/properties").has("handoff_to")).isFalse();
+    // read back as it was written
+    assertThat(AgentConfigJson.tree(config).toString()).contains("\"agents\":[\"sales\",\"onboarding\"]");
+  }
+
+  /** Each row: a handoff tool, the field and the rule the error names. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "{\"name\":\"handoff\"}                                        | tools[0].agents    | is required",
+      "{\"name\":\"handoff\",\"agents\":[]}                         | tools[0].agents    | is required",
+      "{\"name\":\"handoff\",\"agents\":[\"Sales Team\"]}            | tools[0].agents[0] | must be an agent id",
+      "{\"name\":\"handoff\",\"agents\":[\"sales\",\"sales\"]}      | tools[0].agents[1] | listed twice",
+      "{\"name\":\"handoff\",\"agents\":[\"none\"]}                 | tools[0].agents[0] | means no hand-off",
+      "{\"name\":\"handoff\",\"agents\":[\"sales\"],\"http\":{\"method\":\"GET\",\"url\":\"http://x\"}} | tools[0] | takes no http binding",
+      "{\"name\":\"end_call\",\"agents\":[\"sales\"]}               | tools[0].agents    | only the built-in 'handoff'",
+      "{\"name\":\"escalate\",\"waiting_line\":\"hold on\"}          | tools[0].waiting_line | only 'handoff'"})
+  void everyBrokenBuiltInActionNamesItsField(String tool, String field, String rule) throws Exception {
+    assertThat(AgentConfigValidator.validate(patched("{\"tools\":[" + tool + "]}"))).anySatisfy(e -> {
+      assertThat(e.field()).isEqualTo(field);
+      assertThat(e.rule()).contains(rule);
+    });
+  }
+
+  @Test
+  void anAgentCannotPassTheCallerToItselfNorKeepAFieldCalledHandoffTo() throws Exception {
+    String self = SeedAgents.all().get(0).agentId();
+    assertThat(AgentConfigValidator.validate(patched("{\"tools\":[{\"name\":\"handoff\",\"agents\":[\"" + self
+        + "\"]}]}"))).anySatisfy(e -> assertThat(e.rule()).contains("cannot pass the caller to itself"));
+    AgentConfig clash = patched("{\"tools\":[{\"name\":\"handoff\",\"agents\":[\"sales\"]}],\"schema_config\":"
+        + "{\"schema_id\":\"x\",\"fields\":[{\"name\":\"handoff_to\",\"type\":\"string\"}]}}");
+    assertThat(AgentConfigValidator.validate(clash)).extracting(FieldError::field)
+        .contains("schema_config.fields[0].name");
+  }
+
+  @Test
+  void theBuiltInEscalateGivesAnAgentWithoutAnEscalationFieldEscalationNeeded() throws Exception {
+    AgentConfig plain = patched("{\"tools\":[{\"name\":\"escalate\"}],\"schema_config\":{\"schema_id\":\"x\","
+        + "\"fields\":[{\"name\":\"topic\",\"type\":\"string\"}]}}");
+    assertThat(AgentConfigValidator.validate(plain)).isEmpty();
+    assertThat(plain.escalationFields()).containsExactly("escalation_needed");
+    assertThat(StructuredOutputSchema.of(plain).at("/properties/escalation_needed/type").asText()).isEqualTo("boolean");
+    // one that declares its own keeps it, and gets no second one
+    AgentConfig own = patched("{\"tools\":[{\"name\":\"escalate\"}],\"schema_config\":{\"schema_id\":\"x\","
+        + "\"fields\":[{\"name\":\"needs_human\",\"type\":\"boolean\",\"escalation\":true}]}}");
+    assertThat(own.escalationFields()).containsExactly("needs_human");
+    assertThat(StructuredOutputSchema.of(own).at("/properties").has("escalation_needed")).isFalse();
+    // without the action, a schema without escalation fields escalates nothing
+    assertThat(patched("{\"schema_config\":{\"schema_id\":\"x\",\"fields\":[{\"name\":\"topic\","
+        + "\"type\":\"string\"}]}}").escalationFields()).isEmpty();
+  }
+
   /** Each row: one tool (a patch of the order tool), the field and the rule the error names. */
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "{\"name\":\"Order Status\"}                                  | tools[0].name                  | lowercase letters",
-      "{\"name\":\"handoff\"}                                       | tools[0].name                  | built-in action",
+      "{\"name\":\"handoff\"}                                       | tools[0]                       | built-in action that passes the caller to another agent: it takes no http",
+      "{\"agents\":[\"sales\"]}                                      | tools[0].agents                | only the built-in 'handoff' takes agents",
       "{\"name\":\"end_call\"}                                      | tools[0]                       | takes no http binding and no parameters",
       "{\"description\":null}                                        | tools[0].description           | is required",
       "{\"parameters\":{\"type\":\"string\"}}                       | tools[0].parameters            | JSON Schema object",

@@ -187,6 +187,8 @@ class FaultsIT {
     final String run;
     final String agent;
     final List<JavaProcess> processes = new ArrayList<>();
+    /** Agents besides {@link #agent} this pipeline serves. */
+    final List<String> others = new ArrayList<>();
 
     private Pipeline(String run) {
       this.run = run;
@@ -217,8 +219,22 @@ class FaultsIT {
      */
     static Pipeline startLocal(String bootstrap, String run, Path dir, java.util.function.Consumer<ObjectNode> edit,
         Map<String, String> extraEnv) throws Exception {
+      return startLocal(bootstrap, run, dir, edit, extraEnv, Map.of());
+    }
+
+    /**
+     * The same, with more agents served by the same processor: each seed agent id in {@code others} is published as
+     * {@code <run>-<first word of the seed id>} (sales-agent-v1: {@code <run>-sales}), edited by its value.
+     */
+    static Pipeline startLocal(String bootstrap, String run, Path dir, java.util.function.Consumer<ObjectNode> edit,
+        Map<String, String> extraEnv, Map<String, java.util.function.Consumer<ObjectNode>> others) throws Exception {
       Pipeline pipeline = new Pipeline(run);
       try {
+        for (Map.Entry<String, java.util.function.Consumer<ObjectNode>> other : others.entrySet()) {
+          String id = run + "-" + other.getKey().substring(0, other.getKey().indexOf('-'));
+          pipeline.publishAgent(bootstrap, id, other.getKey(), other.getValue());
+          pipeline.others.add(id);
+        }
         pipeline.publishAgent(bootstrap, edit);
         Path state = Path.of("..", ".parley").toAbsolutePath().normalize();
         Map<String, String> local = Map.of(
@@ -239,7 +255,7 @@ class FaultsIT {
       Pipeline pipeline = this;
       try {
         Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", bootstrap,
-            "PARLEY_AGENTS", pipeline.agent, "PARLEY_PROCESSOR_INSTANCE_ID", run,
+            "PARLEY_AGENTS", String.join(",", concat(pipeline.agent, others)), "PARLEY_PROCESSOR_INSTANCE_ID", run,
             "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", dir.resolve("router").toString()));
         env.putAll(llmEnv);
         env.putAll(extraEnv);
@@ -254,13 +270,24 @@ class FaultsIT {
       }
     }
 
+    private static List<String> concat(String first, List<String> more) {
+      List<String> all = new ArrayList<>(List.of(first));
+      all.addAll(more);
+      return all;
+    }
+
     private void publishAgent(String bootstrap, java.util.function.Consumer<ObjectNode> edit) throws Exception {
+      publishAgent(bootstrap, agent, SeedAgents.IDS.get(0), edit);
+    }
+
+    private void publishAgent(String bootstrap, String agent, String seedId, java.util.function.Consumer<ObjectNode> edit)
+        throws Exception {
       try (Admin admin = Admin.create(Map.<String, Object>of("bootstrap.servers", bootstrap))) {
         List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
         topics.add(Topics.agent(agent));
         new TopicProvisioner(admin, (short) 1).ensure(topics);
       }
-      ObjectNode json = AgentConfigJson.tree(SeedAgents.all().get(0).withDefaults());
+      ObjectNode json = AgentConfigJson.tree(SeedAgents.all().get(SeedAgents.IDS.indexOf(seedId)).withDefaults());
       json.put("agent_id", agent).put("version", 1).put("status", "active");
       edit.accept(json);
       try (var producer = new KafkaProducer<>(Map.<String, Object>of("bootstrap.servers", bootstrap),

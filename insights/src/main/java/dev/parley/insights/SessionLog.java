@@ -40,7 +40,7 @@ public final class SessionLog implements AutoCloseable {
   static final List<String> SESSION_TOPICS = List.of(Topics.SESSIONS.name(), Topics.USER_TURNS.name(),
       Topics.ROUTING_DECISIONS.name(), Topics.AGENT_REPLIES.name(), Topics.PLAYBACK.name(),
       Topics.SESSION_SUMMARIES.name(), Topics.ESCALATIONS.name(), Topics.TOOL_CALLS.name(),
-      Topics.TOOL_RESULTS.name());
+      Topics.TOOL_RESULTS.name(), Topics.HANDOFFS.name());
   private static final Pattern AGENT_TOPIC = Pattern.compile(Topics.agentTopicPattern());
   private final KafkaConsumer<String, byte[]> consumer;
   private long undecodable;
@@ -299,6 +299,8 @@ public final class SessionLog implements AutoCloseable {
       return Topics.TOOL_CALLS.valueSerde().deserializer().deserialize(topic, value);
     } else if (topic.equals(Topics.TOOL_RESULTS.name())) {
       return Topics.TOOL_RESULTS.valueSerde().deserializer().deserialize(topic, value);
+    } else if (topic.equals(Topics.HANDOFFS.name())) {
+      return Topics.HANDOFFS.valueSerde().deserializer().deserialize(topic, value);
     } else if (Topics.agentIdOf(topic) != null) {
       return AvroSerde.of(RoutedEvent.class).deserializer().deserialize(topic, value).getEvent();
     }

@@ -434,9 +434,14 @@ public final class SessionTimeline {
     if (turns.isEmpty()) {
       out.append("  no turns yet\n");
     }
+    boolean handedOff = decisions.stream().anyMatch(d -> d.getStrategy() == dev.parley.events.RoutingStrategy.HANDOFF);
     for (Turn t : turns) {
-      out.append(t.user == null ? "Greeting" : "Turn " + t.user.getTurnIndex()).append("  [").append(t.turnId)
-          .append("]\n");
+      boolean pickUp = dev.parley.schemas.Handoffs.isPickUp(t.turnId);
+      out.append(t.user != null ? "Turn " + t.user.getTurnIndex() : pickUp ? "Picked up after a hand-off" : "Greeting")
+          .append("  [").append(t.turnId).append("]\n");
+      if (pickUp && t.agent != null) {
+        out.append("  caller: ").append(t.agent.getUserTranscript()).append("  (said to the agent that passed them)\n");
+      }
       if (t.user != null) {
         out.append("  caller: ").append(t.user.getTranscript()).append('\n');
         if (t.traceId != null) {
@@ -444,7 +449,8 @@ public final class SessionTimeline {
         }
       }
       if (t.agent != null) {
-        out.append("  agent:  ").append(t.agent.getSystemResponse()).append('\n');
+        out.append("  agent:  ").append(handedOff ? "[" + t.agent.getAgentId() + "] " : "")
+            .append(t.agent.getSystemResponse()).append('\n');
         String fields = t.fields().toString();
         if (!fields.equals("{}")) {
           out.append("  fields: ").append(fields).append('\n');
@@ -528,6 +534,9 @@ public final class SessionTimeline {
     } else if (e instanceof ToolResult x) {
       return "tool result " + x.getOutcome() + " of " + x.getTool() + " in " + x.getLatencyMs() + " ms by "
           + x.getRunner() + ": " + shorten(x.getResult(), 120);
+    } else if (e instanceof dev.parley.events.Handoff h) {
+      return "hand-off: " + h.getFromAgentId() + " passed the caller to " + h.getToAgentId() + " in " + h.getTurnId()
+          + " (caller: \"" + h.getUserTranscript() + "\")";
     } else if (e instanceof PlaybackEvent p) {
       return "playback " + p.getKind() + (p.getKind() == PlaybackKind.STARTED ? ""
           : " after " + p.getAudioMsPlayed() + " ms")

@@ -3,11 +3,13 @@ package dev.parley.processor;
 import dev.parley.events.AgentReply;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.Escalation;
+import dev.parley.events.Handoff;
 import dev.parley.events.SessionSummary;
 import dev.parley.events.ToolCall;
 import dev.parley.kit.TopicWindow;
 import dev.parley.schemas.AvroSerde;
 import dev.parley.schemas.Topics;
+import dev.parley.schemas.TurnId;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -87,6 +89,38 @@ final class KafkaReplies implements TurnAnswerer.Replies {
         call.getSessionId().getBytes(StandardCharsets.UTF_8), AvroSerde.of(ToolCall.class).encode(call));
     traces.into(call.getSessionId(), record.headers());
     return producer.send(record);
+  }
+
+  @Override
+  public Future<RecordMetadata> handoff(Handoff handoff) {
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(Topics.HANDOFFS.name(),
+        handoff.getSessionId().getBytes(StandardCharsets.UTF_8), AvroSerde.of(Handoff.class).encode(handoff));
+    traces.into(handoff.getSessionId(), record.headers());
+    return producer.send(record);
+  }
+
+  /** Every agent's finished turns of {@code session} in the last {@code back}, oldest first (summaries left out). */
+  @Override
+  public List<AgentTurn> sessionTurns(String session, Duration back) {
+    List<AgentTurn> turns = new java.util.ArrayList<>();
+    TopicWindow.read(bootstrapServers, Topics.AGENT_REPLIES.name(), List.of(Topics.partitionOf(session)), back,
+        Duration.ofSeconds(5), r -> {
+          if (!session.equals(r.key())) {
+            return;
+          }
+          AgentReply reply;
+          try {
+            reply = AvroSerde.of(AgentReply.class).decode(r.value());
+          } catch (RuntimeException unreadable) {
+            return;
+          }
+          if (reply != null && reply.getEvent() instanceof AgentTurn turn
+              && !turn.getTurnId().equals(TurnId.summary(session).toString())
+              && turns.stream().noneMatch(t -> t.getTurnId().equals(turn.getTurnId()))) {
+            turns.add(turn);
+          }
+        });
+    return turns;
   }
 
   /**

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigCache;
 import dev.parley.agentconfig.AgentConfigJson;
+import dev.parley.agentconfig.AgentConfigValidator;
 import dev.parley.agentconfig.AgentConfigs;
 import dev.parley.events.AgentReply;
 import dev.parley.events.AgentTurn;
 import dev.parley.events.Escalation;
+import dev.parley.events.Handoff;
 import dev.parley.events.RoutedEvent;
 import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionStarted;
@@ -20,6 +22,7 @@ import dev.parley.events.UserTurn;
 import dev.parley.llm.LlmProvider;
 import dev.parley.llm.SessionHistory;
 import dev.parley.llm.TurnResponder;
+import dev.parley.schemas.Handoffs;
 import dev.parley.schemas.TurnId;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,7 +67,16 @@ final class TurnAnswerer {
 
     /** A tool the model asked for, for the tool runner. */
     Future<RecordMetadata> toolCall(ToolCall call);
+
+    /** The caller is passed to another agent (the built-in handoff), for router-stream. */
+    Future<RecordMetadata> handoff(Handoff handoff);
+
+    /** Every agent's finished turns of {@code session} in the last {@code back}, oldest first: a hand-off's history. */
+    List<AgentTurn> sessionTurns(String session, Duration back);
   }
+
+  /** How far back a handed-off session's earlier turns are read. */
+  static final Duration HANDOFF_HISTORY = Duration.ofHours(2);
 
   /** The tool runner's results, by call id. */
   interface ToolResultSource {
@@ -122,6 +134,12 @@ final class TurnAnswerer {
   }
 
   private void greet(String session, RoutedEvent event) {
+    java.util.Map<String, String> attributes = ((SessionStarted) event.getEvent()).getParticipantAttributes();
+    if (attributes != null && attributes.get(Handoffs.FROM_ATTRIBUTE) != null
+        && !attributes.getOrDefault(Handoffs.REQUEST_ATTRIBUTE, "").isBlank()) {
+      pickUp(session, event, attributes);
+      return;
+    }
     String turnId = TurnId.greeting(session).toString();
     if (!memory.firstTime(turnId)) {
       metrics.duplicate(agentId);
@@ -150,6 +168,43 @@ final class TurnAnswerer {
   }
 
   /**
+   * Another agent passed the caller here: the conversation so far is read from the replies topic (every agent's turns
+   * of the session), and this agent answers what the caller asked in the turn that passed them, as its first words.
+   * That first answer's turn id is {@code <session>#handoff-<n>} for the hand-off decided in turn n.
+   */
+  private void pickUp(String session, RoutedEvent event, java.util.Map<String, String> attributes) {
+    String from = attributes.get(Handoffs.FROM_ATTRIBUTE);
+    String decidedIn = attributes.getOrDefault(Handoffs.TURN_ATTRIBUTE, "");
+    TurnId decided;
+    try {
+      decided = TurnId.parse(decidedIn);
+    } catch (IllegalArgumentException e) {
+      decided = new TurnId(session, "unknown");
+    }
+    String turnId = Handoffs.pickUp(decided).toString();
+    TurnId decidedTurn = decided;
+    once(session, turnId, () -> {
+      SessionHistory history = memory.history(session);
+      long start = System.nanoTime();
+      List<AgentTurn> earlier = List.of();
+      try {
+        earlier = replies.sessionTurns(session, HANDOFF_HISTORY);
+      } catch (RuntimeException e) {
+        log.warn("{}: session {}: the conversation before the hand-off could not be read ({}); answering without it",
+            agentId, session, e.getMessage());
+      }
+      for (AgentTurn turn : earlier) {
+        if (!turn.getTurnId().equals(decidedTurn.toString()) && !history.answered(turn.getTurnId())) {
+          memory.restore(session, turn);
+        }
+      }
+      log.info("{}: session {} handed over by {} in turn {}: {} earlier turns read in {} ms", agentId, session, from,
+          decidedIn, earlier.size(), (System.nanoTime() - start) / 1_000_000);
+      answer(session, event, turnId, attributes.get(Handoffs.REQUEST_ATTRIBUTE), history);
+    });
+  }
+
+  /**
    * The caller paused: their words so far are read into the model's cache while ingress confirms the end of the turn,
    * so the turn, when it comes, starts sooner. Nothing is answered or recorded; a draft for a turn already answered
    * (it arrived late) or of a session without a config is ignored.
@@ -172,14 +227,18 @@ final class TurnAnswerer {
   }
 
   private void respond(String session, RoutedEvent event, String turnId, String transcript) {
-    SessionHistory history = memory.history(session);
-    if (history.answered(turnId) || !memory.firstTime(turnId)) {
+    once(session, turnId, () -> answer(session, event, turnId, transcript, memory.history(session)));
+  }
+
+  /** Answers a turn the first time it is seen (a repeat counts as a duplicate), no draft read ahead meanwhile. */
+  private void once(String session, String turnId, Runnable answering) {
+    if (memory.history(session).answered(turnId) || !memory.firstTime(turnId)) {
       metrics.duplicate(agentId);
       return;
     }
     readAheads.turnStarts(session, READ_AHEAD_WAIT);
     try {
-      answer(session, event, turnId, transcript, history);
+      answering.run();
     } finally {
       readAheads.turnEnds(session);
     }
@@ -214,8 +273,72 @@ final class TurnAnswerer {
     if (cut != null) {
       answer = answer.withNote(cut);
     }
-    finish(session, event, turnId, transcript, answer, sent, start, found);
+    String passTo = fixed == null ? handoffTarget(found.config(), answer) : null;
+    if (passTo != null) { // said after the reply, before the next agent picks up
+      String line = passingLine(found.config(), passTo, answer.spoken());
+      if (line != null) {
+        sink.chunk(answer.chunks(), line);
+        answer = answer.withLineAdded(line);
+      }
+    }
+    boolean published = finish(session, event, turnId, transcript, answer, sent, start, found);
     history.add(new SessionHistory.Exchange(turnId, transcript, answer.spoken()));
+    if (passTo != null && published) {
+      handOff(session, turnId, transcript, answer, found.config(), passTo);
+    }
+  }
+
+  /** The agent this answer passes the caller to (its {@code handoff_to} names one of the config's targets), or null. */
+  private String handoffTarget(AgentConfig config, TurnResponder.Answer answer) {
+    if (answer.outcome() == TurnOutcome.FALLBACK || answer.fields() == null) {
+      return null;
+    }
+    String to = answer.fields().path(AgentConfigValidator.HANDOFF_FIELD).asText("");
+    return config.handoffTargets().contains(to) ? to : null;
+  }
+
+  /**
+   * What the caller hears before the next agent picks up: the handoff tool's {@code waiting_line} ({@code {agent}} is
+   * the agent's name) or a default; nothing when the reply already says it is passing them on.
+   */
+  static String passingLine(AgentConfig config, String to, String spoken) {
+    String name = spokenName(to);
+    String said = spoken == null ? "" : spoken.toLowerCase(java.util.Locale.ROOT);
+    if (said.contains(name.toLowerCase(java.util.Locale.ROOT))
+        && java.util.regex.Pattern.compile("\\b(transfer|pass|connect|put you through)").matcher(said).find()) {
+      return null;
+    }
+    String line = config.tool(AgentConfigValidator.HANDOFF).map(AgentConfig.ToolConfig::waitingLine)
+        .filter(l -> l != null && !l.isBlank()).orElse(DEFAULT_PASSING_LINE);
+    return line.replace("{agent}", name);
+  }
+
+  static final String DEFAULT_PASSING_LINE = "One moment, I'm passing you to {agent}.";
+
+  /** An agent id as said aloud: words of the id without "agent" and a version ({@code sales-agent-v1}: "sales"). */
+  static String spokenName(String agentId) {
+    List<String> words = new ArrayList<>();
+    for (String word : agentId.split("[-_]+")) {
+      if (!word.isEmpty() && !word.equals("agent") && !word.matches("v\\d+")) {
+        words.add(word);
+      }
+    }
+    return words.isEmpty() ? agentId : String.join(" ", words);
+  }
+
+  /**
+   * Records the hand-off for router-stream, which sends the session's next events to {@code to}; this agent forgets
+   * the session (it hears nothing more of it).
+   */
+  private void handOff(String session, String turnId, String transcript, TurnResponder.Answer answer,
+      AgentConfig config, String to) {
+    awaitAcks(List.of(replies.handoff(Handoff.newBuilder().setSessionId(session).setTurnId(turnId)
+        .setFromAgentId(agentId).setFromConfigVersion(config.version()).setToAgentId(to)
+        .setUserTranscript(transcript).setSystemResponse(answer.spoken()).setRequestedAt(java.time.Instant.now())
+        .build())));
+    log.info("{}: session {} passed to {} in turn {}", agentId, session, to, turnId);
+    readAheads.forget(session);
+    memory.end(session);
   }
 
   /**
@@ -270,8 +393,11 @@ final class TurnAnswerer {
   }
 
 
-  /** Publishes the final turn and any escalation it raises; {@code found} is the config used (null: none found). */
-  private void finish(String session, RoutedEvent event, String turnId, String transcript,
+  /**
+   * Publishes the final turn and any escalation it raises; {@code found} is the config used (null: none found). False
+   * when the instance that held the session before had published it.
+   */
+  private boolean finish(String session, RoutedEvent event, String turnId, String transcript,
       TurnResponder.Answer answer, List<Future<RecordMetadata>> sent, long start, AgentConfigCache.Found found) {
     long total = System.nanoTime() - start;
     AgentTurn turn = TurnRecords.turn(agentId, session, turnId, event, transcript, answer, total, found);
@@ -280,7 +406,7 @@ final class TurnAnswerer {
       metrics.duplicate(agentId);
       log.info("{}: turn {} of session {} was finished by the instance that held it before; not answered twice",
           agentId, turnId, session);
-      return;
+      return false;
     }
     sent.add(replies.reply(session, new AgentReply(turn)));
     if (found != null && answer.outcome() != TurnOutcome.FALLBACK) {
@@ -289,6 +415,7 @@ final class TurnAnswerer {
     awaitAcks(sent);
     metrics.turn(agentId, answer, total);
     memory.remember(session, answer.outcome(), answer.fields());
+    return true;
   }
 
   /**
@@ -298,15 +425,13 @@ final class TurnAnswerer {
    */
   private List<Future<RecordMetadata>> escalate(AgentConfig config, AgentTurn turn, ObjectNode fields) {
     List<Future<RecordMetadata>> sent = new ArrayList<>();
-    if (fields == null || config.schemaConfig() == null || config.schemaConfig().fields() == null) {
+    if (fields == null) {
       return sent;
     }
-    for (AgentConfig.SchemaField field : config.schemaConfig().fields()) {
-      if (field.isEscalation() && fields.path(field.name()).asBoolean(false)
-          && memory.firstEscalation(turn.getSessionId(), field.name())) {
-        log.info("{}: session {} escalated by {} in turn {}", agentId, turn.getSessionId(), field.name(),
-            turn.getTurnId());
-        sent.add(replies.escalation(TurnRecords.escalation(turn, field.name(), fields)));
+    for (String field : config.escalationFields()) {
+      if (fields.path(field).asBoolean(false) && memory.firstEscalation(turn.getSessionId(), field)) {
+        log.info("{}: session {} escalated by {} in turn {}", agentId, turn.getSessionId(), field, turn.getTurnId());
+        sent.add(replies.escalation(TurnRecords.escalation(turn, field, fields)));
       }
     }
     return sent;

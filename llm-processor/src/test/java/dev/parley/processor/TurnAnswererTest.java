@@ -18,6 +18,7 @@ import dev.parley.events.UserTurn;
 import dev.parley.llm.CircuitBreaker;
 import dev.parley.llm.LlmProvider;
 import dev.parley.llm.TurnResponder;
+import dev.parley.schemas.TurnId;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -51,6 +52,8 @@ class TurnAnswererTest {
   private final Map<String, dev.parley.events.ToolResult> recordedResults = new java.util.HashMap<>();
   private final Map<String, dev.parley.events.ToolResult> runnerResults = new java.util.HashMap<>();
   private LlmProvider.ToolRequest nextCall;
+  private final List<dev.parley.events.Handoff> handoffs = new ArrayList<>();
+  private List<AgentTurn> earlierTurns = List.of();
 
   private final LlmProvider model = new LlmProvider() {
     @Override
@@ -105,6 +108,17 @@ class TurnAnswererTest {
           toolCalls.add(call);
           return CompletableFuture.completedFuture(null);
         }
+
+        @Override
+        public Future<RecordMetadata> handoff(dev.parley.events.Handoff handoff) {
+          handoffs.add(handoff);
+          return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public List<AgentTurn> sessionTurns(String session, Duration back) {
+          return earlierTurns;
+        }
       }, new TurnAnswerer.ToolResultSource() {
         @Override
         public java.util.Optional<dev.parley.events.ToolResult> known(String callId, Duration wait) {
@@ -134,6 +148,17 @@ class TurnAnswererTest {
     return new AgentConfig(SUPPORT.agentId(), SUPPORT.tenantId(), SUPPORT.name(), SUPPORT.description(),
         SUPPORT.promptConfig(), SUPPORT.schemaConfig(), SUPPORT.llmConfig(), SUPPORT.voiceConfig(), SUPPORT.sttConfig(),
         List.of(tool), 1, AgentConfig.ACTIVE, Instant.now(), Instant.now());
+  }
+
+  private static AgentConfig withHandoff(String... agents) {
+    var tool = new AgentConfig.ToolConfig("handoff", null, null, null, null, List.of(agents));
+    return new AgentConfig(SUPPORT.agentId(), SUPPORT.tenantId(), SUPPORT.name(), SUPPORT.description(),
+        SUPPORT.promptConfig(), SUPPORT.schemaConfig(), SUPPORT.llmConfig(), SUPPORT.voiceConfig(), SUPPORT.sttConfig(),
+        List.of(tool), 1, AgentConfig.ACTIVE, Instant.now(), Instant.now());
+  }
+
+  private static String answerPassingTo(String spoken, String to) {
+    return answer(spoken, false).replace("}", ",\"handoff_to\":\"" + to + "\"}");
   }
 
   private static dev.parley.events.ToolResult result(String callId, dev.parley.events.ToolOutcome outcome,
@@ -242,6 +267,101 @@ class TurnAnswererTest {
     assertThat(toolCalls).as("not left on the topic for a runner started later").isEmpty();
     assertThat(prompts.get(prompts.size() - 1)).isEqualTo(TurnAnswerer.NO_RUNNER);
     assertThat(turns().get(0).getSystemResponse()).endsWith("I can't check orders right now.");
+  }
+
+  @Test
+  void anAnswerThatPassesTheCallerOnSaysSoRecordsTheHandoffAndForgetsTheSession() {
+    versions.put(1, withHandoff("sales"));
+    script.add(answerPassingTo("Pricing is something our sales team handles.", "sales"));
+    answerer.handle("h1", line("h1", 1, "how much is it for a team of 20?"));
+
+    assertThat(replies.stream().filter(r -> r.getEvent() instanceof AgentReplyChunk)
+        .map(r -> ((AgentReplyChunk) r.getEvent()).getText()).toList()).as("the passing line is said last")
+        .containsExactly("Pricing is something our sales team handles.", "One moment, I'm passing you to sales.");
+    assertThat(turns().get(0).getSystemResponse())
+        .isEqualTo("Pricing is something our sales team handles. One moment, I'm passing you to sales.");
+    assertThat(turns().get(0).getStructuredFields()).contains("\"handoff_to\":\"sales\"");
+    assertThat(handoffs).singleElement().satisfies(h -> {
+      assertThat(h.getSessionId()).isEqualTo("h1");
+      assertThat(h.getTurnId()).isEqualTo("h1#1");
+      assertThat(h.getFromAgentId()).isEqualTo(AGENT);
+      assertThat(h.getToAgentId()).isEqualTo("sales");
+      assertThat(h.getUserTranscript()).isEqualTo("how much is it for a team of 20?");
+    });
+    // the session is no longer this agent's: a session end it hears of by mistake gets no summary from it
+    answerer.handle("h1", routed("h1", SessionEnded.newBuilder().setSessionId("h1").setReason("caller_left")
+        .setEndedAt(Instant.now()).build()));
+    assertThat(summaries).isEmpty();
+  }
+
+  @Test
+  void noHandoffWhenTheAnswerKeepsTheCallerOrNamesAnAgentNotListed() {
+    versions.put(1, withHandoff("sales"));
+    script.add(answerPassingTo("Let's reset your password.", "none"));
+    answerer.handle("h2", line("h2", 1, "my login is broken"));
+    script.add(answerPassingTo("Sure.", "billing"));
+    answerer.handle("h2", line("h2", 2, "and my bill?"));
+    assertThat(handoffs).isEmpty();
+    assertThat(turns()).extracting(AgentTurn::getSystemResponse).containsExactly("Let's reset your password.", "Sure.");
+  }
+
+  @Test
+  void aReplyThatAlreadySaysItIsPassingTheCallerOnIsNotFollowedByASecondLine() {
+    assertThat(TurnAnswerer.passingLine(withHandoff("sales"), "sales", "Sure, let me transfer you to our Sales team."))
+        .isNull();
+    assertThat(TurnAnswerer.passingLine(withHandoff("sales"), "sales", "Sales can help.")).isNotNull();
+    assertThat(TurnAnswerer.passingLine(withHandoff("order-desk"), "order-desk", "OK."))
+        .isEqualTo("One moment, I'm passing you to order desk.");
+    assertThat(TurnAnswerer.spokenName("sales-agent-v1")).isEqualTo("sales");
+    assertThat(TurnAnswerer.spokenName("pte-interview-agent-v2")).isEqualTo("pte interview");
+    assertThat(TurnAnswerer.spokenName("agent-v1")).isEqualTo("agent-v1");
+  }
+
+  @Test
+  void theAgentACallerIsPassedToReadsTheConversationAndAnswersWhatTheyAskedAsItsFirstWords() {
+    Instant now = Instant.now();
+    AgentTurn greeting = AgentTurn.newBuilder(turnOf("p1#greeting", "", "Hi, this is support.", now)).build();
+    AgentTurn first = turnOf("p1#1", "my login is broken", "Try resetting your password.", now);
+    AgentTurn passing = turnOf("p1#2", "how much is it for a team of 20?",
+        "One moment, I'm passing you to sales.", now);
+    earlierTurns = List.of(greeting, first, passing);
+    script.add(answer("For a team of 20 the business plan fits best.", false));
+    answerer.handle("p1", routed("p1", SessionStarted.newBuilder().setSessionId("p1").setRoomName("room-p1")
+        .setParticipantIdentity("caller").setStartedAt(now).setParticipantAttributes(Map.of(
+            dev.parley.schemas.Handoffs.FROM_ATTRIBUTE, "support",
+            dev.parley.schemas.Handoffs.TURN_ATTRIBUTE, "p1#2",
+            dev.parley.schemas.Handoffs.REQUEST_ATTRIBUTE, "how much is it for a team of 20?")).build()));
+
+    assertThat(turns()).as("no greeting of a new caller: the request is answered").singleElement().satisfies(t -> {
+      assertThat(t.getTurnId()).isEqualTo("p1#handoff-2");
+      assertThat(t.getUserTranscript()).isEqualTo("how much is it for a team of 20?");
+      assertThat(t.getSystemResponse()).isEqualTo("For a team of 20 the business plan fits best.");
+    });
+    assertThat(prompts.get(prompts.size() - 1)).contains("how much is it for a team of 20?");
+
+    // the next line is answered with the whole conversation, the earlier agent's part included
+    script.add(answer("It is 30 dollars a seat.", false));
+    answerer.handle("p1", line("p1", 3, "what does it cost per seat?"));
+    assertThat(turns()).extracting(AgentTurn::getTurnId).containsExactly("p1#handoff-2", "p1#3");
+    // and a redelivered start picks nothing up twice
+    answerer.handle("p1", routed("p1", SessionStarted.newBuilder().setSessionId("p1").setRoomName("room-p1")
+        .setParticipantIdentity("caller").setStartedAt(now).setParticipantAttributes(Map.of(
+            dev.parley.schemas.Handoffs.FROM_ATTRIBUTE, "support",
+            dev.parley.schemas.Handoffs.TURN_ATTRIBUTE, "p1#2",
+            dev.parley.schemas.Handoffs.REQUEST_ATTRIBUTE, "how much is it for a team of 20?")).build()));
+    assertThat(turns()).hasSize(2);
+    // the summary covers the calls's whole conversation
+    script.add(answer("Login help from support, then pricing for 20 seats.", false));
+    answerer.handle("p1", routed("p1", SessionEnded.newBuilder().setSessionId("p1").setReason("caller_left")
+        .setEndedAt(Instant.now()).build()));
+    assertThat(summaries).singleElement().satisfies(s -> assertThat(s.getUserTurns()).isEqualTo(3));
+  }
+
+  private static AgentTurn turnOf(String turnId, String user, String spoken, Instant at) {
+    return TurnRecords.turn("support", TurnId.parse(turnId).sessionId(), turnId, routed("x", SessionStarted
+        .newBuilder().setSessionId("x").setRoomName("r").setParticipantIdentity("c").setStartedAt(at).build()), user,
+        new TurnResponder.Answer(spoken, dev.parley.agentconfig.AgentConfigJson.MAPPER.createObjectNode(),
+            TurnOutcome.OK, null, null, 0, 1), 1_000_000, null);
   }
 
   @Test

@@ -53,6 +53,12 @@ public final class TurnResponder {
       this(spoken, fields, outcome, fallbackReason, completion, firstChunkNanos, chunks, null);
     }
 
+    /** The same answer with one more sentence said after it (its own chunk). */
+    public Answer withLineAdded(String line) {
+      return new Answer(spoken.isBlank() ? line : spoken + " " + line, fields, outcome, fallbackReason, completion,
+          firstChunkNanos, chunks + 1, toolCall);
+    }
+
     /** The same answer with a note on what was done to its input, kept with any fallback reason. */
     public Answer withNote(String note) {
       return new Answer(spoken, fields, outcome, fallbackReason == null ? note : note + "; " + fallbackReason,

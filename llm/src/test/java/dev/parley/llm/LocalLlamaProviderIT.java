@@ -188,12 +188,7 @@ class LocalLlamaProviderIT {
 
   @Test
   void anAgentThatMayEndTheCallSaysGoodbyeAndEndsItOnlyWhenTheCallerIsDone() {
-    AgentConfig seed = seed("support-agent-v1");
-    List<AgentConfig.ToolConfig> tools = new ArrayList<>(withOrderStatus(seed).tools());
-    tools.add(new AgentConfig.ToolConfig("end_call", null, null, null, null));
-    AgentConfig config = new AgentConfig(seed.agentId(), seed.tenantId(), seed.name(), seed.description(),
-        seed.promptConfig(), seed.schemaConfig(), seed.llmConfig(), seed.voiceConfig(), seed.sttConfig(), tools,
-        seed.version(), seed.status(), seed.createdAt(), seed.updatedAt());
+    AgentConfig config = supportWithOrdersAnd(new AgentConfig.ToolConfig("end_call", null, null, null, null));
     TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
         Clock.systemUTC()));
     List<SessionHistory.Exchange> history = new ArrayList<>();
@@ -209,6 +204,44 @@ class LocalLlamaProviderIT {
     assertThat(bye.outcome()).isEqualTo(TurnOutcome.OK);
     assertThat(bye.fields().path("end_call").asBoolean(false)).as("the caller said goodbye").isTrue();
   }
+
+  @Test
+  void anAgentThatMayPassTheCallerOnDoesSoOnlyWhenTheyAskForWhatTheOtherAgentDoes() {
+    AgentConfig config = supportWithOrdersAnd(new AgentConfig.ToolConfig("handoff", HANDOFF_TO_SALES, null, null,
+        null, List.of("sales-agent-v1")));
+    TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
+        Clock.systemUTC()));
+    List<SessionHistory.Exchange> history = new ArrayList<>();
+    history.add(new SessionHistory.Exchange("greeting", "", config.promptConfig().greeting()));
+    for (String stays : List.of("My account login isn't working.", "I was charged twice for my subscription.",
+        "The app crashes when I open it.")) {
+      TurnResponder.Answer answer = responder.answer(config, history, stays, (i, text) -> { });
+      print(config, answer);
+      assertThat(answer.outcome()).isEqualTo(TurnOutcome.OK);
+      assertThat(answer.fields().path("handoff_to").asText()).as("stays with support: %s", stays).isEqualTo("none");
+    }
+    for (String passes : List.of("Can I talk to someone in sales about pricing for my team of 20?",
+        "I want to buy the business plan for my company. Who do I talk to about that?")) {
+      TurnResponder.Answer answer = responder.answer(config, history, passes, (i, text) -> { });
+      print(config, answer);
+      assertThat(answer.outcome()).isEqualTo(TurnOutcome.OK);
+      assertThat(answer.fields().path("handoff_to").asText()).as("passed to sales: %s", passes)
+          .isEqualTo("sales-agent-v1");
+    }
+  }
+
+  /** The seed support agent with the order tool and one built-in action. */
+  private static AgentConfig supportWithOrdersAnd(AgentConfig.ToolConfig action) {
+    AgentConfig seed = seed("support-agent-v1");
+    List<AgentConfig.ToolConfig> tools = new ArrayList<>(withOrderStatus(seed).tools());
+    tools.add(action);
+    return new AgentConfig(seed.agentId(), seed.tenantId(), seed.name(), seed.description(),
+        seed.promptConfig(), seed.schemaConfig(), seed.llmConfig(), seed.voiceConfig(), seed.sttConfig(), tools,
+        seed.version(), seed.status(), seed.createdAt(), seed.updatedAt());
+  }
+
+  static final String HANDOFF_TO_SALES = "sales-agent-v1 when the caller wants to buy, upgrade, or asks about"
+      + " prices, plans or a quote; otherwise none.";
 
   static AgentConfig withOrderStatus(AgentConfig seed) {
     com.fasterxml.jackson.databind.node.ObjectNode parameters = dev.parley.agentconfig.AgentConfigJson.MAPPER

@@ -1,6 +1,7 @@
 package dev.parley.router;
 
 import static dev.parley.schemas.Topics.AGENT_CONFIGS;
+import static dev.parley.schemas.Topics.HANDOFFS;
 import static dev.parley.schemas.Topics.ROUTING_DECISIONS;
 import static dev.parley.schemas.Topics.ROUTING_RULES;
 import static dev.parley.schemas.Topics.SESSIONS;
@@ -26,13 +27,13 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
 import org.apache.kafka.streams.state.Stores;
 
-/** The router's topology: sessions and user events in, decisions and per-agent topics out. */
+/** The router's topology: sessions, user events and hand-offs in, decisions and per-agent topics out. */
 public final class RouterTopology {
   /** Names of the router's state stores; changelog topics are derived from them, so never rename. */
-  public record StoreNames(String assignments, String pending, String agents, String rules) {}
+  public record StoreNames(String assignments, String pending, String agents, String rules, String starts) {}
 
   public static final StoreNames STORES = new StoreNames("router-session-assignments", "router-pending-events",
-      "router-agent-configs", "router-routing-rules");
+      "router-agent-configs", "router-routing-rules", "router-session-starts");
 
   private RouterTopology() {}
 
@@ -68,6 +69,9 @@ public final class RouterTopology {
         Serdes.String(), AvroSerde.of(SessionAssignment.class)));
     builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORES.pending()),
         Serdes.String(), AvroSerde.of(PendingEvents.class)));
+    // each live session's SessionStarted, for the agent a hand-off passes the session to
+    builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORES.starts()),
+        Serdes.String(), AvroSerde.of(dev.parley.events.SessionStarted.class)));
 
     // Session lifecycle and user events, unwrapped from their envelopes.
     KStream<String, SpecificRecord> sessions = builder
@@ -77,10 +81,15 @@ public final class RouterTopology {
         .stream(USER_TURNS.name(), Consumed.with(USER_TURNS.keySerde(), USER_TURNS.valueSerde()).withName("user-turns-source"))
         .mapValues(envelope -> envelope == null ? null : (SpecificRecord) envelope.getEvent(), Named.as("user-event"));
 
-    // Decide on SessionStarted, then route every event of the session to its agent.
-    sessions.merge(userEvents, Named.as("session-inbound"))
+    // An agent passing its caller to another one (the built-in handoff action).
+    KStream<String, SpecificRecord> handoffs = builder
+        .stream(HANDOFFS.name(), Consumed.with(HANDOFFS.keySerde(), HANDOFFS.valueSerde()).withName("handoffs-source"))
+        .mapValues(handoff -> (SpecificRecord) handoff, Named.as("handoff-event"));
+
+    // Decide on SessionStarted, then route every event of the session to its agent (another one after a hand-off).
+    sessions.merge(userEvents, Named.as("session-inbound")).merge(handoffs, Named.as("session-inbound-handoffs"))
         .process(() -> new SessionRouter(STORES, agentTopics, pendingTimeout, endedRetention),
-            Named.as("route-session"), STORES.assignments(), STORES.pending())
+            Named.as("route-session"), STORES.assignments(), STORES.pending(), STORES.starts())
         .split(Named.as("router-out-"))
         // Decisions: their own topic, for replay and analytics.
         .branch((session, out) -> out instanceof RouterOutput.Decision, Branched.withConsumer(decisions -> decisions

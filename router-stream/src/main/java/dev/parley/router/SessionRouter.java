@@ -2,10 +2,12 @@ package dev.parley.router;
 
 import dev.parley.events.AgentConfigSnapshot;
 import dev.parley.events.ConfigStatus;
+import dev.parley.events.Handoff;
 import dev.parley.events.PendingEvents;
 import dev.parley.events.RoutedEvent;
 import dev.parley.events.RoutingDecision;
 import dev.parley.events.RoutingRulesSnapshot;
+import dev.parley.events.RoutingStrategy;
 import dev.parley.events.SessionAssignment;
 import dev.parley.events.SessionEnded;
 import dev.parley.events.SessionStarted;
@@ -53,6 +55,7 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
   private KeyValueStore<String, PendingEvents> pending;
   private KeyValueStore<String, AgentConfigSnapshot> agents;
   private KeyValueStore<String, RoutingRulesSnapshot> rules;
+  private KeyValueStore<String, SessionStarted> starts;
 
   SessionRouter(RouterTopology.StoreNames stores, AgentTopics agentTopics, Duration pendingTimeout, Duration endedRetention) {
     this.stores = stores;
@@ -68,6 +71,7 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
     pending = context.getStateStore(stores.pending());
     agents = context.getStateStore(stores.agents());
     rules = context.getStateStore(stores.rules());
+    starts = context.getStateStore(stores.starts());
     context.schedule(SWEEP_EVERY, PunctuationType.WALL_CLOCK_TIME, this::sweep);
   }
 
@@ -79,6 +83,13 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
     }
     if (record.value() == null) {
       throw new IllegalArgumentException("record for session " + session + " has no value");
+    }
+    if (record.value() instanceof Handoff handoff) {
+      handOff(session, handoff, record.headers());
+      return;
+    }
+    if (record.value() instanceof SessionStarted started) {
+      starts.put(session, started);
     }
     SessionAssignment assignment = assignments.get(session);
     if (assignment == null) {
@@ -98,6 +109,64 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
       assignments.put(session, assignment);
     }
   }
+
+  /**
+   * The session's agent passed the caller to another agent: the session is pinned to that agent's current config
+   * version (a {@code HANDOFF} decision) and that agent gets the session's start, marked with where it came from, so
+   * it picks the conversation up. A hand-off from an agent the session is no longer with (a repeat after a crash), for
+   * a session that ended or was never routed, or to an agent without an active config changes nothing.
+   */
+  private void handOff(String session, Handoff handoff, Headers headers) {
+    SessionAssignment assignment = assignments.get(session);
+    String from = handoff.getFromAgentId();
+    String to = handoff.getToAgentId();
+    if (assignment == null || assignment.getEndedAt() != null) {
+      log.warn("session {}: hand-off from {} to {} ignored: the session {}", session, from, to,
+          assignment == null ? "was never routed here" : "has ended");
+      return;
+    }
+    String current = assignment.getDecision().getAgentId();
+    if (!current.equals(from)) {
+      log.info("session {}: hand-off from {} to {} ignored: the session is with {} (a hand-off already done)",
+          session, from, to, current);
+      return;
+    }
+    AgentConfigSnapshot target = to == null ? null : agents.get(to);
+    if (target == null || target.getStatus() != ConfigStatus.ACTIVE || to.equals(from)) {
+      log.warn("session {}: hand-off from {} to {} refused: {}; the session stays with {}", session, from, to,
+          to != null && to.equals(from) ? "it is the same agent" : "that agent has no active config", from);
+      return;
+    }
+    RoutingDecision decision = RoutingDecision.newBuilder()
+        .setSessionId(session)
+        .setAgentId(to)
+        .setConfigVersion(target.getVersion())
+        .setStrategy(RoutingStrategy.HANDOFF)
+        .setRuleId(null)
+        .setReason("handed off by " + from + " (v" + handoff.getFromConfigVersion() + ") in turn "
+            + handoff.getTurnId())
+        .setRulesVersion(assignment.getDecision().getRulesVersion())
+        .setDecidedAt(Instant.ofEpochMilli(context.currentSystemTimeMs()))
+        .build();
+    assign(session, decision);
+    SessionStarted started = starts.get(session);
+    SessionStarted.Builder handedOver = started == null
+        ? SessionStarted.newBuilder().setSessionId(session).setRoomName("").setParticipantIdentity("")
+            .setStartedAt(handoff.getRequestedAt())
+        : SessionStarted.newBuilder(started);
+    java.util.Map<String, String> attributes = new java.util.HashMap<>(handedOver.getParticipantAttributes() == null
+        ? java.util.Map.of() : handedOver.getParticipantAttributes());
+    attributes.put(HANDOFF_FROM, from);
+    attributes.put(HANDOFF_TURN, handoff.getTurnId());
+    attributes.put(HANDOFF_REQUEST, handoff.getUserTranscript());
+    route(session, decision, handedOver.setParticipantAttributes(attributes).build(), headers);
+  }
+
+  /** Attributes of the SessionStarted a hand-off sends to the new agent: who passed the caller, in which turn, why. */
+  static final String HANDOFF_FROM = dev.parley.schemas.Handoffs.FROM_ATTRIBUTE;
+  static final String HANDOFF_TURN = dev.parley.schemas.Handoffs.TURN_ATTRIBUTE;
+  static final String HANDOFF_REQUEST = dev.parley.schemas.Handoffs.REQUEST_ATTRIBUTE;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SessionRouter.class);
 
   private RoutingDecision decide(SessionStarted started, List<String> extraNotes) {
     SessionMetadata metadata = started == null ? SessionMetadata.empty()
@@ -237,7 +306,10 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
         }
       });
     }
-    forgotten.forEach(assignments::delete);
+    forgotten.forEach(session -> {
+      assignments.delete(session);
+      starts.delete(session);
+    });
   }
 
 }

@@ -36,6 +36,7 @@ final class RouterHarness implements AutoCloseable {
   private final TestInputTopic<String, UserEvent> userTurns;
   private final TestInputTopic<String, AgentConfigSnapshot> configs;
   private final TestInputTopic<String, RoutingRulesSnapshot> rules;
+  private final TestInputTopic<String, dev.parley.events.Handoff> handoffs;
   private final Instant start = Instant.parse("2026-11-25T10:00:00Z");
   private int turnCounter;
 
@@ -54,6 +55,8 @@ final class RouterHarness implements AutoCloseable {
         Topics.AGENT_CONFIGS.valueSerde().serializer());
     rules = driver.createInputTopic(Topics.ROUTING_RULES.name(), Serdes.String().serializer(),
         Topics.ROUTING_RULES.valueSerde().serializer());
+    handoffs = driver.createInputTopic(Topics.HANDOFFS.name(), Serdes.String().serializer(),
+        Topics.HANDOFFS.valueSerde().serializer());
   }
 
   // ---- given
@@ -109,6 +112,13 @@ final class RouterHarness implements AutoCloseable {
         .setTurnIndex(turnCounter).setTranscript(text).setSpeechStartedAt(start).setSpeechStoppedAt(start)
         .setTranscribedAt(start).build()));
     return turnId;
+  }
+
+  /** {@code from}'s turn {@code turnId} passes the caller to {@code to}. */
+  void handsOff(String session, String from, String to, String turnId, String request) {
+    handoffs.pipeInput(session, dev.parley.events.Handoff.newBuilder().setSessionId(session).setTurnId(turnId)
+        .setFromAgentId(from).setFromConfigVersion(1).setToAgentId(to).setUserTranscript(request)
+        .setSystemResponse("One moment, I'm passing you on.").setRequestedAt(start).build());
   }
 
   void userStartsSpeaking(String session) {

@@ -161,6 +161,58 @@ class RouterTopologyTest {
   }
 
   @Test
+  void aHandoffPinsTheSessionToTheNextAgentWhichGetsItsStartWithWhereItCameFrom() {
+    router.seedAgents().agent("sales-agent-v1", 4);
+    router.sessionStarts("h", "{\"purpose\":\"support\"}", "{\"user_details\":{\"name\":\"Ann\"}}", null);
+    router.userSays("h", "my login is broken");
+    router.handsOff("h", "support-agent-v1", "sales-agent-v1", "h#2", "how much for 20 seats?");
+    router.userSays("h", "and per seat?");
+    router.sessionEnds("h");
+
+    assertThat(router.routedTo("support-agent-v1")).extracting(RouterHarness::transcriptOf)
+        .containsExactly("SessionStarted", "my login is broken");
+    List<RoutedEvent> sales = router.routedTo("sales-agent-v1");
+    assertThat(sales).extracting(RouterHarness::transcriptOf)
+        .containsExactly("SessionStarted", "and per seat?", "SessionEnded");
+    assertThat(sales).allSatisfy(e -> assertThat(e.getConfigVersion()).isEqualTo(4));
+    SessionStarted handedOver = (SessionStarted) sales.get(0).getEvent();
+    assertThat(handedOver.getRoomName()).as("the caller's own start, room and metadata kept").isEqualTo("room-h");
+    assertThat(handedOver.getParticipantMetadata()).contains("Ann");
+    assertThat(handedOver.getParticipantAttributes()).containsEntry("parley.handoff_from", "support-agent-v1")
+        .containsEntry("parley.handoff_turn", "h#2").containsEntry("parley.handoff_request", "how much for 20 seats?");
+    List<RoutingDecision> decisions = router.decisions();
+    assertThat(decisions).hasSize(2);
+    assertThat(decisions.get(1).getStrategy()).isEqualTo(RoutingStrategy.HANDOFF);
+    assertThat(decisions.get(1).getAgentId()).isEqualTo("sales-agent-v1");
+    assertThat(decisions.get(1).getConfigVersion()).isEqualTo(4);
+    assertThat(decisions.get(1).getReason()).contains("handed off by support-agent-v1").contains("h#2");
+  }
+
+  @Test
+  void aRepeatedStaleOrImpossibleHandoffChangesNothing() {
+    router.seedAgents();
+    router.agent("archived-agent", 1, ConfigStatus.ARCHIVED);
+    router.sessionStarts("r", "{\"purpose\":\"support\"}");
+    router.handsOff("r", "support-agent-v1", "no-such-agent", "r#1", "x");
+    router.handsOff("r", "support-agent-v1", "archived-agent", "r#1", "x");
+    router.handsOff("never-started", "support-agent-v1", "sales-agent-v1", "n#1", "x");
+    router.userSays("r", "still support?");
+    assertThat(router.routedTo("support-agent-v1")).extracting(RouterHarness::transcriptOf)
+        .containsExactly("SessionStarted", "still support?");
+
+    router.handsOff("r", "support-agent-v1", "sales-agent-v1", "r#2", "pricing please");
+    router.handsOff("r", "support-agent-v1", "sales-agent-v1", "r#2", "pricing please"); // redelivered
+    router.sessionEnds("r");
+    router.handsOff("r", "sales-agent-v1", "support-agent-v1", "r#3", "back please"); // after the end
+    assertThat(router.routedTo("sales-agent-v1")).extracting(RouterHarness::transcriptOf)
+        .containsExactly("SessionStarted", "SessionEnded");
+    assertThat(router.routedTo("support-agent-v1")).isEmpty();
+    assertThat(router.decisions()).extracting(RoutingDecision::getStrategy)
+        .containsExactly(RoutingStrategy.PURPOSE, RoutingStrategy.HANDOFF);
+    assertThat(router.routedTo("no-such-agent")).isEmpty();
+  }
+
+  @Test
   void turnsThatArriveBeforeTheirSessionWaitAndAreRoutedInOrder() {
     router.seedAgents();
 

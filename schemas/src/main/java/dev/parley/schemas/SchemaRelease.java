@@ -12,7 +12,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
 
 /**
- * Records the current topic value schemas as released versions in the history folder, refusing a
+ * Records the current topic (and router state store) value schemas as released versions in the history folder, refusing a
  * schema that is not fully compatible with what was released before.
  *
  * <p>Run from the repository root:
@@ -28,6 +28,12 @@ public final class SchemaRelease {
     Topics.all().forEach(t -> put(schemas, t));
     put(schemas, Topics.agent("any-agent"));
     put(schemas, Topics.deadLetters(Topics.USER_TURNS));
+    // router-stream's state store values: their changelogs are topics too, and a router upgraded with a changed
+    // schema must still read the assignments an older router stored
+    schemas.put(dev.parley.events.SessionAssignment.getClassSchema().getFullName(),
+        AvroSerde.of(dev.parley.events.SessionAssignment.class).schema());
+    schemas.put(dev.parley.events.PendingEvents.getClassSchema().getFullName(),
+        AvroSerde.of(dev.parley.events.PendingEvents.class).schema());
     return schemas;
   }
 

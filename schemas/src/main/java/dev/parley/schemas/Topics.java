@@ -2,6 +2,7 @@ package dev.parley.schemas;
 
 import dev.parley.events.AgentConfigSnapshot;
 import dev.parley.events.Escalation;
+import dev.parley.events.Handoff;
 import dev.parley.events.ListenerHeartbeat;
 import dev.parley.events.AgentReply;
 import dev.parley.events.DeadLetter;
@@ -87,6 +88,14 @@ public final class Topics {
       sessionTopic("parley.tool-results.v1", AvroSerde.of(ToolResult.class));
 
   /**
+   * An agent passed its caller to another agent mid-call (the built-in {@code handoff} action), one record per hand-off
+   * (key session id). Writer: llm-processor; reader: router-stream, which pins the session to the new agent (a
+   * {@code HANDOFF} routing decision) and sends that agent the session's start.
+   */
+  public static final Topic<String, Handoff> HANDOFFS =
+      sessionTopic("parley.handoffs.v1", AvroSerde.of(Handoff.class));
+
+  /**
    * Where each session's agent voice is (compacted, key session id; co-partitioned with the session topics): the
    * sentence playing, how much of it was heard, the last turn cut off. Writer and reader: tts-egress (the instance
    * that takes a session over after a crash resumes from it). Written every 100 ms while the agent speaks.
@@ -150,7 +159,8 @@ public final class Topics {
   /** Every fixed topic, in pipeline order. Per-agent and dead-letter topics are derived. */
   public static List<Topic<?, ?>> all() {
     return List.of(SESSIONS, USER_TURNS, ROUTING_DECISIONS, AGENT_REPLIES, PLAYBACK, SESSION_SUMMARIES, ESCALATIONS,
-        VOICE_POSITIONS, LISTENERS, AGENT_CONFIGS, AGENT_CONFIG_VERSIONS, ROUTING_RULES, TOOL_CALLS, TOOL_RESULTS);
+        VOICE_POSITIONS, LISTENERS, AGENT_CONFIGS, AGENT_CONFIG_VERSIONS, ROUTING_RULES, TOOL_CALLS, TOOL_RESULTS,
+        HANDOFFS);
   }
 
   /**

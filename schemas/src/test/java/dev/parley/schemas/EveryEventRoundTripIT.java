@@ -49,6 +49,7 @@ class EveryEventRoundTripIT {
     sent.put(deadLetters, List.of(SampleEvents.deadLetter(session)));
     sent.put(Topics.TOOL_CALLS, List.of(SampleEvents.toolCall(session)));
     sent.put(Topics.TOOL_RESULTS, List.of(SampleEvents.toolResult(session)));
+    sent.put(Topics.HANDOFFS, List.of(SampleEvents.handoff(session)));
 
     for (Map.Entry<Topic<?, ?>, List<Object>> entry : sent.entrySet()) {
       assertThat(roundTrip(kafka, entry.getKey(), session, entry.getValue()))

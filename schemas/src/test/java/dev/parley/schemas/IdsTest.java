@@ -48,4 +48,14 @@ class IdsTest {
     assertThat(Identities.isCaller(voice)).isFalse();
     assertThat(Identities.isAgent(listener) && Identities.isAgent(voice)).isTrue();
   }
+
+  @Test
+  void aHandoffPickUpHasATurnIdOfItsOwn() {
+    TurnId pickUp = Handoffs.pickUp(TurnId.parse("s-1#3"));
+    org.assertj.core.api.Assertions.assertThat(pickUp.toString()).isEqualTo("s-1#handoff-3");
+    org.assertj.core.api.Assertions.assertThat(Handoffs.isPickUp(pickUp.toString())).isTrue();
+    org.assertj.core.api.Assertions.assertThat(Handoffs.isPickUp("s-1#3")).isFalse();
+    org.assertj.core.api.Assertions.assertThat(Handoffs.isPickUp("handoff-3")).isFalse();
+    org.assertj.core.api.Assertions.assertThat(TurnId.isGreeting(pickUp.toString())).isFalse();
+  }
 }

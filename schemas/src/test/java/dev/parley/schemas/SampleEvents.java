@@ -141,6 +141,13 @@ public final class SampleEvents {
         .setRunner("tool-runner@host-3").setCompletedAt(T0.plusMillis(2340)).build();
   }
 
+  public static dev.parley.events.Handoff handoff(String session) {
+    return dev.parley.events.Handoff.newBuilder().setSessionId(session).setTurnId(session + "#2")
+        .setFromAgentId("support").setFromConfigVersion(3).setToAgentId("sales")
+        .setUserTranscript("Can I talk to someone about pricing for my team?")
+        .setSystemResponse("Sure. One moment, I'm passing you to sales.").setRequestedAt(T0.plusMillis(2500)).build();
+  }
+
   public static DeadLetter deadLetter(String session) {
     return DeadLetter.newBuilder().setOriginTopic("parley.user-turns.v1").setOriginPartition(2).setOriginOffset(41)
         .setOriginTimestamp(T0).setKey(ByteBuffer.wrap(session.getBytes(StandardCharsets.UTF_8)))
