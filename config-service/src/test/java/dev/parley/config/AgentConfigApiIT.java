@@ -188,8 +188,19 @@ class AgentConfigApiIT {
     assertThat(placeholder.json().at("/details/0/rule").asText()).contains("{order} names no argument");
     assertThat(noHttp.json().at("/details/0/field").asText()).isEqualTo("tools[0].http");
     assertThat(builtIn.json().at("/details/0/rule").asText()).contains("built-in action");
+    Api.Response toItself = api.patch("/api/v1/agents/config/support-agent-v1",
+        "{\"tools\":[{\"name\":\"handoff\",\"agents\":[\"support-agent-v1\"]}]}");
+    assertThat(toItself.status()).isEqualTo(400);
+    assertThat(toItself.json().at("/details/0/field").asText()).isEqualTo("tools[0].agents[0]");
+    assertThat(toItself.json().at("/details/0/rule").asText()).contains("cannot pass the caller to itself");
     assertThat(api.get("/api/v1/agents/config/support-agent-v1").json().get("version").asInt())
         .as("no bad version stored").isEqualTo(1);
+
+    Api.Response handoff = api.patch("/api/v1/agents/config/support-agent-v1",
+        "{\"tools\":[{\"name\":\"handoff\",\"agents\":[\"sales-agent-v1\"]}]}");
+    assertThat(handoff.status()).isEqualTo(200);
+    assertThat(api.get("/api/v1/agents/config/support-agent-v1").json().at("/tools/0/agents/0").asText())
+        .isEqualTo("sales-agent-v1");
   }
 
   @Test

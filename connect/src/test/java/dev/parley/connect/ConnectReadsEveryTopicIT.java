@@ -61,6 +61,7 @@ class ConnectReadsEveryTopicIT {
     sent.put(deadLetters, SampleEvents.deadLetter(session));
     sent.put(Topics.TOOL_CALLS, SampleEvents.toolCall(session));
     sent.put(Topics.TOOL_RESULTS, SampleEvents.toolResult(session));
+    sent.put(Topics.HANDOFFS, SampleEvents.handoff(session));
     sent.put(Topics.ESCALATIONS, dev.parley.events.Escalation.newBuilder().setSessionId(session)
         .setTurnId(session + "-t0").setAgentId("support-agent-v1").setConfigVersion(3).setField("escalation_needed")
         .setUserTranscript("I want a person").setSystemResponse("I'll get someone for you.")

@@ -47,9 +47,9 @@ class ChatIT {
         .doesNotContain("\tat ");
   }
 
-  private record Result(int exit, String out, String err) {}
+  record Result(int exit, String out, String err) {}
 
-  private static Result chat(List<String> args, String typed) throws Exception {
+  static Result chat(List<String> args, String typed) throws Exception {
     List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
         "-cp", System.getProperty("java.class.path"), "dev.parley.launcher.ParleyCli"));
     command.addAll(args);

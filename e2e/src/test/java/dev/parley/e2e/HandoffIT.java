@@ -107,10 +107,21 @@ class HandoffIT {
       }
       String text = timeline.toText();
       System.out.println(text);
+      chatPassesOn(kafka, pipeline.agent, sales);
       assertThat(text).contains("routed to " + sales).contains("HANDOFF").contains("handed off by " + pipeline.agent)
           .contains("Picked up after a hand-off  [" + session + "#handoff-1]").contains("agent:  [" + sales + "] ")
-          .contains("parley.handoffs.v1  hand-off: " + pipeline.agent + " passed the caller to " + sales);
+          .containsPattern("parley\\.handoffs\\.v1 +hand-off: " + pipeline.agent + " passed the caller to " + sales);
     }
+  }
+
+  /** {@code parley chat}, as a user types it: the pick-up by sales is shown after support's passing line. */
+  private static void chatPassesOn(TestKafka kafka, String support, String sales) throws Exception {
+    ChatIT.Result chat = ChatIT.chat(List.of("chat", "--agent", support, "--kafka", kafka.bootstrapServers(),
+        "--timeout", "120"), "Can I talk to someone in sales about a quote for my team of 20?\n/quit\n");
+    System.out.println(chat.out());
+    assertThat(chat.exit()).isZero();
+    assertThat(chat.out()).contains("agent> One moment, I'm passing you to our sales team.")
+        .contains("routed to " + sales + " v1 by HANDOFF").contains("OK, " + sales + " v1 via");
   }
 
   /** The support agent may pass its callers to {@code sales}. */

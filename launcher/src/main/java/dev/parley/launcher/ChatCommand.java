@@ -1,5 +1,6 @@
 package dev.parley.launcher;
 
+import dev.parley.schemas.Handoffs;
 import dev.parley.schemas.TurnId;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -85,7 +86,12 @@ final class ChatCommand implements Callable<Integer> {
         }
         String turnId = TurnId.line(session, turn).toString();
         conversation.say(turnId, turn++, line.strip());
-        printTurn(conversation.awaitTurn(turnId, Duration.ofSeconds(timeoutSeconds), false));
+        Conversation.Answer answer = conversation.awaitTurn(turnId, Duration.ofSeconds(timeoutSeconds), false);
+        printTurn(answer);
+        if (answer != null && passedOn(answer.turn())) { // the next agent picks the caller up
+          printTurn(conversation.awaitTurn(Handoffs.pickUp(TurnId.parse(turnId)).toString(),
+              Duration.ofSeconds(timeoutSeconds), true));
+        }
         out.print("you> ");
         out.flush();
       }
@@ -104,6 +110,17 @@ final class ChatCommand implements Callable<Integer> {
     node.put("purpose", purpose == null ? "support" : purpose);
     node.put("user_id", "console-user");
     return node.toString();
+  }
+
+  /** Whether {@code turn} passed the caller to another agent (its {@code handoff_to} names one). */
+  static boolean passedOn(AgentTurn turn) {
+    try {
+      String to = new ObjectMapper().readTree(turn.getStructuredFields() == null ? "{}" : turn.getStructuredFields())
+          .path(dev.parley.agentconfig.AgentConfigValidator.HANDOFF_FIELD).asText("");
+      return !to.isEmpty() && !to.equals(dev.parley.agentconfig.AgentConfigValidator.NO_HANDOFF);
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   private void printTurn(Conversation.Answer answer) {
