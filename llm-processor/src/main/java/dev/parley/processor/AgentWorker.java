@@ -57,7 +57,7 @@ final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseabl
 
   AgentWorker(String agentId, ProcessorConfig config, AgentConfigCache configs, TurnResponder responder,
       Producer<byte[], byte[]> producer, ProcessorMetrics metrics, ExecutorService pool,
-      TurnAnswerer.ToolResultSource toolResults) {
+      TurnAnswerer.ToolResultSource toolResults, ConsumerGroups groups) {
     this.agentId = agentId;
     this.config = config;
     this.instanceName = config.instanceName().getBytes(StandardCharsets.UTF_8);
@@ -74,13 +74,18 @@ final class AgentWorker implements SessionConsumer.Stage, Runnable, AutoCloseabl
     }));
     this.answerer = new TurnAnswerer(agentId, configs, responder, memory, readAheads, metrics,
         new KafkaReplies(agentId, config.bootstrapServers(), instanceName, producer, receivedAt, traces, fenced,
-            assignedAt), toolResults);
+            assignedAt, agent -> groups.hasMembers(groupOf(agent))), toolResults);
     this.prewarm = new Prewarm(agentId, configs, responder, () -> running);
-    this.consumer = new SessionConsumer(new SessionConsumer.Options(config.bootstrapServers(), "parley-llm-" + agentId,
+    this.consumer = new SessionConsumer(new SessionConsumer.Options(config.bootstrapServers(), groupOf(agentId),
         List.of(Topics.agent(agentId)), "earliest", config.failoverMs(),
         config.instanceId().isBlank() ? "" : config.instanceId() + "-" + agentId, Duration.ofMillis(50), 0, STAGE,
         config.replicationFactor()),
         this);
+  }
+
+  /** The consumer group of {@code agentId}'s processors on its agent topic. */
+  static String groupOf(String agentId) {
+    return "parley-llm-" + agentId;
   }
 
   @Override

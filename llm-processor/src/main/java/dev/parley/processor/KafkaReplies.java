@@ -42,9 +42,12 @@ final class KafkaReplies implements TurnAnswerer.Replies {
   private final Set<Integer> fenced;
   private final Map<Integer, Long> assignedAt;
 
+  private final java.util.function.Predicate<String> served;
+
   KafkaReplies(String agentId, String bootstrapServers, byte[] instanceName, Producer<byte[], byte[]> producer,
       Map<String, byte[]> receivedAt, TurnTraces traces, Set<Integer> fenced,
-      Map<Integer, Long> assignedAt) {
+      Map<Integer, Long> assignedAt, java.util.function.Predicate<String> served) {
+    this.served = served;
     this.agentId = agentId;
     this.bootstrapServers = bootstrapServers;
     this.instanceName = instanceName;
@@ -89,6 +92,11 @@ final class KafkaReplies implements TurnAnswerer.Replies {
         call.getSessionId().getBytes(StandardCharsets.UTF_8), AvroSerde.of(ToolCall.class).encode(call));
     traces.into(call.getSessionId(), record.headers());
     return producer.send(record);
+  }
+
+  @Override
+  public boolean served(String agentId) {
+    return served.test(agentId);
   }
 
   @Override

@@ -40,6 +40,7 @@ public final class Processor implements AutoCloseable {
   private final Map<String, AgentWorker> workers = new ConcurrentHashMap<>();
   private final ScheduledExecutorService discovery = Executors.newSingleThreadScheduledExecutor();
   private volatile ToolResults toolResults;
+  private final ConsumerGroups groups;
 
   Processor(ProcessorConfig config, LlmProvider provider, ProcessorMetrics metrics) {
     this.config = config;
@@ -58,6 +59,7 @@ public final class Processor implements AutoCloseable {
       return t;
     });
     this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()));
+    this.groups = new ConsumerGroups(admin);
   }
 
   /**
@@ -73,7 +75,7 @@ public final class Processor implements AutoCloseable {
 
   void start() {
     warmAnswerPath();
-    toolResults = new ToolResults(config.bootstrapServers(), config.instanceName());
+    toolResults = new ToolResults(config.bootstrapServers(), config.instanceName(), groups);
     if (!config.agents().isEmpty()) {
       config.agents().forEach(this::serve);
     } else {
@@ -111,10 +113,11 @@ public final class Processor implements AutoCloseable {
 
   private void serve(String agentId) {
     workers.computeIfAbsent(agentId, id -> {
-      AgentWorker worker = new AgentWorker(id, config, configs, responder, producer, metrics, pool, toolResults);
+      AgentWorker worker = new AgentWorker(id, config, configs, responder, producer, metrics, pool, toolResults,
+          groups);
       Thread thread = new Thread(worker, "agent-" + id);
       thread.start();
-      log.info("serving agent {} (consumer group parley-llm-{})", id, id);
+      log.info("serving agent {} (consumer group {})", id, AgentWorker.groupOf(id));
       return worker;
     });
   }

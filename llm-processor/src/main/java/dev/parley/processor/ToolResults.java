@@ -43,10 +43,10 @@ final class ToolResults implements TurnAnswerer.ToolResultSource, AutoCloseable 
   private final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
   private volatile boolean running = true;
 
-  private final String bootstrapServers;
+  private final ConsumerGroups groups;
 
-  ToolResults(String bootstrapServers, String instance) {
-    this.bootstrapServers = bootstrapServers;
+  ToolResults(String bootstrapServers, String instance, ConsumerGroups groups) {
+    this.groups = groups;
     Map<String, Object> config = new HashMap<>();
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -145,45 +145,15 @@ final class ToolResults implements TurnAnswerer.ToolResultSource, AutoCloseable 
     }
   }
 
-  private volatile long runnersCheckedAt;
-  private volatile boolean runnersSeen = true;
-  private org.apache.kafka.clients.admin.Admin admin;
-  /** How long an answer about the tool runners' group is reused. */
-  static final long RUNNERS_CHECK_EVERY_MS = 5_000;
-
-  /** Whether the tool runners' consumer group has a member, asked of the broker at most every 5 s. */
+  /** Whether the tool runners' consumer group has a member (asked of the broker at most every 5 s). */
   @Override
-  public synchronized boolean runnerAvailable() {
-    long now = System.currentTimeMillis();
-    if (now - runnersCheckedAt < RUNNERS_CHECK_EVERY_MS) {
-      return runnersSeen;
-    }
-    runnersCheckedAt = now;
-    try {
-      if (admin == null) {
-        admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
-            org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
-      }
-      var group = admin.describeConsumerGroups(List.of(Topics.TOOL_RUNNER_GROUP)).all()
-          .get(5, TimeUnit.SECONDS).get(Topics.TOOL_RUNNER_GROUP);
-      runnersSeen = group != null && !group.members().isEmpty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException | RuntimeException e) {
-      log.debug("cannot tell whether a tool runner is running: {}", e.toString());
-      runnersSeen = true; // the call goes out; a runner that is there answers it
-    }
-    return runnersSeen;
+  public boolean runnerAvailable() {
+    return groups.hasMembers(Topics.TOOL_RUNNER_GROUP);
   }
 
   @Override
   public void close() {
     running = false;
     consumer.wakeup();
-    synchronized (this) {
-      if (admin != null) {
-        admin.close(Duration.ofSeconds(2));
-      }
-    }
   }
 }

@@ -73,6 +73,11 @@ final class TurnAnswerer {
 
     /** Every agent's finished turns of {@code session} in the last {@code back}, oldest first: a hand-off's history. */
     List<AgentTurn> sessionTurns(String session, Duration back);
+
+    /** Whether a processor serves {@code agentId} now (a hand-off to an agent nobody answers is not made). */
+    default boolean served(String agentId) {
+      return true;
+    }
   }
 
   /** How far back a handed-off session's earlier turns are read. */
@@ -274,6 +279,14 @@ final class TurnAnswerer {
       answer = answer.withNote(cut);
     }
     String passTo = fixed == null ? handoffTarget(found.config(), answer) : null;
+    if (passTo != null && !replies.served(passTo)) { // nobody would pick the caller up: they stay, and are told
+      log.warn("{}: session {} turn {}: not passed to {}: no llm-processor serves it (consumer group {} is empty)",
+          agentId, session, turnId, passTo, AgentWorker.groupOf(passTo));
+      String line = UNAVAILABLE_LINE.replace("{agent}", spokenName(passTo));
+      sink.chunk(answer.chunks(), line);
+      answer = answer.withLineAdded(line).withNote("hand-off to " + passTo + " not made: no llm-processor serves it");
+      passTo = null;
+    }
     if (passTo != null) { // said after the reply, before the next agent picks up
       String line = passingLine(found.config(), passTo, answer.spoken());
       if (line != null) {
@@ -314,6 +327,9 @@ final class TurnAnswerer {
   }
 
   static final String DEFAULT_PASSING_LINE = "One moment, I'm passing you to {agent}.";
+  /** Said instead when no processor serves the agent the answer would pass the caller to. */
+  static final String UNAVAILABLE_LINE = "I'm sorry, nobody from {agent} can take your call right now, so I'll stay"
+      + " with you.";
 
   /** An agent id as said aloud: words of the id without "agent" and a version ({@code sales-agent-v1}: "sales"). */
   static String spokenName(String agentId) {

@@ -54,6 +54,7 @@ class TurnAnswererTest {
   private LlmProvider.ToolRequest nextCall;
   private final List<dev.parley.events.Handoff> handoffs = new ArrayList<>();
   private List<AgentTurn> earlierTurns = List.of();
+  private final java.util.Set<String> unserved = new java.util.HashSet<>();
 
   private final LlmProvider model = new LlmProvider() {
     @Override
@@ -118,6 +119,11 @@ class TurnAnswererTest {
         @Override
         public List<AgentTurn> sessionTurns(String session, Duration back) {
           return earlierTurns;
+        }
+
+        @Override
+        public boolean served(String agentId) {
+          return !unserved.contains(agentId);
         }
       }, new TurnAnswerer.ToolResultSource() {
         @Override
@@ -303,6 +309,25 @@ class TurnAnswererTest {
     answerer.handle("h2", line("h2", 2, "and my bill?"));
     assertThat(handoffs).isEmpty();
     assertThat(turns()).extracting(AgentTurn::getSystemResponse).containsExactly("Let's reset your password.", "Sure.");
+  }
+
+  @Test
+  void aCallerIsNotPassedToAnAgentNobodyServesAndIsToldSo() {
+    versions.put(1, withHandoff("sales"));
+    unserved.add("sales");
+    script.add(answerPassingTo("Pricing is something our sales team handles.", "sales"));
+    answerer.handle("h3", line("h3", 1, "how much is it for a team of 20?"));
+
+    assertThat(handoffs).as("no hand-off to an agent no processor serves").isEmpty();
+    AgentTurn turn = turns().get(0);
+    assertThat(turn.getSystemResponse()).isEqualTo("Pricing is something our sales team handles. I'm sorry, nobody"
+        + " from sales can take your call right now, so I'll stay with you.");
+    assertThat(turn.getFallbackReason()).contains("hand-off to sales not made");
+    // the caller stays: the next line is answered here, in context
+    script.add(answerPassingTo("Our plans start at 15 dollars a seat.", "none"));
+    answerer.handle("h3", line("h3", 2, "ok, can you tell me anything?"));
+    assertThat(turns()).hasSize(2);
+    assertThat(prompts.get(prompts.size() - 1)).contains("ok, can you tell me anything?");
   }
 
   @Test
