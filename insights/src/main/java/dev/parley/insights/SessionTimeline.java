@@ -74,6 +74,16 @@ public final class SessionTimeline {
     return sessionId;
   }
 
+  /** The session's routing decisions, in order (more than one after a hand-off). */
+  public List<RoutingDecision> decisions() {
+    return decisions;
+  }
+
+  /** Whether an agent passed this session to another one (a {@code HANDOFF} decision). */
+  public boolean handedOff() {
+    return decisions.stream().anyMatch(d -> d.getStrategy() == dev.parley.events.RoutingStrategy.HANDOFF);
+  }
+
   public List<Turn> turns() {
     return turns;
   }
@@ -434,7 +444,7 @@ public final class SessionTimeline {
     if (turns.isEmpty()) {
       out.append("  no turns yet\n");
     }
-    boolean handedOff = decisions.stream().anyMatch(d -> d.getStrategy() == dev.parley.events.RoutingStrategy.HANDOFF);
+    boolean handedOff = handedOff();
     for (Turn t : turns) {
       boolean pickUp = dev.parley.schemas.Handoffs.isPickUp(t.turnId);
       out.append(t.user != null ? "Turn " + t.user.getTurnIndex() : pickUp ? "Picked up after a hand-off" : "Greeting")

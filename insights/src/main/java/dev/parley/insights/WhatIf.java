@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.parley.agentconfig.AgentConfig;
 import dev.parley.agentconfig.AgentConfigJson;
 import dev.parley.llm.OfflineResponder;
+import dev.parley.schemas.Handoffs;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -122,7 +123,13 @@ public final class WhatIf {
    * @throws IllegalArgumentException when the session has no user turn to replay
    */
   public Result replay(SessionTimeline session, AgentConfig candidate, Consumer<String> progress) {
-    List<SessionTimeline.Turn> userTurns = session.userTurns();
+    // a session passed between agents: the candidate replays its own agent's part (the pick-up included), the other
+    // agents' answers stay as recorded, in the history it reads
+    boolean ownPartOnly = session.handedOff() && session.turns().stream()
+        .anyMatch(t -> t.agent() != null && t.agent().getAgentId().equals(candidate.agentId()));
+    List<SessionTimeline.Turn> userTurns = ownPartOnly ? session.turns().stream()
+        .filter(t -> t.user() != null || (t.agent() != null && Handoffs.isPickUp(t.turnId()))).toList()
+        : session.userTurns();
     if (userTurns.isEmpty()) {
       throw new IllegalArgumentException("session '" + session.sessionId() + "' has no user turns to replay");
     }
@@ -131,7 +138,8 @@ public final class WhatIf {
     if (greeting != null && !greeting.isBlank()) {
       history.add(new OfflineResponder.Exchange("", greeting));
     }
-    Integer recordedVersion = session.turns().stream().filter(t -> t.agent() != null)
+    Integer recordedVersion = session.turns().stream().filter(t -> t.agent() != null
+        && (!ownPartOnly || t.agent().getAgentId().equals(candidate.agentId())))
         .map(t -> t.agent().getConfigVersion()).findFirst().orElse(null);
     // every result the session recorded, by call: a candidate asking for the same call (in any turn) gets it
     Map<ToolCallKey, String> recorded = new java.util.HashMap<>();
@@ -144,22 +152,41 @@ public final class WhatIf {
       }
     }
     List<TurnDiff> diffs = new ArrayList<>();
+    int toReplay = (int) userTurns.stream().filter(t -> !ownPartOnly || answeredBy(t, candidate.agentId())).count();
     for (SessionTimeline.Turn turn : userTurns) {
-      String user = turn.user().getTranscript();
+      String user = turn.user() != null ? turn.user().getTranscript() : turn.agent().getUserTranscript();
+      if (ownPartOnly && !answeredBy(turn, candidate.agentId())) { // another agent's part, as it was
+        history.add(new OfflineResponder.Exchange(user, turn.agent() == null ? "" : turn.agent().getSystemResponse()));
+        continue;
+      }
       OfflineResponder.Reply reply = answerer.answer(candidate, List.copyOf(history), user, call -> java.util.Optional
           .ofNullable(recorded.get(ToolCallKey.of(call.tool(), call.arguments().toString()))));
       history.add(new OfflineResponder.Exchange(user, reply.spoken()));
       String recordedReply = turn.agent() == null ? "" : turn.agent().getSystemResponse();
       List<ToolCallKey> recordedCalls = turn.tools().stream().filter(u -> u.call() != null)
           .map(u -> ToolCallKey.of(u.tool(), u.call().getArguments())).toList();
-      diffs.add(new TurnDiff(turn.user().getTurnIndex(), user, recordedReply, reply.spoken(), reply.outcome(),
+      diffs.add(new TurnDiff(turn.user() != null ? turn.user().getTurnIndex() : pickedUpAfter(turn.turnId()), user,
+          recordedReply, reply.spoken(), reply.outcome(),
           reply.fallbackReason(), diff(turn.fields(), reply.fields()), reply.totalMs(), recordedCalls,
           reply.tools()));
       progress.accept(String.format("whatif %s: turn %d of %d replayed in %d ms", session.sessionId(), diffs.size(),
-          userTurns.size(), reply.totalMs()));
+          toReplay, reply.totalMs()));
     }
-    return new Result(session.sessionId(), session.agentId(), recordedVersion, candidate.agentId(),
+    return new Result(session.sessionId(), ownPartOnly ? candidate.agentId() : session.agentId(), recordedVersion, candidate.agentId(),
         candidate.version() == null ? 0 : candidate.version(), diffs);
+  }
+
+  private static boolean answeredBy(SessionTimeline.Turn turn, String agentId) {
+    return turn.agent() != null && turn.agent().getAgentId().equals(agentId);
+  }
+
+  /** The caller line a hand-off pick-up answers again ({@code #handoff-3}: 3), or -1. */
+  private static int pickedUpAfter(String turnId) {
+    try {
+      return Integer.parseInt(dev.parley.schemas.TurnId.parse(turnId).part().substring("handoff-".length()));
+    } catch (RuntimeException e) {
+      return -1;
+    }
   }
 
   static List<FieldDiff> diff(ObjectNode recorded, ObjectNode candidate) {
