@@ -48,11 +48,6 @@ final class TurnAnswerer {
   static final Duration READ_AHEAD_WAIT = Duration.ofSeconds(3);
   /** How long a turn waits for the config version it was routed with to reach this processor's cache. */
   static final Duration VERSION_WAIT = Duration.ofSeconds(3);
-  // "what was agreed or done" made the local model invent outcomes ("resolved by cancelling and resubscribing"
-  // after one caller turn); a summary for the record must hold only what was said
-  static final String SUMMARY_REQUEST = "The call has ended. In one or two sentences, summarize it for the record"
-      + " using only what was said above: what the caller wanted, and what you did or asked. If it was not"
-      + " resolved, say it is still open. Add nothing that was not said.";
 
   /** Where the answers go. */
   interface Replies {
@@ -469,7 +464,8 @@ final class TurnAnswerer {
       summary = "No summary: agent " + agentId + " has no config version " + event.getConfigVersion() + ".";
       outcome = TurnOutcome.FALLBACK;
     } else {
-      TurnResponder.Answer answer = responder.summarize(found.config(), memoryOf.exchanges(), SUMMARY_REQUEST);
+      TurnResponder.Answer answer = responder.summarize(found.config(), memoryOf.exchanges(),
+          TurnResponder.SUMMARY_REQUEST);
       outcome = answer.outcome();
       summary = outcome == TurnOutcome.FALLBACK ? "No summary: " + answer.fallbackReason() : answer.spoken();
     }

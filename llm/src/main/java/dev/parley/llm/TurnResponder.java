@@ -200,6 +200,19 @@ public final class TurnResponder {
   }
 
   /**
+   * What the agent is asked for at the end of a call: a summary for the record. Measured on the offline model over six
+   * finished calls of the four seed agents (one run each): asked for "what you did or asked", it wrote in the second
+   * person and turned suggestions into deeds ("You helped them by resetting their login" after "can you try resetting
+   * it?"), 4 of 6; in the third person, starting with "The caller", with suggestions kept as suggestions, 6 of 6 read
+   * as a record ("The agent suggested reinstalling the app and asked if it still crashes"). Asking for "every request,
+   * in order" brought first-person and invented details back. ("What was agreed or done" made it invent outcomes.)
+   */
+  public static final String SUMMARY_REQUEST = "The call has ended. Write one or two sentences for the record, in the"
+      + " third person, starting with \"The caller\": what the caller wanted, and what the agent said or asked. The"
+      + " agent only suggested what it suggested: do not say it was done. If the caller's problem was not solved, end"
+      + " with \"Still open.\" Add nothing that was not said.";
+
+  /**
    * The agent's summary of a finished conversation: the same prompt as its turns (so a provider with a
    * prompt cache reads only the request), with {@code request} as the last message, generated in the
    * background (nobody is waiting to hear it; live callers go first). Only the spoken text is used: a

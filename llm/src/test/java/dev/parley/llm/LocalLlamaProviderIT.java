@@ -230,6 +230,25 @@ class LocalLlamaProviderIT {
     }
   }
 
+  @Test
+  void aFinishedCallIsSummarizedForTheRecordInTheThirdPersonWithoutClaimingWhatWasOnlySuggested() {
+    AgentConfig config = seed("support-agent-v1");
+    TurnResponder responder = new TurnResponder(providers, new CircuitBreaker(3, Duration.ofSeconds(10),
+        Clock.systemUTC()));
+    List<SessionHistory.Exchange> history = List.of(
+        new SessionHistory.Exchange("greeting", "", config.promptConfig().greeting()),
+        new SessionHistory.Exchange("t1", "The app crashes when I open it.",
+            "Sorry about that. Which phone and app version are you using?"),
+        new SessionHistory.Exchange("t2", "An iPhone 12, I don't know the version.",
+            "Please try reinstalling the app and tell me if it still crashes."));
+    TurnResponder.Answer summary = responder.summarize(config, history, TurnResponder.SUMMARY_REQUEST);
+    System.out.println("summary: " + summary.spoken());
+    assertThat(summary.outcome()).isEqualTo(TurnOutcome.OK);
+    assertThat(summary.spoken()).as("a record, in the third person").startsWith("The caller")
+        .doesNotContainPattern("\\b(You|I) (helped|fixed|reset|resolved)");
+    assertThat(summary.spoken().toLowerCase()).contains("crash").doesNotContain("reinstalled the app");
+  }
+
   /** The seed support agent with the order tool and one built-in action. */
   private static AgentConfig supportWithOrdersAnd(AgentConfig.ToolConfig action) {
     AgentConfig seed = seed("support-agent-v1");
