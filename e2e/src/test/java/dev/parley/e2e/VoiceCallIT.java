@@ -9,6 +9,8 @@ import dev.parley.agentconfig.SeedAgents;
 import dev.parley.egress.EgressMain;
 import dev.parley.events.AgentConfigSnapshot;
 import dev.parley.events.ConfigStatus;
+import dev.parley.events.RoutingDecision;
+import dev.parley.schemas.Handoffs;
 import dev.parley.ingress.IngressMain;
 import dev.parley.insights.SessionTimeline;
 import dev.parley.insights.Stage;
@@ -71,6 +73,7 @@ class VoiceCallIT {
   private String kafkaBootstrap;
   private String run;
   private String agent;
+  private String sales;
   private String agentName;
 
   private OtlpReceiver traces;
@@ -80,27 +83,27 @@ class VoiceCallIT {
       "router-stream", 0, "llm-processor", 0, "tts-egress", 0));
 
   @BeforeEach
-  void startPipeline(TestKafka kafka, TestLiveKit livekit) throws Exception {
+  void startPipeline(TestKafka kafka, TestLiveKit livekit, org.junit.jupiter.api.TestInfo test) throws Exception {
     run = "v" + UUID.randomUUID().toString().substring(0, 6);
     kafkaBootstrap = kafka.bootstrapServers();
     agent = run + "-support";
+    sales = run + "-sales";
     agentName = "parley-" + run;
+    boolean twoAgents = test.getTestMethod().map(m -> m.getName().contains("PassedTo")).orElse(false);
     Path logs = Path.of("target", "e2e-logs", run);
     try (Admin admin = kafka.admin()) {
       List<Topic<?, ?>> topics = new ArrayList<>(Topics.all());
       topics.add(Topics.agent(agent));
+      topics.add(Topics.agent(sales));
       new TopicProvisioner(admin, (short) 1).ensure(topics);
     }
-    ObjectNode config = AgentConfigJson.tree(SeedAgents.all().get(0).withDefaults());
-    config.put("agent_id", agent).put("version", 1).put("status", "active");
-    try (var producer = new KafkaProducer<>(kafka.clientConfig(), Serdes.String().serializer(),
-        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
-      producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
-          .setAgentId(agent).setTenantId("e2e").setVersion(1).setStatus(ConfigStatus.ACTIVE)
-          .setConfigJson(config.toString()).setUpdatedAt(Instant.now()).build())).get();
+    publish(kafka, agent, 0, 1, config -> { });
+    if (twoAgents) { // sales speaks with another voice than support's, so the caller hears who took over
+      publish(kafka, sales, 1, 1, config -> config.with("voice_config").put("voice", "awb"));
     }
     Map<String, String> env = new HashMap<>(Map.of("PARLEY_KAFKA_BOOTSTRAP", kafka.bootstrapServers(),
-        "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName, "PARLEY_AGENTS", agent,
+        "LIVEKIT_URL", livekit.wsUrl(), "PARLEY_AGENT_NAME", agentName,
+        "PARLEY_AGENTS", twoAgents ? agent + "," + sales : agent,
         "PARLEY_ROUTER_APP_ID", "router-" + run, "PARLEY_ROUTER_STATE_DIR", logs.resolve("router").toString(),
         "PARLEY_EGRESS_GROUP", "egress-" + run, "PARLEY_LOCAL_THREADS", System.getenv().getOrDefault("PARLEY_LOCAL_THREADS", "2")));
     String model = System.getenv("PARLEY_LOCAL_MODEL");
@@ -130,6 +133,20 @@ class VoiceCallIT {
     services.add(JavaProcess.start("ingress-worker", IngressMain.class.getName(), env, logs.resolve("ingress.log"))
         .awaitLog("registered as", Duration.ofSeconds(60)));
     ConsumerGroups.awaitShared(kafka, "egress-" + run, 1, Duration.ofSeconds(30)); // the egress holds all
+  }
+
+  /** Publishes seed agent {@code seed} as {@code id} at {@code version}, edited by {@code edit}. */
+  private static void publish(TestKafka kafka, String id, int seed, int version,
+      java.util.function.Consumer<ObjectNode> edit) throws Exception {
+    ObjectNode config = AgentConfigJson.tree(SeedAgents.all().get(seed).withDefaults());
+    config.put("agent_id", id).put("version", version).put("status", "active");
+    edit.accept(config);
+    try (var producer = new KafkaProducer<>(kafka.clientConfig(), Serdes.String().serializer(),
+        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
+      producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), id, AgentConfigSnapshot.newBuilder()
+          .setAgentId(id).setTenantId("e2e").setVersion(version).setStatus(ConfigStatus.ACTIVE)
+          .setConfigJson(config.toString()).setUpdatedAt(Instant.now()).build())).get();
+    }
   }
 
   @AfterEach
@@ -168,10 +185,7 @@ class VoiceCallIT {
         }
       }
     };
-    byte[] speech;
-    try (dev.parley.speech.TextToSpeech tts = callerVoice()) { // a voice other than the agent's
-      speech = tts.synthesize(CALLER_LINE, 1.0);
-    }
+    byte[] speech = callerSays(CALLER_LINE); // a voice other than the agent's
     String room = "call-" + run;
     try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
         Duration.ofSeconds(20))) {
@@ -319,10 +333,7 @@ class VoiceCallIT {
         }
       }
     };
-    byte[] speech;
-    try (dev.parley.speech.TextToSpeech tts = callerVoice()) {
-      speech = tts.synthesize("Wait, stop, I have a question.", 1.0);
-    }
+    byte[] speech = callerSays("Wait, stop, I have a question.");
     String room = "barge-" + run;
     try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
         Duration.ofSeconds(20));
@@ -359,15 +370,7 @@ class VoiceCallIT {
   @Test
   void anAgentThatMayEndTheCallSaysGoodbyeAndTheSessionEndsWithItsSummary(TestKafka kafka, TestLiveKit livekit)
       throws Exception {
-    ObjectNode config = AgentConfigJson.tree(SeedAgents.all().get(0).withDefaults());
-    config.put("agent_id", agent).put("version", 2).put("status", "active");
-    config.withArray("tools").addObject().put("name", "end_call");
-    try (var producer = new KafkaProducer<>(kafka.clientConfig(), Serdes.String().serializer(),
-        Topics.AGENT_CONFIGS.valueSerde().serializer())) {
-      producer.send(new ProducerRecord<>(Topics.AGENT_CONFIGS.name(), agent, AgentConfigSnapshot.newBuilder()
-          .setAgentId(agent).setTenantId("e2e").setVersion(2).setStatus(ConfigStatus.ACTIVE)
-          .setConfigJson(config.toString()).setUpdatedAt(Instant.now()).build())).get();
-    }
+    publish(kafka, agent, 0, 2, config -> config.withArray("tools").addObject().put("name", "end_call"));
     Thread.sleep(2000); // the router's and the processor's config caches read it
     AtomicLong agentFrames = new AtomicLong();
     AtomicLong agentFramesAfterSpeech = new AtomicLong();
@@ -389,10 +392,7 @@ class VoiceCallIT {
         disconnectedAt.compareAndSet(0, System.currentTimeMillis());
       }
     };
-    byte[] speech;
-    try (dev.parley.speech.TextToSpeech tts = callerVoice()) {
-      speech = tts.synthesize("Great, that's all I needed. Thank you, goodbye!", 1.0);
-    }
+    byte[] speech = callerSays("Great, that's all I needed. Thank you, goodbye!");
     String room = "bye-" + run;
     try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
         Duration.ofSeconds(20))) {
@@ -420,6 +420,59 @@ class VoiceCallIT {
     assertThat(json.at("/summary/text").asText()).isNotBlank();
   }
 
+  @Test
+  void aCallerPassedToSalesMidCallHearsSalesPickUpInTheSameRoom(TestKafka kafka, TestLiveKit livekit) throws Exception {
+    publish(kafka, agent, 0, 2, config -> config.withArray("tools").addObject().put("name", "handoff")
+        .put("description", sales + " when the caller wants to buy, upgrade, or asks about prices, plans or a quote;"
+            + " otherwise none.").put("waiting_line", "One moment, I'm passing you to our sales team.")
+        .putArray("agents").add(sales));
+    Thread.sleep(2000); // the router's and the processor's config caches read it
+    AtomicLong agentFrames = new AtomicLong();
+    RoomListener ears = new RoomListener() {
+      @Override
+      public void onAudio(String participant, String trackSid, byte[] pcm, int sampleRate, int channels) {
+        if (participant.startsWith("agent-voice-") && Pcm.rms(Pcm.samples(pcm)) > 300) {
+          agentFrames.incrementAndGet();
+        }
+      }
+    };
+    byte[] speech = callerSays("Hi. Can I talk to someone in sales about the price for my team of twenty?");
+    String room = "handoff-" + run;
+    String session;
+    try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
+        Duration.ofSeconds(20))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> agentFrames.get() > 50); // the greeting
+      Thread.sleep(3000);
+      try (AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
+        Thread.sleep(1000);
+        mic.write(speech);
+        session = Timeline.sessionOfRoom(kafkaBootstrap, room);
+        // sales' first answer, played into the room the caller is still in
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2)).until(() -> heard(session));
+      }
+    }
+    SessionTimeline timeline = Timeline.read(kafkaBootstrap, session).timeline();
+    System.out.println(timeline.toText());
+    assertThat(timeline.handedOff()).isTrue();
+    assertThat(timeline.decisions()).extracting(RoutingDecision::getAgentId).containsExactly(agent, sales);
+    assertThat(timeline.userTurns()).as("the caller is told").anySatisfy(t -> assertThat(t.agent().getSystemResponse())
+        .contains("passing you to our sales team"));
+    SessionTimeline.Turn pickUp = timeline.turns().stream().filter(t -> Handoffs.isPickUp(t.turnId())).findFirst()
+        .orElseThrow();
+    assertThat(pickUp.agent().getAgentId()).isEqualTo(sales);
+  }
+
+  /** Whether the hand-off's pick-up was played into the room (its playback ended, some of it heard). */
+  private boolean heard(String session) {
+    var turns = Timeline.read(kafkaBootstrap, session).timeline().toJson().get("turns");
+    for (var turn : turns) {
+      if (Handoffs.isPickUp(turn.path("turn_id").asText())) {
+        return !turn.at("/playback/heard").asText("").isBlank();
+      }
+    }
+    return false;
+  }
+
   private String callerToken(String room) {
     AccessToken token = new AccessToken("devkey", "secret");
     token.setIdentity("caller-" + run);
@@ -432,6 +485,13 @@ class VoiceCallIT {
     return token.toJwt();
   }
 
+
+  /** {@code line} in the caller's voice. */
+  private static byte[] callerSays(String line) {
+    try (dev.parley.speech.TextToSpeech tts = callerVoice()) {
+      return tts.synthesize(line, 1.0);
+    }
+  }
 
   /** The caller speaks with joe-low (the agent with joe): natural, as a person's voice, and not the agent's. */
   static dev.parley.speech.TextToSpeech callerVoice() {
