@@ -61,24 +61,7 @@ public final class AgentConfigValidator {
     voice(errors, config.voiceConfig());
     stt(errors, config.sttConfig());
     tools(errors, config.tools(), config.agentId());
-    if (config.endsCalls() && config.schemaConfig() != null && config.schemaConfig().fields() != null) {
-      for (int i = 0; i < config.schemaConfig().fields().size(); i++) {
-        SchemaField field = config.schemaConfig().fields().get(i);
-        if (field != null && END_CALL_FIELD.equals(field.name())) {
-          errors.add(new FieldError("schema_config.fields[" + i + "].name", "'" + END_CALL_FIELD + "' is the field of"
-              + " the built-in end_call action this agent lists in its tools"));
-        }
-      }
-    }
-    if (config.tool(HANDOFF).isPresent() && config.schemaConfig() != null && config.schemaConfig().fields() != null) {
-      for (int i = 0; i < config.schemaConfig().fields().size(); i++) {
-        SchemaField field = config.schemaConfig().fields().get(i);
-        if (field != null && HANDOFF_FIELD.equals(field.name())) {
-          errors.add(new FieldError("schema_config.fields[" + i + "].name", "'" + HANDOFF_FIELD + "' is the field of"
-              + " the built-in handoff action this agent lists in its tools"));
-        }
-      }
-    }
+    builtInFieldClashes(errors, config);
     if (config.status() != null && !List.of(AgentConfig.ACTIVE, AgentConfig.ARCHIVED).contains(config.status())) {
       errors.add(new FieldError("status", "must be 'active' or 'archived'"));
     }
@@ -248,15 +231,15 @@ public final class AgentConfigValidator {
         errors.add(new FieldError(at, "must be an object"));
         continue;
       }
+      if (tool.agents() != null && !HANDOFF.equals(tool.name())) {
+        errors.add(new FieldError(at + ".agents", "only the built-in 'handoff' takes agents"));
+      }
       if (RESERVED_TOOL_NAMES.contains(tool.name())) { // a built-in action: nothing to call
         builtIn(errors, at, tool, agentId);
         if (!names.add(tool.name())) {
           errors.add(new FieldError(at + ".name", "'" + tool.name() + "' is used twice"));
         }
         continue;
-      }
-      if (tool.agents() != null) {
-        errors.add(new FieldError(at + ".agents", "only the built-in 'handoff' takes agents"));
       }
       if (blank(tool.name()) || !IDENTIFIER.matcher(tool.name()).matches()) {
         errors.add(new FieldError(at + ".name", "is required: lowercase letters, digits and '_', starting with a letter"));
@@ -272,6 +255,28 @@ public final class AgentConfigValidator {
     }
   }
 
+  /** The reply field each built-in action that has one adds; a schema field may not take its name. */
+  private static final java.util.Map<String, String> BUILT_IN_FIELDS = java.util.Map.of(END_CALL, END_CALL_FIELD,
+      HANDOFF, HANDOFF_FIELD);
+
+  private static void builtInFieldClashes(List<FieldError> errors, AgentConfig config) {
+    if (config.schemaConfig() == null || config.schemaConfig().fields() == null) {
+      return;
+    }
+    BUILT_IN_FIELDS.forEach((action, name) -> {
+      if (config.tool(action).isEmpty()) {
+        return;
+      }
+      for (int i = 0; i < config.schemaConfig().fields().size(); i++) {
+        SchemaField field = config.schemaConfig().fields().get(i);
+        if (field != null && name.equals(field.name())) {
+          errors.add(new FieldError("schema_config.fields[" + i + "].name", "'" + name + "' is the field of the"
+              + " built-in " + action + " action this agent lists in its tools"));
+        }
+      }
+    });
+  }
+
   private static final java.util.Map<String, String> BUILT_IN_PURPOSE = java.util.Map.of(END_CALL, "ends the call",
       HANDOFF, "passes the caller to another agent", ESCALATE, "asks for a human");
 
@@ -283,9 +288,6 @@ public final class AgentConfigValidator {
     }
     text(errors, at + ".description", tool.description(), false, 1000);
     if (!HANDOFF.equals(tool.name())) {
-      if (tool.agents() != null) {
-        errors.add(new FieldError(at + ".agents", "only the built-in 'handoff' takes agents"));
-      }
       if (tool.waitingLine() != null) {
         errors.add(new FieldError(at + ".waiting_line", "only 'handoff' and tools with an http binding say a line"));
       }

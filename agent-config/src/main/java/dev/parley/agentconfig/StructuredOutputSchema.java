@@ -38,12 +38,12 @@ public final class StructuredOutputSchema {
       targets.forEach(values::add);
       ((ArrayNode) schema.get("required")).add(AgentConfigValidator.HANDOFF_FIELD);
     }
-    boolean hasEscalation = config.schemaConfig() != null && config.schemaConfig().fields() != null
-        && config.schemaConfig().fields().stream().anyMatch(f -> f != null && f.isEscalation());
-    if (config.escalates() && !hasEscalation) {
-      ((ObjectNode) schema.get("properties")).putObject(AgentConfig.SchemaField.ESCALATION_NEEDED).put("type", "boolean")
-          .put("description", ESCALATE_DESCRIPTION);
-      ((ArrayNode) schema.get("required")).add(AgentConfig.SchemaField.ESCALATION_NEEDED);
+    for (String escalation : config.escalationFields()) { // the built-in escalate's, when the schema has none
+      if (!schema.get("properties").has(escalation)) {
+        ((ObjectNode) schema.get("properties")).putObject(escalation).put("type", "boolean")
+            .put("description", ESCALATE_DESCRIPTION);
+        ((ArrayNode) schema.get("required")).add(escalation);
+      }
     }
     return schema;
   }

@@ -19,7 +19,6 @@ import dev.parley.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -79,14 +78,14 @@ class HandoffIT {
           .contains("pricing for my team of 20");
       assertThat(pickedUp.getSystemResponse()).isNotBlank();
 
-      List<Handoff> handoffs = decoded(kafka, Topics.HANDOFFS.name(), Handoff.class).stream()
+      List<Handoff> handoffs = ToolsIT.decoded(kafka, Topics.HANDOFFS.name(), Handoff.class).stream()
           .filter(h -> h.getSessionId().equals(session)).toList();
       assertThat(handoffs).singleElement().satisfies(h -> {
         assertThat(h.getFromAgentId()).isEqualTo(pipeline.agent);
         assertThat(h.getToAgentId()).isEqualTo(sales);
         assertThat(h.getTurnId()).isEqualTo(session + "#1");
       });
-      List<RoutingDecision> decisions = decoded(kafka, Topics.ROUTING_DECISIONS.name(), RoutingDecision.class)
+      List<RoutingDecision> decisions = ToolsIT.decoded(kafka, Topics.ROUTING_DECISIONS.name(), RoutingDecision.class)
           .stream().filter(d -> d.getSessionId().equals(session)).toList();
       assertThat(decisions).extracting(d -> d.getAgentId() + " " + d.getStrategy())
           .containsExactly(pipeline.agent + " " + RoutingStrategy.EXPLICIT_AGENT, sales + " " + RoutingStrategy.HANDOFF);
@@ -95,7 +94,7 @@ class HandoffIT {
           new SessionEvent(SessionEnded.newBuilder().setSessionId(session).setReason("caller_left")
               .setEndedAt(Instant.now()).build())))).get();
       SessionSummary summary = Awaitility.await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
-          .until(() -> decoded(kafka, Topics.SESSION_SUMMARIES.name(), SessionSummary.class).stream()
+          .until(() -> ToolsIT.decoded(kafka, Topics.SESSION_SUMMARIES.name(), SessionSummary.class).stream()
               .filter(s -> s.getSessionId().equals(session)).findFirst().orElse(null), s -> s != null);
       System.out.println("summary [" + summary.getAgentId() + "]: " + summary.getSummary());
       assertThat(summary.getAgentId()).isEqualTo(sales);
@@ -131,18 +130,5 @@ class HandoffIT {
         + " prices, plans or a quote; otherwise none.").put("waiting_line", "One moment, I'm passing you to our sales"
         + " team.");
     tool.putArray("agents").add(sales);
-  }
-
-  private static <T extends org.apache.avro.specific.SpecificRecord> List<T> decoded(TestKafka kafka, String topic,
-      Class<T> type) {
-    List<T> records = new ArrayList<>();
-    for (byte[] value : kafka.readCommitted(topic)) {
-      try {
-        records.add(AvroSerde.of(type).decode(value));
-      } catch (org.apache.kafka.common.errors.SerializationException e) {
-        // another test's record, or garbage written on purpose
-      }
-    }
-    return records;
   }
 }

@@ -214,7 +214,7 @@ class ToolsIT {
   }
 
   /** The topic's records that are {@code type}: other tests on the shared broker write garbage to it on purpose. */
-  private static <T extends org.apache.avro.specific.SpecificRecord> List<T> decoded(TestKafka kafka, String topic,
+  static <T extends org.apache.avro.specific.SpecificRecord> List<T> decoded(TestKafka kafka, String topic,
       Class<T> type) {
     List<T> records = new java.util.ArrayList<>();
     for (byte[] value : kafka.readCommitted(topic)) {

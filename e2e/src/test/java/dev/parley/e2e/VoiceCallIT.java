@@ -394,17 +394,10 @@ class VoiceCallIT {
     };
     byte[] speech = callerSays("Great, that's all I needed. Thank you, goodbye!");
     String room = "bye-" + run;
-    try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
-        Duration.ofSeconds(20))) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> agentFrames.get() > 50); // the greeting
-      Thread.sleep(3000);
-      try (AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
-        Thread.sleep(1000);
-        mic.write(speech);
-        speechEnded.set(System.currentTimeMillis() + speech.length / 96);
-        await().atMost(Duration.ofSeconds(120)).until(() -> disconnectedAt.get() > 0);
-      }
-    }
+    speakAfterTheGreeting(livekit, room, ears, agentFrames, speech, () -> {
+      speechEnded.set(System.currentTimeMillis() + speech.length / 96);
+      await().atMost(Duration.ofSeconds(120)).until(() -> disconnectedAt.get() > 0);
+    });
     assertThat(agentFramesAfterSpeech.get()).as("the caller heard the goodbye before the room closed")
         .isGreaterThan(20);
     String session = Timeline.sessionOfRoom(kafkaBootstrap, room);
@@ -438,19 +431,13 @@ class VoiceCallIT {
     };
     byte[] speech = callerSays("Hi. Can I talk to someone in sales about the price for my team of twenty?");
     String room = "handoff-" + run;
-    String session;
-    try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
-        Duration.ofSeconds(20))) {
-      await().atMost(Duration.ofSeconds(60)).until(() -> agentFrames.get() > 50); // the greeting
-      Thread.sleep(3000);
-      try (AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
-        Thread.sleep(1000);
-        mic.write(speech);
-        session = Timeline.sessionOfRoom(kafkaBootstrap, room);
-        // sales' first answer, played into the room the caller is still in
-        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2)).until(() -> heard(session));
-      }
-    }
+    String[] sessionOf = new String[1];
+    speakAfterTheGreeting(livekit, room, ears, agentFrames, speech, () -> {
+      sessionOf[0] = Timeline.sessionOfRoom(kafkaBootstrap, room);
+      // sales' first answer, played into the room the caller is still in
+      await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(2)).until(() -> heard(sessionOf[0]));
+    });
+    String session = sessionOf[0];
     SessionTimeline timeline = Timeline.read(kafkaBootstrap, session).timeline();
     System.out.println(timeline.toText());
     assertThat(timeline.handedOff()).isTrue();
@@ -485,6 +472,29 @@ class VoiceCallIT {
     return token.toJwt();
   }
 
+
+  /** What the caller does in the room after speaking, microphone still open. */
+  private interface InTheRoom {
+    void run() throws Exception;
+  }
+
+  /**
+   * The caller joins {@code room} (hearing with {@code ears}), waits for the greeting ({@code agentFrames} counts the
+   * agent's loud frames), says {@code speech} a few seconds after it, then does {@code then} while still in the room.
+   */
+  private void speakAfterTheGreeting(TestLiveKit livekit, String room, RoomListener ears, AtomicLong agentFrames,
+      byte[] speech, InTheRoom then) throws Exception {
+    try (RoomParticipant caller = RoomParticipant.join(livekit.wsUrl(), callerToken(room), ears, true,
+        Duration.ofSeconds(20))) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> agentFrames.get() > 50); // the greeting
+      Thread.sleep(3000);
+      try (AudioPublication mic = caller.publishAudio("microphone", Duration.ofSeconds(10))) {
+        Thread.sleep(1000);
+        mic.write(speech);
+        then.run();
+      }
+    }
+  }
 
   /** {@code line} in the caller's voice. */
   private static byte[] callerSays(String line) {

@@ -183,7 +183,7 @@ public final class WhatIf {
   /** The caller line a hand-off pick-up answers again ({@code #handoff-3}: 3), or -1. */
   private static int pickedUpAfter(String turnId) {
     try {
-      return Integer.parseInt(dev.parley.schemas.TurnId.parse(turnId).part().substring("handoff-".length()));
+      return Integer.parseInt(Handoffs.decidedIn(dev.parley.schemas.TurnId.parse(turnId)).part());
     } catch (RuntimeException e) {
       return -1;
     }

@@ -9,7 +9,6 @@ import dev.parley.events.ToolCall;
 import dev.parley.kit.TopicWindow;
 import dev.parley.schemas.AvroSerde;
 import dev.parley.schemas.Topics;
-import dev.parley.schemas.TurnId;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -107,28 +106,9 @@ final class KafkaReplies implements TurnAnswerer.Replies {
     return producer.send(record);
   }
 
-  /** Every agent's finished turns of {@code session} in the last {@code back}, oldest first (summaries left out). */
   @Override
   public List<AgentTurn> sessionTurns(String session, Duration back) {
-    List<AgentTurn> turns = new java.util.ArrayList<>();
-    TopicWindow.read(bootstrapServers, Topics.AGENT_REPLIES.name(), List.of(Topics.partitionOf(session)), back,
-        Duration.ofSeconds(5), r -> {
-          if (!session.equals(r.key())) {
-            return;
-          }
-          AgentReply reply;
-          try {
-            reply = AvroSerde.of(AgentReply.class).decode(r.value());
-          } catch (RuntimeException unreadable) {
-            return;
-          }
-          if (reply != null && reply.getEvent() instanceof AgentTurn turn
-              && !turn.getTurnId().equals(TurnId.summary(session).toString())
-              && turns.stream().noneMatch(t -> t.getTurnId().equals(turn.getTurnId()))) {
-            turns.add(turn);
-          }
-        });
-    return turns;
+    return HistoryBootstrap.sessionTurns(bootstrapServers, session, back);
   }
 
   /**

@@ -274,20 +274,19 @@ final class TurnAnswerer {
       answer = answer.withNote(cut);
     }
     String passTo = fixed == null ? handoffTarget(found.config(), answer) : null;
+    String line = null; // said after the reply: passing the caller on, or why they stay
     if (passTo != null && !replies.served(passTo)) { // nobody would pick the caller up: they stay, and are told
       log.warn("{}: session {} turn {}: not passed to {}: no llm-processor serves it (consumer group {} is empty)",
           agentId, session, turnId, passTo, AgentWorker.groupOf(passTo));
-      String line = UNAVAILABLE_LINE.replace("{agent}", spokenName(passTo));
-      sink.chunk(answer.chunks(), line);
-      answer = answer.withLineAdded(line).withNote("hand-off to " + passTo + " not made: no llm-processor serves it");
+      line = UNAVAILABLE_LINE.replace("{agent}", spokenName(passTo));
+      answer = answer.withNote("hand-off to " + passTo + " not made: no llm-processor serves it");
       passTo = null;
+    } else if (passTo != null) {
+      line = passingLine(found.config(), passTo, answer.spoken());
     }
-    if (passTo != null) { // said after the reply, before the next agent picks up
-      String line = passingLine(found.config(), passTo, answer.spoken());
-      if (line != null) {
-        sink.chunk(answer.chunks(), line);
-        answer = answer.withLineAdded(line);
-      }
+    if (line != null) {
+      sink.chunk(answer.chunks(), line);
+      answer = answer.withLineAdded(line);
     }
     boolean published = finish(session, event, turnId, transcript, answer, sent, start, found);
     history.add(new SessionHistory.Exchange(turnId, transcript, answer.spoken()));
@@ -312,8 +311,7 @@ final class TurnAnswerer {
   static String passingLine(AgentConfig config, String to, String spoken) {
     String name = spokenName(to);
     String said = spoken == null ? "" : spoken.toLowerCase(java.util.Locale.ROOT);
-    if (said.contains(name.toLowerCase(java.util.Locale.ROOT))
-        && java.util.regex.Pattern.compile("\\b(transfer|pass|connect|put you through)").matcher(said).find()) {
+    if (said.contains(name.toLowerCase(java.util.Locale.ROOT)) && PASSING_WORDS.matcher(said).find()) {
       return null;
     }
     String line = config.tool(AgentConfigValidator.HANDOFF).map(AgentConfig.ToolConfig::waitingLine)
@@ -322,6 +320,9 @@ final class TurnAnswerer {
   }
 
   static final String DEFAULT_PASSING_LINE = "One moment, I'm passing you to {agent}.";
+  /** Words of a reply that already says it is passing the caller on. */
+  private static final java.util.regex.Pattern PASSING_WORDS =
+      java.util.regex.Pattern.compile("\\b(transfer|pass|connect|put you through)");
   /** Said instead when no processor serves the agent the answer would pass the caller to. */
   static final String UNAVAILABLE_LINE = "I'm sorry, nobody from {agent} can take your call right now, so I'll stay"
       + " with you.";

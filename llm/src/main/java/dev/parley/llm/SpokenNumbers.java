@@ -21,6 +21,13 @@ final class SpokenNumbers {
       "sixty", 60, "seventy", 70, "eighty", 80, "ninety", 90);
   private static final Map<String, Integer> SCALES = Map.of("hundred", 100, "thousand", 1000, "million", 1_000_000);
 
+  /** A word or a number, as the text is scanned. */
+  private static final java.util.regex.Pattern WORD = java.util.regex.Pattern.compile("[A-Za-z]+|[0-9]+");
+  /** What may stand between two number words of one run ("four thousand, four hundred"). */
+  private static final java.util.regex.Pattern RUN_GAP = java.util.regex.Pattern.compile("[\\s,-]*");
+
+  private static final java.util.regex.Pattern DIGITS = java.util.regex.Pattern.compile("[0-9]+");
+
   private SpokenNumbers() {
   }
 
@@ -30,7 +37,7 @@ final class SpokenNumbers {
    * a zero.
    */
   static String withDigits(String text) {
-    java.util.regex.Matcher words = java.util.regex.Pattern.compile("[A-Za-z]+|[0-9]+").matcher(text);
+    java.util.regex.Matcher words = WORD.matcher(text);
     StringBuilder out = new StringBuilder();
     int copied = 0;
     List<String> run = new ArrayList<>();
@@ -38,7 +45,7 @@ final class SpokenNumbers {
     int runEnd = -1;
     while (words.find()) {
       String word = words.group().toLowerCase(Locale.ROOT);
-      boolean gapOk = runEnd < 0 || text.substring(runEnd, words.start()).matches("[\\s,-]*");
+      boolean gapOk = runEnd < 0 || RUN_GAP.matcher(text.substring(runEnd, words.start())).matches();
       boolean number = isNumberWord(word) || (word.equals("and") && !run.isEmpty());
       if (number && gapOk) {
         if (run.isEmpty()) {
@@ -61,8 +68,12 @@ final class SpokenNumbers {
     return out.append(text, copied, text.length()).toString();
   }
 
+  private static boolean isDigits(String word) {
+    return DIGITS.matcher(word).matches();
+  }
+
   private static boolean isNumberWord(String word) {
-    return UNITS.containsKey(word) || TENS.containsKey(word) || SCALES.containsKey(word) || word.matches("[0-9]+");
+    return UNITS.containsKey(word) || TENS.containsKey(word) || SCALES.containsKey(word) || isDigits(word);
   }
 
   /** Writes the text before the run and the run as digits; returns how far {@code text} is copied. */
@@ -77,7 +88,7 @@ final class SpokenNumbers {
       }
     }
     boolean worthIt = !words.isEmpty() && !(words.size() == 1 && (words.get(0).equals("oh")
-        || words.get(0).matches("[0-9]+")));
+        || isDigits(words.get(0))));
     if (!worthIt) {
       return copied;
     }
@@ -97,7 +108,7 @@ final class SpokenNumbers {
         if (word.equals("and")) {
           continue;
         }
-        if (word.matches("[0-9]+")) {
+        if (isDigits(word)) {
           current += Long.parseLong(word);
         } else if (UNITS.containsKey(word)) {
           current += UNITS.get(word);

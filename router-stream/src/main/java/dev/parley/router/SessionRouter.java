@@ -19,6 +19,7 @@ import dev.parley.routing.RouteDecision;
 import dev.parley.routing.Router;
 import dev.parley.routing.RoutingRules;
 import dev.parley.routing.SessionMetadata;
+import dev.parley.schemas.Handoffs;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import java.time.Duration;
@@ -156,16 +157,12 @@ final class SessionRouter implements Processor<String, SpecificRecord, String, R
         : SessionStarted.newBuilder(started);
     java.util.Map<String, String> attributes = new java.util.HashMap<>(handedOver.getParticipantAttributes() == null
         ? java.util.Map.of() : handedOver.getParticipantAttributes());
-    attributes.put(HANDOFF_FROM, from);
-    attributes.put(HANDOFF_TURN, handoff.getTurnId());
-    attributes.put(HANDOFF_REQUEST, handoff.getUserTranscript());
+    attributes.put(Handoffs.FROM_ATTRIBUTE, from);
+    attributes.put(Handoffs.TURN_ATTRIBUTE, handoff.getTurnId());
+    attributes.put(Handoffs.REQUEST_ATTRIBUTE, handoff.getUserTranscript());
     route(session, decision, handedOver.setParticipantAttributes(attributes).build(), headers);
   }
 
-  /** Attributes of the SessionStarted a hand-off sends to the new agent: who passed the caller, in which turn, why. */
-  static final String HANDOFF_FROM = dev.parley.schemas.Handoffs.FROM_ATTRIBUTE;
-  static final String HANDOFF_TURN = dev.parley.schemas.Handoffs.TURN_ATTRIBUTE;
-  static final String HANDOFF_REQUEST = dev.parley.schemas.Handoffs.REQUEST_ATTRIBUTE;
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SessionRouter.class);
 
   private RoutingDecision decide(SessionStarted started, List<String> extraNotes) {

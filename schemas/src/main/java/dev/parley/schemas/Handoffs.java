@@ -21,6 +21,14 @@ public final class Handoffs {
     return new TurnId(turnId.sessionId(), PICK_UP + turnId.part());
   }
 
+  /** The turn that decided the hand-off a pick-up turn id answers ({@link #pickUp}'s inverse). */
+  public static TurnId decidedIn(TurnId pickUp) {
+    if (!pickUp.part().startsWith(PICK_UP) || pickUp.part().length() == PICK_UP.length()) {
+      throw new IllegalArgumentException("not a hand-off pick-up turn: " + pickUp);
+    }
+    return new TurnId(pickUp.sessionId(), pickUp.part().substring(PICK_UP.length()));
+  }
+
   /** Whether {@code turnId} is an agent's first answer after a hand-off. */
   public static boolean isPickUp(String turnId) {
     int at = turnId == null ? -1 : turnId.lastIndexOf('#');

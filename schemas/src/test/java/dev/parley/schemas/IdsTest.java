@@ -57,5 +57,7 @@ class IdsTest {
     org.assertj.core.api.Assertions.assertThat(Handoffs.isPickUp("s-1#3")).isFalse();
     org.assertj.core.api.Assertions.assertThat(Handoffs.isPickUp("handoff-3")).isFalse();
     org.assertj.core.api.Assertions.assertThat(TurnId.isGreeting(pickUp.toString())).isFalse();
+    org.assertj.core.api.Assertions.assertThat(Handoffs.decidedIn(pickUp)).isEqualTo(TurnId.parse("s-1#3"));
+    assertThatThrownBy(() -> Handoffs.decidedIn(TurnId.parse("s-1#3"))).isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -29,7 +29,10 @@ public final class OrderDesk implements AutoCloseable {
   public static final int DEFAULT_PORT = 8094;
   private final HttpServer server;
   private final Map<String, JsonNode> orders;
-  private final Map<String, byte[]> answered = new ConcurrentHashMap<>();
+  /** An answer given, by idempotency key: the same key gets it again. */
+  private record Answer(int status, byte[] body) {}
+
+  private final Map<String, Answer> answered = new ConcurrentHashMap<>();
 
   private OrderDesk(String host, int port) throws IOException {
     try (InputStream in = OrderDesk.class.getResourceAsStream("/demo-orders.json")) {
@@ -63,10 +66,10 @@ public final class OrderDesk implements AutoCloseable {
     String id = java.net.URLDecoder.decode(exchange.getRequestURI().getRawPath().substring("/orders/".length()),
         StandardCharsets.UTF_8).strip().toUpperCase(java.util.Locale.ROOT).replaceAll("[\\s-]", "");
     String key = exchange.getRequestHeaders().getFirst("Idempotency-Key");
-    byte[] before = key == null ? null : answered.get(key);
+    Answer before = key == null ? null : answered.get(key);
     if (before != null) {
       log.info("order {} (key {}): answered before, same answer again", id, key);
-      respond(exchange, statusOf(before), before);
+      respond(exchange, before.status(), before.body());
       return;
     }
     JsonNode order = orders.get(id);
@@ -78,15 +81,12 @@ public final class OrderDesk implements AutoCloseable {
     } else {
       body = order.toString().getBytes(StandardCharsets.UTF_8);
     }
+    Answer answer = new Answer(order == null ? 404 : 200, body);
     if (key != null) {
-      answered.put(key, body);
+      answered.put(key, answer);
     }
     log.info("order {} (key {}): {}", id, key, order == null ? "not found" : order.path("status").asText());
-    respond(exchange, order == null ? 404 : 200, body);
-  }
-
-  private static int statusOf(byte[] body) {
-    return new String(body, StandardCharsets.UTF_8).startsWith("{\"error\"") ? 404 : 200;
+    respond(exchange, answer.status(), answer.body());
   }
 
   private static void respond(HttpExchange exchange, int status, byte[] body) throws IOException {
