@@ -62,7 +62,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * caller would: are the structured fields what a person would say, are the spoken replies sane, and
  * how long until the first words. See bench/README.md for the cases file format.
  *
- * <pre>./parley bench conversation [--cases FILE] [--model NAME] [--concurrent N] [--agent ID]</pre>
+ * <pre>./parley bench conversation [--cases FILE] [--model NAME] [--concurrent N [--groups G]] [--agent ID]</pre>
  */
 public final class ConversationBench {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -105,8 +105,8 @@ public final class ConversationBench {
       report.print();
       String concurrency = "";
       if (options.concurrent > 1) {
-        concurrency = concurrent(pipeline, cases, options.concurrent, report, 0) + "\n"
-            + concurrent(pipeline, cases, options.concurrent, report, 1_500);
+        concurrency = concurrent(pipeline, cases, options.concurrent, options.groups, report, 0) + "\n"
+            + concurrent(pipeline, cases, options.concurrent, options.groups, report, 1_500);
       }
       System.out.printf("conversation: field accuracy %.1f%%, sane replies %.1f%%, first sentence p50 %d ms%n",
           report.fieldAccuracy() * 100, report.saneRate() * 100, report.firstSentenceP50());
@@ -154,31 +154,36 @@ public final class ConversationBench {
   }
 
   /**
-   * The same conversations, {@code n} at a time: does a caller wait longer when others talk too? With
-   * {@code staggerMs} 0 every session starts at the same instant and their turns stay in step (a burst: every
-   * caller's turn arrives together); otherwise session k starts k × staggerMs later, as calls do.
+   * The same conversations, {@code n} at a time, in {@code groups} groups one after the other (each group n other
+   * conversations, so that a figure rests on more turns): does a caller wait longer when others talk too? With
+   * {@code staggerMs} 0 every session of a group starts at the same instant and their turns stay in step (a burst:
+   * every caller's turn arrives together); otherwise session k starts k × staggerMs later, as calls do.
    */
-  private static String concurrent(Pipeline pipeline, List<Conversation> cases, int n, Report alone, long staggerMs)
-      throws Exception {
+  private static String concurrent(Pipeline pipeline, List<Conversation> cases, int n, int groups, Report alone,
+      long staggerMs) throws Exception {
+    int size = Math.min(n * groups, cases.size());
     List<Conversation> picked = new ArrayList<>();
-    for (int i = 0; i < n && i < cases.size(); i++) {
-      picked.add(cases.get((int) ((long) i * cases.size() / Math.min(n, cases.size()))));
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(picked.size());
-    List<Future<Result>> futures = new ArrayList<>();
-    for (int k = 0; k < picked.size(); k++) {
-      Conversation conversation = picked.get(k);
-      long delay = k * staggerMs;
-      futures.add(pool.submit(() -> {
-        Thread.sleep(delay);
-        return pipeline.run(conversation, "con");
-      }));
+    for (int i = 0; i < size; i++) {
+      picked.add(cases.get((int) ((long) i * cases.size() / size)));
     }
     List<Result> results = new ArrayList<>();
-    for (Future<Result> future : futures) {
-      results.add(future.get(30, TimeUnit.MINUTES));
+    for (int from = 0; from < picked.size(); from += n) {
+      List<Conversation> group = picked.subList(from, Math.min(from + n, picked.size()));
+      ExecutorService pool = Executors.newFixedThreadPool(group.size());
+      List<Future<Result>> futures = new ArrayList<>();
+      for (int k = 0; k < group.size(); k++) {
+        Conversation conversation = group.get(k);
+        long delay = k * staggerMs;
+        futures.add(pool.submit(() -> {
+          Thread.sleep(delay);
+          return pipeline.run(conversation, "con");
+        }));
+      }
+      for (Future<Result> future : futures) {
+        results.add(future.get(30, TimeUnit.MINUTES));
+      }
+      pool.shutdown();
     }
-    pool.shutdown();
     List<Long> together = new ArrayList<>();
     List<Long> single = new ArrayList<>();
     for (Result result : results) {
@@ -188,8 +193,9 @@ public final class ConversationBench {
     }
     long p50Together = Report.percentile(together, 50);
     long p50Alone = Report.percentile(single, 50);
-    return String.format(Locale.ROOT, "concurrent: %d sessions at once (%s), first sentence p50 %d ms (the same"
-        + " conversations alone: %d ms, ratio %.2f), p95 %d ms", picked.size(), staggerMs == 0
+    return String.format(Locale.ROOT, "concurrent: %d sessions at once, %d turns (%s), first sentence p50 %d ms"
+        + " (the same conversations alone: %d ms, ratio %.2f), p95 %d ms", Math.min(n, picked.size()), together.size(),
+        staggerMs == 0
         ? "all starting together, turns in step" : "starting " + staggerMs + " ms apart", p50Together, p50Alone,
         p50Alone == 0 ? 0 : (double) p50Together / p50Alone, Report.percentile(together, 95));
   }
@@ -724,6 +730,7 @@ public final class ConversationBench {
     String model;
     String agent;
     int concurrent = 4;
+    int groups = 1;
     boolean voice;
     String callerVoice = dev.parley.speech.SpeechProviders.CALLER_VOICE;
     boolean verbose;
@@ -742,6 +749,16 @@ public final class ConversationBench {
               throw new IllegalArgumentException("--concurrent needs a whole number, not " + args[i]);
             }
           }
+          case "--groups" -> {
+            try {
+              options.groups = Integer.parseInt(value(args, ++i, "--groups"));
+            } catch (NumberFormatException e) {
+              throw new IllegalArgumentException("--groups needs a whole number, not " + args[i]);
+            }
+            if (options.groups < 1) {
+              throw new IllegalArgumentException("--groups needs 1 or more, not " + options.groups);
+            }
+          }
           case "--voice" -> options.voice = true;
           case "--caller-voice" -> {
             options.callerVoice = value(args, ++i, "--caller-voice");
@@ -753,7 +770,7 @@ public final class ConversationBench {
           }
           case "-v", "--verbose" -> options.verbose = true;
           default -> throw new IllegalArgumentException("unknown option " + args[i] + "; usage: ./parley bench conversation"
-              + " [--cases FILE] [--model NAME] [--agent ID] [--concurrent N] [--voice [--caller-voice joe-low|joe|slt|rms|awb|kevin16]]"
+              + " [--cases FILE] [--model NAME] [--agent ID] [--concurrent N [--groups G]] [--voice [--caller-voice joe-low|joe|slt|rms|awb|kevin16]]"
               + " [--verbose]");
         }
       }

@@ -29,8 +29,8 @@ import java.util.function.Consumer;
  * </ol>
  * The caller of {@link #complete} sees one JSON object, {@code system_response} first, as from any other
  * provider. Spoken replies take precedence over fields: a session's field generation waits (briefly)
- * while another session is generating what it will say, so concurrent callers do not slow each other's
- * first words more than the model's batching must.
+ * while another session is generating what it will say. Callers waiting for their first words are served one at a
+ * time, first come first served (a burst of turns read together would make every caller wait as long as the last).
  */
 public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -80,6 +80,10 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition quiet = lock.newCondition();
   private int speaking;
+  /** One caller's first words generated at a time (see {@link #awaitFirstWordsTurn}); fair: first come, first served. */
+  private final java.util.concurrent.Semaphore firstWords = new java.util.concurrent.Semaphore(1, true);
+  /** How long a caller's first words wait for another caller's before both go on together. */
+  static final Duration FIRST_WORDS_WAIT = Duration.ofMillis(3_000);
   /** Counts the spoken replies begun: background work started before a newer one is preempted. */
   private volatile long speechStarts;
   static final int MAX_PREEMPTIONS = 3;
@@ -179,10 +183,30 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
    */
   private LlamaServer.Result speakFirst(String prompt, Request request, Consumer<String> onPiece) {
     beginSpeaking();
+    boolean inTurn = awaitFirstWordsTurn();
     try {
       return server.complete(prompt, spokenBody(request, FIRST_SENTENCE_GRAMMAR, SPOKEN_MAX_TOKENS), timeout, onPiece);
     } finally {
+      if (inTurn) {
+        firstWords.release();
+      }
       endSpeaking();
+    }
+  }
+
+  /**
+   * Callers waiting for their first words are served one at a time, in the order they came: on two cores reading
+   * four new caller lines at once makes all four wait as long as the last (a turn's prompt is read at the same
+   * cost batched or not), while one after the other the first caller speaks after one turn's work, the second after
+   * two. Waits at most {@link #FIRST_WORDS_WAIT}, so that one long sentence cannot hold the others back; then they go
+   * on together. True if this caller got its turn (and must give it back).
+   */
+  private boolean awaitFirstWordsTurn() {
+    try {
+      return firstWords.tryAcquire(FIRST_WORDS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
@@ -226,9 +250,13 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     body.putArray("stop").add("<|im_end|>").add("\n");
     LlamaServer.Result result;
     beginSpeaking();
+    boolean inTurn = awaitFirstWordsTurn();
     try {
       result = server.complete(prompt + "<tool_call>\n", body, timeout, piece -> { });
     } finally {
+      if (inTurn) {
+        firstWords.release();
+      }
       endSpeaking();
     }
     ToolCalls.Parsed parsed = ToolCalls.parse(result.text().strip(), request.tools(), lastCallerWords(request));
