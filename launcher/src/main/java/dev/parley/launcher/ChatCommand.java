@@ -197,11 +197,18 @@ final class ChatCommand implements Callable<Integer> {
       producer.send(new ProducerRecord<>(topic, session, value)).get(10, TimeUnit.SECONDS);
     }
 
+    private final java.util.ArrayDeque<ConsumerRecord<String, byte[]>> unread = new java.util.ArrayDeque<>();
+
     /** Prints the sentences of {@code turnId} as they arrive; returns its final turn, or null on time-out. */
     Answer awaitTurn(String turnId, Duration timeout, boolean showDecision) {
       long deadline = System.nanoTime() + timeout.toNanos();
       while (System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(50))) {
+        if (unread.isEmpty()) {
+          consumer.poll(Duration.ofMillis(50)).forEach(unread::add);
+        }
+        // one poll may bring the end of this turn and what follows it (a routing decision read in the same poll as
+        // the greeting): what is not read yet stays for the next turn instead of being dropped
+        for (ConsumerRecord<String, byte[]> record; (record = unread.poll()) != null; ) {
           if (!session.equals(record.key())) {
             continue;
           }
