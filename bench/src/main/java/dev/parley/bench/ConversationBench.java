@@ -742,19 +742,9 @@ public final class ConversationBench {
           case "--cases" -> options.cases = Path.of(value(args, ++i, "--cases"));
           case "--model" -> options.model = value(args, ++i, "--model");
           case "--agent" -> options.agent = value(args, ++i, "--agent");
-          case "--concurrent" -> {
-            try {
-              options.concurrent = Integer.parseInt(value(args, ++i, "--concurrent"));
-            } catch (NumberFormatException e) {
-              throw new IllegalArgumentException("--concurrent needs a whole number, not " + args[i]);
-            }
-          }
+          case "--concurrent" -> options.concurrent = wholeNumber(args, ++i, "--concurrent");
           case "--groups" -> {
-            try {
-              options.groups = Integer.parseInt(value(args, ++i, "--groups"));
-            } catch (NumberFormatException e) {
-              throw new IllegalArgumentException("--groups needs a whole number, not " + args[i]);
-            }
+            options.groups = wholeNumber(args, ++i, "--groups");
             if (options.groups < 1) {
               throw new IllegalArgumentException("--groups needs 1 or more, not " + options.groups);
             }
@@ -775,6 +765,14 @@ public final class ConversationBench {
         }
       }
       return options;
+    }
+
+    private static int wholeNumber(String[] args, int i, String option) {
+      try {
+        return Integer.parseInt(value(args, i, option));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(option + " needs a whole number, not " + args[i]);
+      }
     }
 
     private static String value(String[] args, int i, String option) {

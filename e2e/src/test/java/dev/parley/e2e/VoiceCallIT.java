@@ -408,9 +408,10 @@ class VoiceCallIT {
     // the caller's one line, or two turns when the end of turn was judged at the pause after "Great," (it has been)
     var turns = timeline.userTurns();
     assertThat(turns).hasSizeBetween(1, 2);
-    assertThat(turns.get(turns.size() - 1).user().getTranscript().toString().toLowerCase(java.util.Locale.ROOT))
+    var last = turns.get(turns.size() - 1);
+    assertThat(last.user().getTranscript().toString().toLowerCase(java.util.Locale.ROOT))
         .as("the last turn is the caller's goodbye").contains("goodbye");
-    assertThat(turns.get(turns.size() - 1).fields().path("end_call").asBoolean(false))
+    assertThat(last.fields().path("end_call").asBoolean(false))
         .as("the agent's answer to the goodbye ended the call").isTrue();
     var json = timeline.toJson();
     assertThat(json.at("/ended/reason").asText()).isEqualTo("agent_ended");

@@ -80,7 +80,7 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition quiet = lock.newCondition();
   private int speaking;
-  /** One caller's first words generated at a time (see {@link #awaitFirstWordsTurn}); fair: first come, first served. */
+  /** One caller's first words generated at a time (see {@link #beforeFirstWords}); fair: first come, first served. */
   private final java.util.concurrent.Semaphore firstWords = new java.util.concurrent.Semaphore(1, true);
   /** How long a caller's first words wait for another caller's before both go on together. */
   static final Duration FIRST_WORDS_WAIT = Duration.ofMillis(3_000);
@@ -182,31 +182,31 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
    * caller who has nothing to hear yet goes before one who is already hearing the agent.
    */
   private LlamaServer.Result speakFirst(String prompt, Request request, Consumer<String> onPiece) {
+    return beforeFirstWords(() -> server.complete(prompt, spokenBody(request, FIRST_SENTENCE_GRAMMAR,
+        SPOKEN_MAX_TOKENS), timeout, onPiece));
+  }
+
+  /**
+   * Work a caller waits for in silence (its first sentence, or the tool step before it): background work yields to it,
+   * and callers are served one at a time, in the order they came. On two cores reading four new caller lines at once
+   * makes all four wait as long as the last (a turn's prompt is read at the same cost batched or not), while one after
+   * the other the first caller speaks after one turn's work, the second after two. A caller waits at most
+   * {@link #FIRST_WORDS_WAIT} for another, so that one long sentence cannot hold the others back; then both go on.
+   */
+  private LlamaServer.Result beforeFirstWords(java.util.function.Supplier<LlamaServer.Result> work) {
     beginSpeaking();
-    boolean inTurn = awaitFirstWordsTurn();
+    boolean inTurn = false;
     try {
-      return server.complete(prompt, spokenBody(request, FIRST_SENTENCE_GRAMMAR, SPOKEN_MAX_TOKENS), timeout, onPiece);
+      inTurn = firstWords.tryAcquire(FIRST_WORDS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      return work.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return work.get();
     } finally {
       if (inTurn) {
         firstWords.release();
       }
       endSpeaking();
-    }
-  }
-
-  /**
-   * Callers waiting for their first words are served one at a time, in the order they came: on two cores reading
-   * four new caller lines at once makes all four wait as long as the last (a turn's prompt is read at the same
-   * cost batched or not), while one after the other the first caller speaks after one turn's work, the second after
-   * two. Waits at most {@link #FIRST_WORDS_WAIT}, so that one long sentence cannot hold the others back; then they go
-   * on together. True if this caller got its turn (and must give it back).
-   */
-  private boolean awaitFirstWordsTurn() {
-    try {
-      return firstWords.tryAcquire(FIRST_WORDS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
   }
 
@@ -248,17 +248,8 @@ public final class LocalLlamaProvider implements LlmProvider, AutoCloseable {
     body.put("seed", SEED);
     body.put("grammar", toolGrammar(request.tools()));
     body.putArray("stop").add("<|im_end|>").add("\n");
-    LlamaServer.Result result;
-    beginSpeaking();
-    boolean inTurn = awaitFirstWordsTurn();
-    try {
-      result = server.complete(prompt + "<tool_call>\n", body, timeout, piece -> { });
-    } finally {
-      if (inTurn) {
-        firstWords.release();
-      }
-      endSpeaking();
-    }
+    LlamaServer.Result result = beforeFirstWords(() -> server.complete(prompt + "<tool_call>\n", body, timeout,
+        piece -> { }));
     ToolCalls.Parsed parsed = ToolCalls.parse(result.text().strip(), request.tools(), lastCallerWords(request));
     if (parsed.call() != null) {
       log.info("local model {}: calls tool {} with {}", modelName, parsed.call().tool(), parsed.call().arguments());

@@ -52,8 +52,7 @@ class LocalLlamaProviderIT {
   void supportAgentHoldsATwoTurnConversationWithFieldsAPersonWouldAgreeOn() {
     AgentConfig config = seed("support-agent-v1");
     TurnResponder responder = responder();
-    List<SessionHistory.Exchange> history = new ArrayList<>();
-    history.add(new SessionHistory.Exchange("greeting", "", config.promptConfig().greeting()));
+    List<SessionHistory.Exchange> history = new ArrayList<>(greeted(config));
     responder.warm(config, history);
 
     List<String> spoken = new ArrayList<>();
@@ -203,8 +202,7 @@ class LocalLlamaProviderIT {
   void theModelAsksForAToolOnlyWithValuesTheCallerSaidAndAnswersFromItsResult() {
     AgentConfig config = withOrderStatus(seed("support-agent-v1"));
     TurnResponder responder = responder();
-    List<SessionHistory.Exchange> history = List.of(new SessionHistory.Exchange("greeting", "",
-        config.promptConfig().greeting()));
+    List<SessionHistory.Exchange> history = greeted(config);
 
     String question = "Hi, where is my order 4417? It still hasn't arrived.";
     List<String> spoken = new ArrayList<>();
@@ -238,8 +236,7 @@ class LocalLlamaProviderIT {
   void anAgentThatMayEndTheCallSaysGoodbyeAndEndsItOnlyWhenTheCallerIsDone() {
     AgentConfig config = supportWithOrdersAnd(new AgentConfig.ToolConfig("end_call", null, null, null, null));
     TurnResponder responder = responder();
-    List<SessionHistory.Exchange> history = new ArrayList<>();
-    history.add(new SessionHistory.Exchange("greeting", "", config.promptConfig().greeting()));
+    List<SessionHistory.Exchange> history = new ArrayList<>(greeted(config));
     String problem = "I was charged twice for my subscription this month.";
     TurnResponder.Answer open = responder.answer(config, history, problem, (i, text) -> { });
     print(config, open);
@@ -257,8 +254,7 @@ class LocalLlamaProviderIT {
     AgentConfig config = supportWithOrdersAnd(new AgentConfig.ToolConfig("handoff", HANDOFF_TO_SALES, null, null,
         null, List.of("sales-agent-v1")));
     TurnResponder responder = responder();
-    List<SessionHistory.Exchange> history = new ArrayList<>();
-    history.add(new SessionHistory.Exchange("greeting", "", config.promptConfig().greeting()));
+    List<SessionHistory.Exchange> history = new ArrayList<>(greeted(config));
     for (String stays : List.of("My account login isn't working.", "I was charged twice for my subscription.",
         "The app crashes when I open it.")) {
       TurnResponder.Answer answer = responder.answer(config, history, stays, (i, text) -> { });
@@ -333,8 +329,7 @@ class LocalLlamaProviderIT {
     for (String id : SeedAgents.IDS) {
       AgentConfig config = seed(id);
       TurnResponder responder = responder();
-      List<SessionHistory.Exchange> history = List.of(new SessionHistory.Exchange("greeting", "",
-          config.promptConfig().greeting()));
+      List<SessionHistory.Exchange> history = greeted(config);
       TurnResponder.Answer answer = responder.answer(config, history, "Hello, my name is Sam and I'm ready to start.",
           (i, text) -> { });
       print(config, answer);
